@@ -1,0 +1,5 @@
+import sys
+
+from neurometa.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Subcommands of the ``neurometa`` CLI, one module each (see :mod:`neurometa.cli`)."""

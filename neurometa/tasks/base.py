@@ -1,0 +1,169 @@
+"""The batched task contract every neurometa task follows (SPEC §4).
+
+A task runs ``num_envs`` independent episodes in lock-step on torch tensors, with
+Gymnasium's names:
+
+- ``reset(*, seed=None) -> (obs, info)``;
+- ``step(action) -> (obs, reward, terminated, truncated, info)``;
+- ``single_observation_space`` (a ``gymnasium.spaces.Box``) and ``single_action_space``
+  (a ``gymnasium.spaces.Discrete``) describe one batch member.
+
+Conventions shared by all tasks
+-------------------------------
+- Shapes: ``obs`` is ``float32 [B, obs_dim]``; ``action`` is ``int64 [B]``; ``reward`` is
+  ``float32 [B]``; ``terminated``/``truncated`` are ``bool [B]``.
+- Episodes have a fixed number of steps, ``episode_length`` (``num_trials *
+  steps_per_trial``), and all batch members end on the same step with ``terminated`` True.
+  After that the caller must ``reset()`` (no autoreset); stepping a finished task raises.
+- ``info`` maps each hidden task variable to a tensor with leading dim ``B`` (``[B]`` or
+  ``[B, K]``, e.g. arm probabilities). ``info`` from ``step`` describes the step just taken
+  (the hidden state in force when the action was chosen, plus its consequences, e.g.
+  ``common_transition``); ``info`` from ``reset`` gives the hidden state before the first
+  step. Every ``info`` holds ``trial`` (``int64 [B]``, trial index within the episode) and
+  ``stage`` (``int64 [B]``, step index within the trial). ``hidden_variables`` lists the
+  task-specific keys.
+- Randomness comes only from a ``torch.Generator`` owned by the task, seeded by
+  ``reset(seed=...)``; ``reset()`` without a seed continues the same stream, so a sequence
+  of resets after one seeded reset is reproducible.
+- ``metadata`` holds ``name``, ``description`` (one line), ``paper`` and ``paper_url``.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import torch
+from torch import Tensor
+
+from neurometa.seeding import torch_generator
+
+__all__ = ["BatchedTask", "StepResult", "TaskError"]
+
+StepResult = tuple[Tensor, Tensor, Tensor, Tensor, dict[str, Tensor]]
+
+
+class TaskError(RuntimeError):
+    """A task was used out of contract (stepped after termination, bad action, ...)."""
+
+
+class BatchedTask(abc.ABC):
+    """Base class of batched, torch-native tasks.
+
+    Parameters
+    ----------
+    num_envs : int
+        Number of independent episodes ``B`` run in lock-step.
+    device : str or torch.device
+        Where the tensors live.
+
+    Subclasses set ``metadata``, ``single_observation_space``, ``single_action_space``,
+    ``num_trials``, ``steps_per_trial``, ``hidden_variables`` and implement
+    :meth:`_reset` and :meth:`_step`.
+    """
+
+    metadata: ClassVar[dict[str, Any]] = {}
+    single_observation_space: gym.spaces.Box
+    single_action_space: gym.spaces.Discrete
+    num_trials: int
+    steps_per_trial: int = 1
+    hidden_variables: tuple[str, ...] = ()
+    #: Names of the stages within a trial (length ``steps_per_trial``), e.g. ("choice",).
+    stage_names: tuple[str, ...] = ("choice",)
+
+    def __init__(self, num_envs: int, device: str | torch.device = "cpu") -> None:
+        if not isinstance(num_envs, int) or num_envs < 1:
+            raise ValueError(f"num_envs must be a positive integer, got {num_envs!r}")
+        self.num_envs = num_envs
+        self.device = torch.device(device)
+        self.generator = torch_generator(0, str(self.device))
+        self._t = 0
+        self._needs_reset = True
+
+    @property
+    def episode_length(self) -> int:
+        """Steps per episode: ``num_trials * steps_per_trial``."""
+        return self.num_trials * self.steps_per_trial
+
+    @property
+    def num_actions(self) -> int:
+        """Number of discrete actions."""
+        return int(self.single_action_space.n)
+
+    @property
+    def obs_dim(self) -> int:
+        """Length of one observation vector."""
+        return int(self.single_observation_space.shape[0])
+
+    def reset(self, *, seed: int | None = None) -> tuple[Tensor, dict[str, Tensor]]:
+        """Start ``num_envs`` new episodes.
+
+        Parameters
+        ----------
+        seed : int, optional
+            Reseed the task's generator; without it the generator continues.
+
+        Returns
+        -------
+        obs : Tensor, shape (B, obs_dim), float32
+        info : dict of str to Tensor, each with leading dim B
+        """
+        if seed is not None:
+            self.generator = torch_generator(seed, str(self.device))
+        self._t = 0
+        self._needs_reset = False
+        return self._reset()
+
+    def step(self, action: Tensor) -> StepResult:
+        """Advance every episode by one step.
+
+        Parameters
+        ----------
+        action : Tensor, shape (B,), integer
+            One action per batch member, in ``[0, num_actions)``.
+
+        Returns
+        -------
+        obs : Tensor, shape (B, obs_dim)
+        reward : Tensor, shape (B,), float32
+        terminated : Tensor, shape (B,), bool — True for all on the last step
+        truncated : Tensor, shape (B,), bool — always False (episodes have fixed length)
+        info : dict of str to Tensor
+        """
+        if self._needs_reset:
+            raise TaskError(f"{type(self).__name__}: call reset() before step() (episode over)")
+        if action.shape != (self.num_envs,):
+            raise TaskError(
+                f"{type(self).__name__}: action must have shape ({self.num_envs},), "
+                f"got {tuple(action.shape)}"
+            )
+        obs, reward, info = self._step(action.to(self.device, torch.long))
+        self._t += 1
+        done = self._t >= self.episode_length
+        self._needs_reset = done
+        terminated = torch.full((self.num_envs,), done, dtype=torch.bool, device=self.device)
+        truncated = torch.zeros(self.num_envs, dtype=torch.bool, device=self.device)
+        return obs, reward, terminated, truncated, info
+
+    @property
+    def t(self) -> int:
+        """Steps taken in the current episode."""
+        return self._t
+
+    @abc.abstractmethod
+    def _reset(self) -> tuple[Tensor, dict[str, Tensor]]:
+        """Draw new episodes from ``self.generator``; return ``(obs, info)``."""
+
+    @abc.abstractmethod
+    def _step(self, action: Tensor) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
+        """Apply ``action`` (``int64 [B]``) at step ``self.t``; return ``(obs, reward, info)``."""
+
+    def _trial_info(self) -> dict[str, Tensor]:
+        """``trial`` and ``stage`` of the current step as ``int64 [B]`` tensors."""
+        trial, stage = divmod(self._t, self.steps_per_trial)
+        full = torch.full
+        return {
+            "trial": full((self.num_envs,), trial, dtype=torch.long, device=self.device),
+            "stage": full((self.num_envs,), stage, dtype=torch.long, device=self.device),
+        }
