@@ -62,7 +62,9 @@ def atomic_path(path: str | os.PathLike[str], *, suffix: str | None = None) -> I
     dest = Path(path)
     dest.parent.mkdir(parents=True, exist_ok=True)
     suffix = dest.suffix if suffix is None else suffix
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=f".tmp{suffix}", dir=dest.parent)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{dest.name}.", suffix=f".tmp{suffix}", dir=dest.parent
+    )
     os.close(fd)
     tmp = Path(tmp_name)
     tmp.unlink()  # let the writer create it (some writers refuse to overwrite)

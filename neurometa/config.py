@@ -72,9 +72,8 @@ def check_choice(cfg: Any, name: str, choices: typing.Iterable[Any]) -> None:
     choices = tuple(choices)
     value = getattr(cfg, name)
     if value not in choices:
-        raise ConfigError(
-            f"{type(cfg).__name__}.{name} = {value!r} is not one of {', '.join(map(repr, choices))}"
-        )
+        options = ", ".join(map(repr, choices))
+        raise ConfigError(f"{type(cfg).__name__}.{name} = {value!r} is not one of {options}")
 
 
 def _type_name(tp: Any) -> str:
@@ -101,9 +100,7 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
     if origin is Literal:
         if value in get_args(tp):
             return value
-        raise ConfigError(
-            f"{where}: {value!r} is not one of {', '.join(map(repr, get_args(tp)))}"
-        )
+        raise ConfigError(f"{where}: {value!r} is not one of {', '.join(map(repr, get_args(tp)))}")
     if dataclasses.is_dataclass(tp):
         if isinstance(value, tp):
             return value
@@ -118,7 +115,10 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
             return tuple(_coerce(v, args[0], f"{where}[{i}]") for i, v in enumerate(value))
         if len(args) != len(value):
             raise ConfigError(f"{where}: expected {len(args)} items, got {len(value)}")
-        return tuple(_coerce(v, a, f"{where}[{i}]") for i, (v, a) in enumerate(zip(args, value)))
+        return tuple(
+            _coerce(v, a, f"{where}[{i}]")
+            for i, (v, a) in enumerate(zip(args, value, strict=True))
+        )
     if origin is dict:
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: expected a mapping, got {value!r}")
@@ -141,9 +141,7 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
             return value
     elif isinstance(tp, type) and isinstance(value, tp):
         return value
-    raise ConfigError(
-        f"{where}: expected {_type_name(tp)}, got {type(value).__name__} {value!r}"
-    )
+    raise ConfigError(f"{where}: expected {_type_name(tp)}, got {type(value).__name__} {value!r}")
 
 
 def _to_jsonable(value: Any) -> Any:

@@ -47,7 +47,8 @@ def child_seed(seed: int, stream: str, streams: tuple[str, ...] = STREAMS) -> in
     if stream not in streams:
         raise KeyError(f"unknown seed stream {stream!r}; valid streams: {', '.join(streams)}")
     child = np.random.SeedSequence(int(seed)).spawn(len(streams))[streams.index(stream)]
-    return int(child.generate_state(2, dtype=np.uint32).astype(np.uint64).dot([1, 2**32]) >> 1)
+    low, high = (int(w) for w in child.generate_state(2, dtype=np.uint32))
+    return (low + (high << 32)) >> 1
 
 
 def torch_generator(seed: int, device: str = "cpu"):  # noqa: ANN201 - torch imported lazily

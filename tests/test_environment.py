@@ -1,0 +1,60 @@
+"""environment.yml (conda) and pyproject.toml (pip) must give the same environment."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _normalise(req: str) -> str:
+    return re.sub(r"\s+", "", req).lower()
+
+
+def _pip_path_requirements() -> set[str]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    reqs = set(project["dependencies"])
+    for extra, items in project["optional-dependencies"].items():
+        if extra != "all":
+            reqs |= set(items)
+    return {_normalise(r) for r in reqs}
+
+
+def _conda_pip_section() -> tuple[list[str], list]:
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    deps = env["dependencies"]
+    pip_sections = [d["pip"] for d in deps if isinstance(d, dict) and "pip" in d]
+    assert len(pip_sections) == 1, "environment.yml needs exactly one pip section"
+    return pip_sections[0], [d for d in deps if not isinstance(d, dict)]
+
+
+def test_environment_yml_parses_with_python_311_and_pip_only():
+    pip_section, conda_deps = _conda_pip_section()
+    assert sorted(conda_deps) == ["pip", "python=3.11"]
+    assert "-e ." in pip_section
+
+
+def test_pip_section_matches_pyproject():
+    pip_section, _ = _conda_pip_section()
+    conda = {_normalise(r) for r in pip_section if r != "-e ."}
+    pip = _pip_path_requirements()
+    assert conda - pip == set(), f"only in environment.yml: {sorted(conda - pip)}"
+    assert pip - conda == set(), f"only in pyproject.toml: {sorted(pip - conda)}"
+
+
+def test_torch_is_pinned_everywhere():
+    pip_section, _ = _conda_pip_section()
+    assert "torch==2.13.0" in pip_section
+    assert "torch==2.13.0" in (ROOT / "pyproject.toml").read_text()
+    assert "torch==2.13.0" in (ROOT / "Makefile").read_text()
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = (ROOT / ".ci" / "run").read_text()
+    readme = (ROOT / "README.md").read_text()
+    assert "make test" in ci.splitlines()[-1]
+    assert "make test" in readme
