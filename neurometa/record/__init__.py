@@ -1,0 +1,34 @@
+"""Recordings: rollouts into xarray Datasets, the schema and its validator, file I/O.
+
+- :func:`record` runs an agent on a task with frozen weights and captures every step;
+- :func:`validate_recording` checks any Dataset (agent or lab) against the schema
+  (``docs/schema.md``), listing every problem in one :class:`RecordingError`;
+- :func:`save_recording` / :func:`open_recording` / :class:`RecordingWriter` write NetCDF
+  (default) or Zarr atomically and read lazily.
+"""
+
+from neurometa.record.io import (
+    RecordingFileError,
+    RecordingWriter,
+    open_recording,
+    recording_format,
+    save_recording,
+)
+from neurometa.record.recorder import record, td_errors
+from neurometa.record.schema import POLICY_DIM, SCHEMA_VERSION, annotate
+from neurometa.record.validate import RecordingError, validate_recording
+
+__all__ = [
+    "POLICY_DIM",
+    "SCHEMA_VERSION",
+    "RecordingError",
+    "RecordingFileError",
+    "RecordingWriter",
+    "annotate",
+    "open_recording",
+    "record",
+    "recording_format",
+    "save_recording",
+    "td_errors",
+    "validate_recording",
+]

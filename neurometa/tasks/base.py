@@ -21,7 +21,8 @@ Conventions shared by all tasks
   ``common_transition``); ``info`` from ``reset`` gives the hidden state before the first
   step. Every ``info`` holds ``trial`` (``int64 [B]``, trial index within the episode) and
   ``stage`` (``int64 [B]``, step index within the trial). ``hidden_variables`` lists the
-  task-specific keys.
+  task-specific keys; ``variable_dims`` names the extra dims of non-scalar ones. Tensors in
+  ``info`` may be shared between steps of one episode: treat them as read-only.
 - Randomness comes only from a ``torch.Generator`` owned by the task, seeded by
   ``reset(seed=...)``; ``reset()`` without a seed continues the same stream, so a sequence
   of resets after one seeded reset is reproducible.
@@ -71,6 +72,8 @@ class BatchedTask(abc.ABC):
     hidden_variables: tuple[str, ...] = ()
     #: Names of the stages within a trial (length ``steps_per_trial``), e.g. ("choice",).
     stage_names: tuple[str, ...] = ("choice",)
+    #: Extra dims of non-scalar hidden variables, e.g. ``{"arm_probs": ("arm",)}``.
+    variable_dims: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     def __init__(self, num_envs: int, device: str | torch.device = "cpu") -> None:
         if not isinstance(num_envs, int) or num_envs < 1:
@@ -133,12 +136,19 @@ class BatchedTask(abc.ABC):
         """
         if self._needs_reset:
             raise TaskError(f"{type(self).__name__}: call reset() before step() (episode over)")
-        if action.shape != (self.num_envs,):
+        if action.shape != (self.num_envs,) or action.is_floating_point():
             raise TaskError(
-                f"{type(self).__name__}: action must have shape ({self.num_envs},), "
-                f"got {tuple(action.shape)}"
+                f"{type(self).__name__}: action must be an integer tensor of shape "
+                f"({self.num_envs},), got {action.dtype} {tuple(action.shape)}"
             )
-        obs, reward, info = self._step(action.to(self.device, torch.long))
+        action = action.to(self.device, torch.long)
+        low, high = torch.aminmax(action)
+        if int(low) < 0 or int(high) >= self.num_actions:
+            raise TaskError(
+                f"{type(self).__name__}: actions must lie in [0, {self.num_actions}), "
+                f"got values in [{int(low)}, {int(high)}]"
+            )
+        obs, reward, info = self._step(action)
         self._t += 1
         done = self._t >= self.episode_length
         self._needs_reset = done

@@ -1,0 +1,179 @@
+"""Approximate nearest-neighbour search for large episodic stores: an inverted file (IVF).
+
+The inverted-file index of Jégou et al. 2011 (the coarse quantiser of FAISS' ``IndexIVFFlat``):
+k-means partitions each store's keys into ``num_lists`` cells; a query ranks the cell
+centroids, visits the ``num_probes`` nearest cells, and searches exactly only among the keys
+in them. Cost per query is ``num_lists + (num_probes / num_lists) * capacity`` key
+comparisons instead of ``capacity``; recall (the fraction of the true ``k`` nearest
+neighbours returned) grows with ``num_probes`` and with how clustered the keys are —
+``benchmarks/memory_read.py`` measures it. Everything is batched over ``B`` stores with
+tensor operations (cells are a sort order plus offsets, not Python lists).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+__all__ = ["IVFIndex", "kmeans"]
+
+
+def _sq_dists(x: Tensor, centroids: Tensor) -> Tensor:
+    """Squared distances ``[B, N, L]`` between ``x [B, N, D]`` and ``centroids [B, L, D]``."""
+    return (
+        x.square().sum(-1, keepdim=True)
+        - 2.0 * x @ centroids.transpose(1, 2)
+        + centroids.square().sum(-1)[:, None, :]
+    )
+
+
+def kmeans(
+    x: Tensor, weight: Tensor, num_clusters: int, *, generator: torch.Generator, num_iters: int
+) -> Tensor:
+    """Batched Lloyd k-means; returns centroids ``[B, num_clusters, D]``.
+
+    Parameters
+    ----------
+    x : Tensor, shape (B, N, D)
+    weight : Tensor, shape (B, N), bool — which rows take part (filled slots).
+    num_clusters : int
+    generator : torch.Generator — picks the initial centroids among the weighted rows.
+    num_iters : int — Lloyd iterations; a cluster left empty keeps its centroid.
+    """
+    num_stores, n, d = x.shape
+    probs = weight.float() + 1e-12
+    init = torch.multinomial(probs, num_clusters, replacement=False, generator=generator)
+    b = torch.arange(num_stores, device=x.device)[:, None]
+    centroids = x[b, init].clone()
+    w = weight.to(x.dtype)[..., None]
+    for _ in range(num_iters):
+        labels = _sq_dists(x, centroids).argmin(dim=2)  # [B, N]
+        sums = torch.zeros_like(centroids).scatter_add_(
+            1, labels[..., None].expand(-1, -1, d), x * w
+        )
+        counts = torch.zeros(num_stores, num_clusters, 1, dtype=x.dtype, device=x.device)
+        counts.scatter_add_(1, labels[..., None], w)
+        centroids = torch.where(counts > 0, sums / counts.clamp(min=1.0), centroids)
+    return centroids
+
+
+class IVFIndex:
+    """Inverted-file index over ``B`` stores (see module docstring).
+
+    Build it with :meth:`train` (normally through ``EpisodicMemory.build_index``).
+
+    Attributes
+    ----------
+    centroids : Tensor, shape (B, L, D)
+    cell : Tensor, shape (B, C), int64 — cell of each slot (``L`` for empty slots).
+    """
+
+    def __init__(self, centroids: Tensor, cell: Tensor, num_probes: int) -> None:
+        num_lists = centroids.shape[1]
+        if not 1 <= num_probes <= num_lists:
+            raise ValueError(f"IVFIndex: num_probes must be in [1, {num_lists}], got {num_probes}")
+        self.centroids = centroids
+        self.cell = cell
+        self.num_lists = num_lists
+        self.num_probes = num_probes
+        self._layout: tuple[Tensor, Tensor, Tensor] | None = None
+
+    @classmethod
+    def train(
+        cls,
+        keys: Tensor,
+        valid: Tensor,
+        num_lists: int,
+        *,
+        num_probes: int,
+        generator: torch.Generator,
+        num_iters: int = 10,
+        max_train: int = 20_000,
+    ) -> IVFIndex:
+        """Fit k-means to (a sample of up to ``max_train``) filled keys and assign all slots."""
+        fewest = int(valid.sum(dim=1).min())
+        if num_lists < 1 or num_lists > fewest:
+            raise ValueError(
+                f"IVFIndex: num_lists must be in [1, {fewest}] (filled slots in the "
+                f"emptiest store), got {num_lists}"
+            )
+        sample = min(max_train, fewest)
+        pick = torch.multinomial(valid.float(), sample, replacement=False, generator=generator)
+        b = torch.arange(keys.shape[0], device=keys.device)[:, None]
+        centroids = kmeans(
+            keys[b, pick], torch.ones_like(pick, dtype=torch.bool), num_lists,
+            generator=generator, num_iters=num_iters,
+        )
+        index = cls(centroids, torch.full_like(valid, num_lists, dtype=torch.long), num_probes)
+        index.cell = torch.where(valid, _sq_dists(keys, centroids).argmin(dim=2), index.cell)
+        return index
+
+    def assign(self, keys: Tensor, rows: Tensor, slots: Tensor) -> None:
+        """Put the newly written slots ``keys[rows, slots]`` into their nearest cells."""
+        new = keys[rows, slots]  # [R, n, D]
+        self.cell[rows, slots] = _sq_dists(new, self.centroids[rows.squeeze(1)]).argmin(dim=2)
+        self._layout = None
+
+    def mark_empty(self, rows: Tensor) -> None:
+        """Remove every slot of stores ``rows`` from the index (the stores were reset)."""
+        self.cell[rows] = self.num_lists
+        self._layout = None
+
+    def _cells(self) -> tuple[Tensor, Tensor, Tensor]:
+        """Slots sorted by cell ``[B, C]``, cell sizes and cell start offsets ``[B, L]``."""
+        if self._layout is None:
+            order = torch.argsort(self.cell, dim=1, stable=True)
+            sizes = torch.zeros(
+                self.cell.shape[0], self.num_lists + 1, dtype=torch.long, device=self.cell.device
+            ).scatter_add_(1, self.cell, torch.ones_like(self.cell))[:, :-1]
+            starts = torch.cumsum(sizes, dim=1) - sizes
+            self._layout = (order, sizes, starts)
+        return self._layout
+
+    def search(
+        self, query: Tensor, keys: Tensor, key_norms: Tensor, valid: Tensor, k: int, kernel: str
+    ) -> tuple[Tensor, Tensor]:
+        """Approximate ``k``-NN: slot indices ``[B, Q, k]`` and a found mask.
+
+        ``key_norms [B, C]`` are the keys' Euclidean norms (cached by the memory).
+        """
+        num_stores, num_queries = query.shape[:2]
+        capacity = keys.shape[1]
+        probes = self._probe(query, kernel)  # [B, Q, P]
+        order, sizes, starts = self._cells()
+        lens = sizes[:, None, :].expand(-1, num_queries, -1).gather(2, probes)
+        first = starts[:, None, :].expand(-1, num_queries, -1).gather(2, probes)
+        ends = torch.cumsum(lens, dim=2)
+        total = max(int(ends[..., -1].max()), 1)
+        j = torch.arange(total, device=query.device).expand(num_stores, num_queries, total)
+        which = torch.searchsorted(ends, j.contiguous(), right=True).clamp(max=self.num_probes - 1)
+        pos = first.gather(2, which) + j - (ends - lens).gather(2, which)
+        inside = j < ends[..., -1:]
+        pos = torch.where(inside, pos, torch.zeros_like(pos)).clamp(max=capacity - 1)
+        slots = order.gather(1, pos.flatten(1))  # [B, Q*T]
+        flat = (slots + capacity * torch.arange(num_stores, device=query.device)[:, None]).flatten()
+        cand = keys.reshape(-1, keys.shape[2]).index_select(0, flat)
+        cand = cand.view(num_stores, num_queries, total, -1)
+        norms = key_norms.flatten().index_select(0, flat).view(num_stores, num_queries, total)
+        dots = (cand @ query[..., None]).squeeze(3)
+        scores = dots / (norms + 1e-8) if kernel == "cosine" else 2.0 * dots - norms.square()
+        ok = inside & valid.flatten().index_select(0, flat).view_as(inside)
+        scores = scores.masked_fill(~ok, float("-inf"))
+        top = torch.topk(scores, min(k, total), dim=2)
+        slots = slots.view(num_stores, num_queries, total)
+        idx, found = slots.gather(2, top.indices), torch.isfinite(top.values)
+        if total < k:  # pad to k with missing neighbours
+            pad = k - total
+            idx = torch.cat([idx, idx.new_zeros(num_stores, num_queries, pad)], dim=2)
+            found = torch.cat([found, found.new_zeros(num_stores, num_queries, pad)], dim=2)
+        return idx, found
+
+    def _probe(self, query: Tensor, kernel: str) -> Tensor:
+        """The ``num_probes`` cells nearest each query, ``int64 [B, Q, P]``."""
+        if kernel == "cosine":  # rank cells by angle for the cosine kernel
+            unit = torch.nn.functional.normalize(query, dim=2)
+            cent = torch.nn.functional.normalize(self.centroids, dim=2)
+            cell_scores = unit @ cent.transpose(1, 2)
+        else:
+            cell_scores = -_sq_dists(query, self.centroids)
+        return torch.topk(cell_scores, self.num_probes, dim=2).indices

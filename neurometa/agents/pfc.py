@@ -1,0 +1,221 @@
+"""The prefrontal "PFC" network of meta-RL and its frozen-weight agent (SPEC §1, §5).
+
+:class:`PFCNetwork` is an LSTM core with a policy head and a value head and a learned
+initial state (Wang et al. 2016, "Learning to reinforcement learn"; Wang et al. 2018, Nat
+Neurosci 21:860). Its input is the meta-RL observation built by
+``neurometa.tasks.MetaRLInputs``: ``[task obs, one_hot(previous action), previous reward,
+(trial index)]``. With the weights frozen, the activity dynamics of the LSTM implement the
+fast, within-episode learner.
+
+The network contract the trainer relies on (any ``nn.Module`` that follows it can be
+trained, e.g. an episodic LSTM):
+
+- ``initial_state(batch_size) -> state`` (any tuple of tensors with leading dim B);
+- ``forward(obs, state) -> (logits [B, A], value [B], new_state, activity)`` where
+  ``activity`` maps recordable names (``h``, ``c``, memory read-outs) to ``[B, ...]``.
+
+:class:`FrozenAgent` wraps such a network into the :class:`neurometa.agents.base.Agent`
+protocol for recordings and evaluation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+__all__ = ["PFCNetwork", "FrozenAgent", "sample_actions"]
+
+State = tuple[Tensor, Tensor]
+
+
+class PFCNetwork(nn.Module):
+    """LSTM core with policy and value heads and a learned initial state.
+
+    Parameters
+    ----------
+    input_dim : int
+        Length of the (meta-RL) observation vector ``D``.
+    num_actions : int
+        Number of discrete actions ``A``.
+    num_units : int
+        LSTM units ``U`` (48 in Wang et al. 2018; 256 for Harlow).
+
+    Notes
+    -----
+    One step computes the standard LSTM (``torch.nn.LSTMCell``)::
+
+        i, f, g, o = split(W_x x_t + W_h h_{t-1} + b)
+        c_t = σ(f) ⊙ c_{t-1} + σ(i) ⊙ tanh(g)
+        h_t = σ(o) ⊙ tanh(c_t)
+
+    then one linear read-out ``[logits_t, V_t] = W_out h_t + b_out`` (policy logits ``[A]``
+    and the state value). ``(h_0, c_0)`` are parameters learned with the rest.
+    """
+
+    def __init__(self, input_dim: int, num_actions: int, num_units: int = 48) -> None:
+        super().__init__()
+        for name, value in (("input_dim", input_dim), ("num_actions", num_actions)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"PFCNetwork: {name} must be a positive integer, got {value!r}")
+        if not isinstance(num_units, int) or num_units < 1:
+            raise ValueError(f"PFCNetwork: num_units must be a positive integer, got {num_units!r}")
+        self.input_dim = input_dim
+        self.num_actions = num_actions
+        self.num_units = num_units
+        self.core = nn.LSTMCell(input_dim, num_units)
+        self.head = nn.Linear(num_units, num_actions + 1)
+        self.h0 = nn.Parameter(torch.zeros(num_units))
+        self.c0 = nn.Parameter(torch.zeros(num_units))
+
+    def reset_parameters(self, generator: torch.Generator) -> None:
+        """Draw every weight from ``generator`` (PyTorch's default ranges; heads scaled down).
+
+        LSTM weights and biases ~ U(−1/√U, 1/√U) as in ``nn.LSTMCell``; the forget-gate bias
+        is set to 1; the read-out weights ~ U(−0.01, 0.01) so the initial policy is nearly
+        uniform and the initial value nearly zero; the initial state is zero.
+        """
+        bound = self.num_units**-0.5
+        with torch.no_grad():
+            for p in self.core.parameters():
+                p.copy_(torch.rand(p.shape, generator=generator) * 2 * bound - bound)
+            u = self.num_units
+            self.core.bias_hh[u : 2 * u].fill_(1.0)
+            self.core.bias_ih[u : 2 * u].fill_(0.0)
+            w = self.head.weight
+            w.copy_((torch.rand(w.shape, generator=generator) * 2 - 1) * 0.01)
+            self.head.bias.zero_()
+            self.h0.zero_()
+            self.c0.zero_()
+
+    def initial_state(self, batch_size: int) -> State:
+        """The learned ``(h_0, c_0)``, each ``[B, U]`` (expanded views; differentiable)."""
+        return (
+            self.h0.unsqueeze(0).expand(batch_size, -1),
+            self.c0.unsqueeze(0).expand(batch_size, -1),
+        )
+
+    def forward(self, obs: Tensor, state: State) -> tuple[Tensor, Tensor, State, dict[str, Tensor]]:
+        """One step of the network.
+
+        Parameters
+        ----------
+        obs : Tensor, shape (B, D)
+            Meta-RL observation.
+        state : tuple of Tensor, each shape (B, U)
+            ``(h_{t-1}, c_{t-1})``.
+
+        Returns
+        -------
+        logits : Tensor, shape (B, A)
+        value : Tensor, shape (B,)
+        state : tuple of Tensor
+            ``(h_t, c_t)``.
+        activity : dict
+            ``{"h": h_t, "c": c_t}`` for recordings.
+        """
+        h, c = self.core(obs, state)
+        out = self.head(h)
+        return out[:, :-1], out[:, -1], (h, c), {"h": h, "c": c}
+
+    def extra_repr(self) -> str:
+        return f"input_dim={self.input_dim}, num_actions={self.num_actions}, units={self.num_units}"
+
+
+def sample_actions(probs: Tensor, generator: torch.Generator) -> Tensor:
+    """Draw one action per row of ``probs`` by inverting the cumulative distribution.
+
+    Parameters
+    ----------
+    probs : Tensor, shape (B, A)
+        Action probabilities (rows sum to 1).
+    generator : torch.Generator
+        Seeded generator on the device of ``probs``; one uniform draw per row.
+
+    Returns
+    -------
+    Tensor, shape (B,), int64
+        ``a = #{k : u > Σ_{j≤k} p_j}`` with ``u ~ U(0, 1)``, clipped to ``A − 1``.
+    """
+    u = torch.rand((probs.shape[0], 1), generator=generator, device=probs.device)
+    action = (u > probs.cumsum(-1)).sum(-1)
+    return action.clamp_(max=probs.shape[-1] - 1)
+
+
+class FrozenAgent:
+    """A trained network with frozen weights, as a :class:`~neurometa.agents.base.Agent`.
+
+    Parameters
+    ----------
+    network : nn.Module
+        Follows the network contract of this module (``initial_state``, ``forward``).
+    discount : float
+        The γ the network was trained with (used for ``rpe`` by recorders).
+    greedy : bool
+        Take the most probable action (True) or sample from the policy (False).
+    name : str
+        Identifier stored in recordings.
+    make_task : callable, optional
+        ``make_task(num_envs, device)`` building the task (with meta-RL inputs) exactly as
+        in training; exposed as :meth:`make_task`.
+    """
+
+    def __init__(
+        self,
+        network: nn.Module,
+        *,
+        discount: float,
+        greedy: bool = True,
+        name: str = "pfc",
+        make_task: Any = None,
+    ) -> None:
+        self.network = network.eval()
+        for p in self.network.parameters():
+            p.requires_grad_(False)
+        self.discount = float(discount)
+        self.greedy = bool(greedy)
+        self.name = name
+        self._make_task = make_task
+        self._state: Any = None
+        self._generator: torch.Generator | None = None
+        self._input_dim = getattr(network, "input_dim", None)
+
+    def make_task(self, num_envs: int, device: str = "cpu"):  # noqa: ANN201
+        """Build the task this agent was trained on (meta-RL inputs included)."""
+        if self._make_task is None:
+            raise RuntimeError(f"{self.name}: no task factory was given to this agent")
+        return self._make_task(num_envs, device)
+
+    def begin(self, task, generator: torch.Generator) -> None:  # noqa: ANN001
+        """Reset the network state for ``task.num_envs`` new episodes."""
+        obs_dim = getattr(task, "obs_dim", None)
+        if self._input_dim is not None and obs_dim is not None and obs_dim != self._input_dim:
+            raise ValueError(
+                f"{self.name}: the task gives observations of length {obs_dim} but the network "
+                f"takes {self._input_dim}; wrap the task with neurometa.tasks.MetaRLInputs "
+                "(or use agent.make_task) as in training"
+            )
+        self._state = self.network.initial_state(task.num_envs)
+        self._generator = generator
+
+    @torch.no_grad()
+    def act(self, obs: Tensor, info: dict[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
+        """Choose actions; return them with ``policy``, ``value``, ``h``, ``c``."""
+        if self._state is None:
+            raise RuntimeError(f"{self.name}: call begin(task, generator) before act()")
+        logits, value, self._state, activity = self.network(obs, self._state)
+        policy = torch.softmax(logits, dim=-1)
+        if self.greedy:
+            action = policy.argmax(-1)
+        else:
+            if self._generator is None:
+                raise RuntimeError(f"{self.name}: sampling needs the generator given to begin()")
+            action = sample_actions(policy, self._generator)
+        return action, {"policy": policy, "value": value, **activity}
+
+    def observe(
+        self, action: Tensor, reward: Tensor, terminated: Tensor, info: dict[str, Tensor]
+    ) -> dict[str, Tensor]:
+        """Nothing to update: the within-episode learning is in the LSTM state."""
+        return {}

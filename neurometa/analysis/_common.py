@@ -1,0 +1,142 @@
+"""Shared plumbing of the analyses: input checks and the step -> trial view of a recording.
+
+A recording (``docs/architecture.md``) has dims ``episode`` and ``step``; the step
+coordinates ``trial`` (int) and ``stage`` (str) say which trial and which stage within the
+trial each step belongs to. Every task has the same number of steps per trial, stored
+trial-major, so a per-step variable reshapes to ``(episode, trial, stage)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import xarray as xr
+
+__all__ = ["AnalysisError", "check_recording", "stage_index", "by_trial", "trial_sum"]
+
+
+class AnalysisError(ValueError):
+    """An input does not have what an analysis needs (the message says what is missing)."""
+
+
+def check_recording(ds: xr.Dataset, required: Iterable[str], *, analysis: str) -> None:
+    """Validate ``ds`` against the recording schema and check ``required`` variables exist.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A recording (agent or lab).
+    required : iterable of str
+        Variables the analysis reads.
+    analysis : str
+        Name used in the error message.
+
+    Raises
+    ------
+    AnalysisError
+        Listing every problem: schema violations and missing variables.
+    """
+    if not isinstance(ds, xr.Dataset):
+        raise AnalysisError(f"{analysis}: expected an xarray.Dataset, got {type(ds).__name__}")
+    problems: list[str] = []
+    for dim in ("episode", "step"):
+        if dim not in ds.dims:
+            problems.append(f"missing dimension {dim!r}")
+    for coord in ("trial", "stage"):
+        if coord not in ds.coords:
+            problems.append(f"missing step coordinate {coord!r}")
+    missing = [name for name in required if name not in ds.variables]
+    if missing:
+        problems.append(f"missing variable(s) {', '.join(map(repr, missing))}")
+    if not problems:
+        problems.extend(_schema_problems(ds))
+    if problems:
+        raise AnalysisError(f"{analysis}: the recording does not fit: " + "; ".join(problems))
+
+
+def _schema_problems(ds: xr.Dataset) -> list[str]:
+    """Problems the project's recording validator reports (empty when it accepts ``ds``)."""
+    from neurometa.record.schema import validate_recording
+
+    try:
+        validate_recording(ds)
+    except ValueError as err:
+        return [str(err)]
+    return []
+
+
+def stage_index(ds: xr.Dataset, stage: str | int) -> int:
+    """Position of ``stage`` (a name or an index) within a trial.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A recording with ``trial`` and ``stage`` step coordinates.
+    stage : str or int
+        A stage name (``"first"``) or an index in ``[0, steps_per_trial)``.
+    """
+    names = _stage_names(ds)
+    if isinstance(stage, str):
+        if stage not in names:
+            raise AnalysisError(f"unknown stage {stage!r}; this recording has {names}")
+        return names.index(stage)
+    if not 0 <= int(stage) < len(names):
+        raise AnalysisError(f"stage index {stage} is outside [0, {len(names)})")
+    return int(stage)
+
+
+def _stage_names(ds: xr.Dataset) -> list[str]:
+    trial = np.asarray(ds["trial"].values)
+    stage = np.asarray(ds["stage"].values).astype(str)
+    first = trial == trial[0]
+    names = list(stage[first])
+    spt = len(names)
+    num_trials = trial.size // spt if spt else 0
+    if (
+        spt == 0
+        or trial.size % spt
+        or not np.array_equal(trial, np.repeat(np.arange(trial[0], trial[0] + num_trials), spt))
+        or not np.array_equal(stage, np.tile(np.asarray(names), num_trials))
+    ):
+        raise AnalysisError(
+            "steps must be stored trial-major with the same stages in every trial "
+            "(step coordinates 'trial' = 0,0,1,1,... and 'stage' repeating)"
+        )
+    return names
+
+
+def by_trial(da: xr.DataArray, ds: xr.Dataset, stage: str | int) -> xr.DataArray:
+    """The values of a per-step variable at one stage of every trial.
+
+    Parameters
+    ----------
+    da : xarray.DataArray, dims (episode, step, ...)
+    ds : xarray.Dataset
+        The recording ``da`` belongs to (for the step coordinates).
+    stage : str or int
+        Which stage within the trial.
+
+    Returns
+    -------
+    xarray.DataArray, dims (episode, trial, ...)
+    """
+    k = stage_index(ds, stage)
+    spt = len(_stage_names(ds))
+    idx = np.arange(k, ds.sizes["step"], spt)
+    trials = np.asarray(ds["trial"].values)[idx]
+    out = da.isel(step=idx)
+    out = out.drop_vars([c for c in ("trial", "stage", "step") if c in out.coords])
+    return out.rename(step="trial").assign_coords(trial=trials)
+
+
+def trial_sum(da: xr.DataArray, ds: xr.Dataset) -> xr.DataArray:
+    """Sum of a per-step variable over the steps of each trial (e.g. the trial's reward).
+
+    Returns
+    -------
+    xarray.DataArray, dims (episode, trial, ...)
+    """
+    spt = len(_stage_names(ds))
+    parts = [by_trial(da, ds, k) for k in range(spt)]
+    return sum(parts[1:], parts[0])

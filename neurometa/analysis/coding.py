@@ -1,0 +1,280 @@
+"""Single-unit coding: one OLS per unit, all units in one least-squares solve.
+
+Tsutsui et al. 2016 (Nat Commun 7:12554) and Wang et al. 2018 (Nat Neurosci 21:860) fit,
+for every unit ``u`` and trial ``t`` (activity taken at one stage of the trial),
+
+    y_u(t) = b0 + b1 a(t-1) + b2 r(t-1) + b3 a(t-1) r(t-1) + b4 V(t) + e,
+
+with the previous action ``a`` and previous reward ``r`` coded ±1 and ``V`` the current value
+estimate, and call a unit coding a variable when the two-sided t-test of its coefficient
+gives p < α. The design ``X`` is shared by all units, so ``(X'X)^-1 X'`` is computed once
+and applied to every unit (chunked over units to bound memory); the fraction of coding units
+is compared with a chance level obtained by shuffling trials (seeded).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+from scipy import stats
+
+from neurometa.analysis._common import AnalysisError, by_trial, check_recording, trial_sum
+
+__all__ = [
+    "CODING_TERMS",
+    "OLSDesign",
+    "ols_units",
+    "coding_design",
+    "coding_regression",
+    "coding_fractions",
+]
+
+#: Names of the regressors of the coding regression, in design-column order.
+CODING_TERMS: tuple[str, ...] = ("intercept", "prev_action", "prev_reward", "interaction", "value")
+
+
+class OLSDesign:
+    """Ordinary least squares for many responses sharing one design matrix.
+
+    Parameters
+    ----------
+    X : numpy.ndarray, shape (n, k)
+        Design matrix (include a column of ones for an intercept); full column rank.
+
+    Notes
+    -----
+    With the thin QR decomposition ``X = QR``: ``b = R^-1 Q'y``,
+    ``s^2 = |y - Xb|^2 / (n - k)``, ``se_j = s sqrt([(X'X)^-1]_jj)``, ``t_j = b_j / se_j`` and
+    ``p_j = 2 P(T_{n-k} > |t_j|)`` (the same statistics as ``statsmodels.OLS``).
+    """
+
+    def __init__(self, X: np.ndarray) -> None:
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2:
+            raise AnalysisError(f"design must be 2-D (n, k), got shape {X.shape}")
+        n, k = X.shape
+        if n <= k:
+            raise AnalysisError(f"need more observations than regressors, got n={n}, k={k}")
+        if not np.all(np.isfinite(X)):
+            raise AnalysisError("design contains NaN or infinite values")
+        q, r = np.linalg.qr(X)
+        if np.linalg.matrix_rank(r) < k:
+            raise AnalysisError(
+                "design is rank deficient (a regressor is constant or collinear with others)"
+            )
+        self.X = X
+        self.df_resid = n - k
+        self.pinv = np.linalg.solve(r, q.T)  # (X'X)^-1 X', shape (k, n)
+        r_inv = np.linalg.inv(r)
+        self.xtx_inv_diag = np.sum(r_inv**2, axis=1)  # diag((X'X)^-1) = row norms of R^-1
+
+    def fit(self, Y: np.ndarray) -> dict[str, np.ndarray]:
+        """Fit every column of ``Y``.
+
+        Parameters
+        ----------
+        Y : numpy.ndarray, shape (n, m)
+            One response per column.
+
+        Returns
+        -------
+        dict
+            ``coef``, ``se``, ``t``, ``p``, each shape (k, m); ``rss`` shape (m,).
+        """
+        Y = np.asarray(Y, dtype=np.float64)
+        if Y.ndim != 2 or Y.shape[0] != self.X.shape[0]:
+            raise AnalysisError(f"responses must have shape ({self.X.shape[0]}, m), got {Y.shape}")
+        coef = self.pinv @ Y
+        resid = Y - self.X @ coef
+        rss = np.einsum("ij,ij->j", resid, resid)
+        se = np.sqrt(np.outer(self.xtx_inv_diag, rss / self.df_resid))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = coef / se
+        p = 2.0 * stats.t.sf(np.abs(t), self.df_resid)
+        return {"coef": coef, "se": se, "t": t, "p": p, "rss": rss}
+
+
+def ols_units(X: np.ndarray, Y: np.ndarray, *, chunk_units: int = 2048) -> dict[str, np.ndarray]:
+    """OLS of every unit's activity on a shared design, chunked over units.
+
+    Parameters
+    ----------
+    X : numpy.ndarray, shape (n, k)
+    Y : array-like, shape (n, U)
+        Activity; any array supporting column slicing (numpy, memmap, dask is computed per
+        chunk).
+    chunk_units : int
+        Units per chunk; peak extra memory is about ``3 * n * chunk_units * 8`` bytes.
+
+    Returns
+    -------
+    dict
+        ``coef``, ``se``, ``t``, ``p`` of shape (k, U).
+    """
+    design = OLSDesign(X)
+    num_units = Y.shape[1]
+    out = {key: np.empty((X.shape[1], num_units)) for key in ("coef", "se", "t", "p")}
+    for start in range(0, num_units, chunk_units):
+        stop = min(start + chunk_units, num_units)
+        res = design.fit(np.asarray(Y[:, start:stop]))
+        for key in out:
+            out[key][:, start:stop] = res[key]
+    return out
+
+
+def coding_design(
+    prev_action: np.ndarray, prev_reward: np.ndarray, value: np.ndarray
+) -> np.ndarray:
+    """The coding-regression design ``[1, a, r, a·r, V]`` with ±1 coded ``a`` and ``r``.
+
+    Parameters
+    ----------
+    prev_action : numpy.ndarray, shape (n,)
+        Previous choice, 0/1 (coded +1 for 1 and −1 for 0).
+    prev_reward : numpy.ndarray, shape (n,)
+        Previous reward (coded +1 when > 0, else −1).
+    value : numpy.ndarray, shape (n,)
+        Current value estimate, used as is.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, 5)
+        Columns in the order of :data:`CODING_TERMS`.
+    """
+    a = np.asarray(prev_action)
+    if not np.isin(a, (0, 1)).all():
+        raise AnalysisError("the coding regression needs binary (0/1) previous actions")
+    a = 2.0 * a - 1.0
+    r = np.where(np.asarray(prev_reward) > 0, 1.0, -1.0)
+    v = np.asarray(value, dtype=np.float64)
+    return np.column_stack([np.ones_like(a), a, r, a * r, v])
+
+
+def _coding_inputs(
+    ds: xr.Dataset, activity: str, stage: str | int, value: xr.DataArray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Design ``(n, 5)``, activity ``(n, U)`` and the episode of each row ``(n,)``."""
+    action = by_trial(ds["action"], ds, 0).transpose("episode", "trial").values
+    reward = trial_sum(ds["reward"], ds).transpose("episode", "trial").values
+    if value is None:
+        value = ds["value"]
+    v = by_trial(value, ds, stage).transpose("episode", "trial").values
+    y = by_trial(ds[activity], ds, stage).transpose("episode", "trial", "unit").values
+    num_episodes, num_trials = action.shape
+    if num_trials < 2:
+        raise AnalysisError("the coding regression needs at least two trials per episode")
+    rows = (action[:, :-1] >= 0) & (action[:, 1:] >= 0) & np.isfinite(v[:, 1:])
+    rows &= np.isfinite(reward[:, :-1])
+    X = coding_design(action[:, :-1][rows], reward[:, :-1][rows], v[:, 1:][rows])
+    episodes = np.broadcast_to(np.arange(num_episodes)[:, None], rows.shape)[rows]
+    return X, y[:, 1:][rows], episodes
+
+
+def coding_regression(
+    ds: xr.Dataset,
+    *,
+    activity: str = "h",
+    stage: str | int = 0,
+    value: xr.DataArray | None = None,
+    alpha: float = 0.05,
+    chunk_units: int = 2048,
+) -> xr.Dataset:
+    """Single-unit coding regression of a recording (Tsutsui 2016; Wang 2018).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Recording with ``action``, ``reward``, ``value`` (unless ``value`` is given) and the
+        activity variable ``(episode, step, unit)``.
+    activity : str
+        Name of the unit-activity variable (``"h"``, ``"c"``, or recorded rates).
+    stage : str or int
+        Stage within the trial at which activity and value are taken.
+    value : xarray.DataArray, optional, dims (episode, step)
+        Value regressor, e.g. from a model fitted to lab behaviour; default ``ds.value``.
+    alpha : float
+        Significance level of the two-sided t-tests.
+    chunk_units : int
+        Units per least-squares chunk.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``coef``, ``se``, ``t``, ``p`` and boolean ``significant``, dims (term, unit); attrs
+        ``alpha``, ``num_obs``, ``df_resid``, ``stage``, ``activity``.
+    """
+    check_recording(
+        ds,
+        ["action", "reward", activity] + ([] if value is not None else ["value"]),
+        analysis="coding regression",
+    )
+    if not 0 < alpha < 1:
+        raise AnalysisError(f"alpha must lie in (0, 1), got {alpha}")
+    X, Y, _ = _coding_inputs(ds, activity, stage, value)
+    res = ols_units(X, Y, chunk_units=chunk_units)
+    coords = {"term": list(CODING_TERMS), "unit": ds[activity]["unit"].values}
+    out = xr.Dataset(
+        {key: (("term", "unit"), res[key]) for key in ("coef", "se", "t", "p")}, coords=coords
+    )
+    out["significant"] = out["p"] < alpha
+    out.attrs.update(
+        alpha=alpha,
+        num_obs=X.shape[0],
+        df_resid=X.shape[0] - X.shape[1],
+        stage=str(stage),
+        activity=activity,
+        equation="y = b0 + b1 a(t-1) + b2 r(t-1) + b3 a(t-1)r(t-1) + b4 V(t); a, r coded ±1",
+    )
+    return out
+
+
+def coding_fractions(
+    ds: xr.Dataset,
+    *,
+    activity: str = "h",
+    stage: str | int = 0,
+    value: xr.DataArray | None = None,
+    alpha: float = 0.05,
+    num_shuffles: int = 20,
+    seed: int = 0,
+    ci: float = 0.95,
+) -> xr.Dataset:
+    """Fraction of units coding each regressor, with its chance level from shuffled trials.
+
+    The observed fraction gets a Clopper-Pearson binomial interval; the chance level is the
+    mean fraction over ``num_shuffles`` fits in which the rows of the design are permuted
+    (trials shuffled against activity, seeded with ``seed``), with the central ``ci``
+    interval of the shuffled fractions.
+
+    Returns
+    -------
+    xarray.Dataset, dim term
+        ``fraction``, ``fraction_low``, ``fraction_high``, ``chance``, ``chance_low``,
+        ``chance_high``, ``num_coding``; attrs ``num_units``, ``num_shuffles``, ``seed``.
+    """
+    fit = coding_regression(ds, activity=activity, stage=stage, value=value, alpha=alpha)
+    X, Y, _ = _coding_inputs(ds, activity, stage, value)
+    num_units = Y.shape[1]
+    count = fit["significant"].sum("unit").values.astype(np.int64)
+    tail = (1.0 - ci) / 2.0
+    low = np.where(count > 0, stats.beta.ppf(tail, count, num_units - count + 1), 0.0)
+    high = np.where(count < num_units, stats.beta.ppf(1 - tail, count + 1, num_units - count), 1.0)
+    rng = np.random.default_rng(seed)
+    shuffled = np.empty((num_shuffles, X.shape[1]))
+    for i in range(num_shuffles):
+        res = ols_units(X[rng.permutation(X.shape[0])], Y)
+        shuffled[i] = np.mean(res["p"] < alpha, axis=1)
+    out = xr.Dataset(
+        {
+            "fraction": ("term", count / num_units),
+            "fraction_low": ("term", low),
+            "fraction_high": ("term", high),
+            "num_coding": ("term", count),
+            "chance": ("term", shuffled.mean(axis=0)),
+            "chance_low": ("term", np.quantile(shuffled, tail, axis=0)),
+            "chance_high": ("term", np.quantile(shuffled, 1 - tail, axis=0)),
+        },
+        coords={"term": list(CODING_TERMS)},
+    )
+    out.attrs.update(fit.attrs, num_units=num_units, num_shuffles=num_shuffles, seed=seed, ci=ci)
+    return out

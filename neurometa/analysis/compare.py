@@ -1,0 +1,258 @@
+"""Agent vs neurons: coding fractions and behaviour side by side, with tests of the difference.
+
+Wang et al. 2018 (Nat Neurosci 21:860, Fig. 2) set the fraction of meta-RL LSTM units coding
+the previous action, previous reward, their interaction and value beside the fractions of
+primate OFC neurons reported by Tsutsui et al. 2016 (Nat Commun 7:12554). This module does
+that comparison for any agent recording and any lab recording in the schema:
+
+- :func:`compare_coding` runs :func:`neurometa.analysis.coding.coding_fractions` on both and
+  :func:`proportion_comparison` sets the fractions side by side with Clopper-Pearson
+  intervals, Newcombe's interval for the difference, a two-proportion z-test and Fisher's
+  exact test;
+- :func:`stay_probabilities` / :func:`compare_behaviour` put agent and subjects through the
+  same behavioural analysis (probability of repeating the previous choice after a rewarded
+  and an unrewarded trial, Wilson intervals, the same tests).
+
+Representational similarity is in :mod:`neurometa.analysis.compare_rsa`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+from scipy import stats
+
+from neurometa.analysis._common import AnalysisError, by_trial, check_recording, trial_sum
+from neurometa.analysis.coding import coding_fractions
+
+__all__ = [
+    "wilson_interval",
+    "newcombe_interval",
+    "two_proportion_ztest",
+    "proportion_comparison",
+    "compare_coding",
+    "stay_probabilities",
+    "compare_behaviour",
+]
+
+
+def wilson_interval(
+    count: np.ndarray, total: np.ndarray, ci: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval of a binomial proportion ``count / total``.
+
+    ``(p + z²/2n ± z sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n)`` with ``z`` the two-sided
+    normal quantile of ``ci`` (Wilson 1927).
+
+    Parameters
+    ----------
+    count, total : array-like, same shape
+        Successes and trials (``total > 0``).
+    ci : float
+        Coverage of the interval.
+
+    Returns
+    -------
+    low, high : numpy.ndarray
+    """
+    k, n = np.asarray(count, dtype=float), np.asarray(total, dtype=float)
+    if np.any(n <= 0) or np.any(k < 0) or np.any(k > n):
+        raise AnalysisError("wilson_interval needs 0 <= count <= total and total > 0")
+    z = stats.norm.ppf(0.5 + ci / 2)
+    p = k / n
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    return centre - half, centre + half
+
+
+def newcombe_interval(
+    k1: np.ndarray, n1: np.ndarray, k2: np.ndarray, n2: np.ndarray, ci: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
+    """Newcombe's hybrid score interval for ``p1 - p2`` (Newcombe 1998, method 10).
+
+    With Wilson limits ``(l_i, u_i)`` of each proportion:
+    ``low = d - sqrt((p1 - l1)² + (u2 - p2)²)``, ``high = d + sqrt((u1 - p1)² + (p2 - l2)²)``.
+
+    Returns
+    -------
+    low, high : numpy.ndarray
+    """
+    p1 = np.asarray(k1, dtype=float) / np.asarray(n1, dtype=float)
+    p2 = np.asarray(k2, dtype=float) / np.asarray(n2, dtype=float)
+    l1, u1 = wilson_interval(k1, n1, ci)
+    l2, u2 = wilson_interval(k2, n2, ci)
+    d = p1 - p2
+    return d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+
+
+def two_proportion_ztest(
+    k1: np.ndarray, n1: np.ndarray, k2: np.ndarray, n2: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pooled two-proportion z-test of ``p1 = p2`` (two-sided).
+
+    ``z = (p1 - p2) / sqrt(p (1 - p) (1/n1 + 1/n2))`` with pooled ``p = (k1 + k2)/(n1 + n2)``;
+    ``z = 0, p = 1`` when the pooled proportion is 0 or 1.
+
+    Returns
+    -------
+    z, p_value : numpy.ndarray
+    """
+    k1, n1, k2, n2 = (np.asarray(x, dtype=float) for x in (k1, n1, k2, n2))
+    pooled = (k1 + k2) / (n1 + n2)
+    se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(se > 0, (k1 / n1 - k2 / n2) / se, 0.0)
+    return z, 2 * stats.norm.sf(np.abs(z))
+
+
+def proportion_comparison(
+    k1: np.ndarray, n1: np.ndarray, k2: np.ndarray, n2: np.ndarray, ci: float = 0.95
+) -> dict[str, np.ndarray]:
+    """Difference of two proportions: estimate, Newcombe interval, z-test and Fisher test.
+
+    Parameters
+    ----------
+    k1, n1, k2, n2 : array-like, shape (m,)
+        Counts and totals of group 1 (e.g. the agent) and group 2 (the neurons).
+    ci : float
+        Coverage of the interval.
+
+    Returns
+    -------
+    dict of numpy.ndarray, shape (m,)
+        ``difference`` (p1 - p2), ``difference_low``, ``difference_high``, ``z``, ``p_z``,
+        ``p_fisher`` (two-sided Fisher exact test of the 2x2 table).
+    """
+    k1, n1, k2, n2 = (np.atleast_1d(np.asarray(x, dtype=np.int64)) for x in (k1, n1, k2, n2))
+    low, high = newcombe_interval(k1, n1, k2, n2, ci)
+    z, p_z = two_proportion_ztest(k1, n1, k2, n2)
+    p_fisher = np.array(
+        [
+            stats.fisher_exact([[a, b - a], [c, d - c]]).pvalue
+            for a, b, c, d in zip(k1, n1, k2, n2, strict=True)
+        ]
+    )
+    return {"difference": k1 / n1 - k2 / n2, "difference_low": low, "difference_high": high,
+            "z": z, "p_z": p_z, "p_fisher": p_fisher}
+
+
+def _side_by_side(
+    agent: xr.Dataset, neural: xr.Dataset, dim: str, ci: float, names: tuple[str, str]
+) -> xr.Dataset:
+    """Join two ``(count, total, fraction, low, high)`` tables and test their difference."""
+    out = xr.Dataset(coords={dim: agent[dim].values})
+    for label, part in zip(names, (agent, neural), strict=True):
+        for key in part.data_vars:
+            out[f"{label}_{key}"] = (dim, part[key].values)
+    test = proportion_comparison(
+        agent["count"].values, agent["total"].values, neural["count"].values,
+        neural["total"].values, ci,
+    )
+    for key, values in test.items():
+        out[key] = (dim, values)
+    out.attrs.update(ci=ci, groups=list(names), difference=f"{names[0]} minus {names[1]}")
+    return out
+
+
+def compare_coding(
+    agent: xr.Dataset,
+    neural: xr.Dataset,
+    *,
+    agent_activity: str = "h",
+    neural_activity: str = "activity",
+    agent_stage: str | int = 0,
+    neural_stage: str | int = 0,
+    alpha: float = 0.05,
+    num_shuffles: int = 20,
+    seed: int = 0,
+    ci: float = 0.95,
+) -> xr.Dataset:
+    """Fraction of units coding each variable, agent beside neurons, with tests.
+
+    Both recordings go through :func:`neurometa.analysis.coding.coding_fractions` (the OLS
+    ``y = b0 + b1 a(t-1) + b2 r(t-1) + b3 a(t-1) r(t-1) + b4 V(t)``; a unit codes a term
+    when its two-sided p < ``alpha``).
+
+    Returns
+    -------
+    xarray.Dataset, dim term (prev_action, prev_reward, interaction, value)
+        ``agent_*`` and ``neural_*``: ``count``, ``total``, ``fraction``, ``low``,
+        ``high`` (Clopper-Pearson), ``chance``, ``chance_low``, ``chance_high`` (shuffled
+        trials); ``difference`` (agent - neural) with ``difference_low/high`` (Newcombe),
+        ``z``/``p_z`` (two-proportion z-test) and ``p_fisher`` (Fisher exact).
+    """
+    parts = []
+    for ds, activity, stage in (
+        (agent, agent_activity, agent_stage),
+        (neural, neural_activity, neural_stage),
+    ):
+        fr = coding_fractions(ds, activity=activity, stage=stage, alpha=alpha,
+                              num_shuffles=num_shuffles, seed=seed, ci=ci)
+        fr = fr.drop_sel(term="intercept")
+        parts.append(xr.Dataset({
+            "count": fr["num_coding"],
+            "total": ("term", np.full(fr.sizes["term"], int(fr.attrs["num_units"]))),
+            "fraction": fr["fraction"], "low": fr["fraction_low"], "high": fr["fraction_high"],
+            "chance": fr["chance"], "chance_low": fr["chance_low"],
+            "chance_high": fr["chance_high"],
+        }))
+    out = _side_by_side(parts[0], parts[1], "term", ci, ("agent", "neural"))
+    out.attrs.update(alpha=alpha, num_shuffles=num_shuffles, seed=seed,
+                     agent_activity=agent_activity, neural_activity=neural_activity)
+    return out
+
+
+def stay_probabilities(ds: xr.Dataset, *, ci: float = 0.95) -> xr.Dataset:
+    """Probability of repeating the previous choice after rewarded / unrewarded trials.
+
+    Pairs of consecutive trials ``(t-1, t)`` within an episode with valid choices
+    (``action >= 0``, taken at the first stage of each trial) and a finite reward at
+    ``t-1`` (summed over the trial's steps) are counted; ``stay = a(t) == a(t-1)``.
+    Trials are treated as independent draws for the Wilson intervals.
+
+    Returns
+    -------
+    xarray.Dataset, dim outcome ("rewarded", "unrewarded")
+        ``count`` (stays), ``total`` (pairs), ``fraction``, ``low``, ``high``.
+    """
+    check_recording(ds, ["action", "reward"], analysis="stay probabilities")
+    action = by_trial(ds["action"], ds, 0).transpose("episode", "trial").values
+    reward = trial_sum(ds["reward"], ds).transpose("episode", "trial").values
+    if action.shape[1] < 2:
+        raise AnalysisError("stay probabilities need at least two trials per episode")
+    prev, cur, prev_r = action[:, :-1], action[:, 1:], reward[:, :-1]
+    valid = (prev >= 0) & (cur >= 0) & np.isfinite(prev_r)
+    stay = (prev == cur) & valid
+    counts, totals = [], []
+    for mask in (prev_r > 0, prev_r <= 0):
+        counts.append(int((stay & mask).sum()))
+        totals.append(int((valid & mask).sum()))
+    if min(totals) == 0:
+        raise AnalysisError(
+            f"stay probabilities need rewarded and unrewarded trials; got {totals[0]} "
+            f"rewarded and {totals[1]} unrewarded previous trials"
+        )
+    low, high = wilson_interval(counts, totals, ci)
+    out = xr.Dataset(
+        {"count": ("outcome", counts), "total": ("outcome", totals),
+         "fraction": ("outcome", np.divide(counts, totals)), "low": ("outcome", low),
+         "high": ("outcome", high)},
+        coords={"outcome": ["rewarded", "unrewarded"]},
+    )
+    out.attrs.update(ci=ci, analysis="P(stay | previous outcome)")
+    return out
+
+
+def compare_behaviour(agent: xr.Dataset, subjects: xr.Dataset, *, ci: float = 0.95) -> xr.Dataset:
+    """Stay probabilities of agent and subjects side by side, with tests of the difference.
+
+    Returns
+    -------
+    xarray.Dataset, dim outcome
+        ``agent_*`` and ``subjects_*`` from :func:`stay_probabilities`, plus
+        ``difference``, ``difference_low/high``, ``z``, ``p_z``, ``p_fisher``.
+    """
+    return _side_by_side(
+        stay_probabilities(agent, ci=ci), stay_probabilities(subjects, ci=ci), "outcome", ci,
+        ("agent", "subjects"),
+    )

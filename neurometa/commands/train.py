@@ -1,0 +1,102 @@
+"""``neurometa train PRESET --out RUN_DIR``: train a meta-RL agent with A2C."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from neurometa.cli import CLIError, add_json_flag, emit_json
+from neurometa.config import ConfigError, replace_path
+
+NAME = "train"
+HELP = "train a meta-RL agent (PFC LSTM + dopamine TD error) from a preset"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Register the options of ``neurometa train``."""
+    parser.add_argument(
+        "preset", nargs="?", help="training preset id (see --list) or a config.json path"
+    )
+    parser.add_argument("--out", type=Path, help="run folder to write (required to train)")
+    parser.add_argument("--seed", type=int, default=0, help="the run's seed (default 0)")
+    parser.add_argument("--resume", action="store_true", help="continue the run in --out")
+    parser.add_argument("--updates", type=int, help="number of updates (optim.num_updates)")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config field, e.g. optim.learning_rate=1e-3 (value parsed as JSON)",
+    )
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument("--list", action="store_true", help="list the presets and exit")
+    add_json_flag(parser)
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def build_config(preset: str, updates: int | None, overrides: list[str]):  # noqa: ANN201
+    """The :class:`TrainConfig` of ``preset`` with ``--updates`` and ``--set`` applied."""
+    from neurometa.learn import TrainConfig, get_preset
+
+    path = Path(preset)
+    if preset.endswith(".json") and path.is_file():
+        config = TrainConfig.load(path)
+    else:
+        config = get_preset(preset)
+    if updates is not None:
+        config = replace_path(config, "optim.num_updates", updates)
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise CLIError(f"--set expects KEY=VALUE, got {item!r}")
+        config = replace_path(config, key.strip(), _parse_value(value))
+    return config
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train and report where the run folder is."""
+    import torch
+
+    from neurometa.learn import PRESETS, TrainingDivergedError, train
+
+    if args.list:
+        for name, cfg in PRESETS.items():
+            print(f"{name:28s} task={cfg.task.preset} units={cfg.network.num_units} "
+                  f"updates={cfg.optim.num_updates} batch={cfg.optim.batch_size}")  # fmt: skip
+        return 0
+    if args.preset is None:
+        raise CLIError("give a PRESET (see neurometa train --list)")
+    if args.out is None:
+        raise CLIError("--out RUN_DIR is required")
+    if args.threads < 1:
+        raise CLIError(f"--threads must be positive, got {args.threads}")
+    torch.set_num_threads(args.threads)
+    try:
+        config = build_config(args.preset, args.updates, args.overrides)
+        run_dir = train(config, args.out, seed=args.seed, resume=args.resume,
+                        device=args.device, progress=not args.no_progress)  # fmt: skip
+    except KeyError as err:
+        raise CLIError(str(err.args[0])) from err
+    except (ConfigError, FileExistsError, TrainingDivergedError, RuntimeError) as err:
+        raise CLIError(str(err)) from err
+    done = json.loads((run_dir / "done.json").read_text(encoding="utf-8"))
+    if args.json:
+        emit_json({"run_dir": str(run_dir), **done})
+    else:
+        final = done.get("final_eval") or {}
+        score = (f"regret {final['regret']:.3f}" if "regret" in final
+                 else f"return {final.get('return', float('nan')):.3f}")  # fmt: skip
+        print(f"trained {done['updates']} updates ({done['env_steps']:,} steps); selection-set "
+              f"{score}; run folder: {run_dir}")  # fmt: skip
+    return 0

@@ -1,0 +1,265 @@
+"""Reading the pieces of an NWB file: trials table, units table, TimeSeries.
+
+Private helpers of :mod:`neurometa.data.nwb`; every failure is an :class:`NWBFormatError`
+that says what is missing and lists what the file does contain.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "NWBFormatError",
+    "TrialTable",
+    "open_nwb",
+    "trial_table",
+    "unit_spike_trains",
+    "unit_coords",
+    "find_timeseries",
+    "EXTRA_DIM_TAG",
+]
+
+#: Column descriptions ending in ``[dim: NAME]`` name the extra dim of a 2-D column.
+EXTRA_DIM_TAG = re.compile(r"\[dim: ([A-Za-z_][A-Za-z0-9_]*)\]\s*$")
+
+_TIME_COLUMNS = ("start_time", "stop_time")
+#: Names of recording coordinates; trial columns with these names are not copied.
+RESERVED = ("episode", "step", "trial", "stage", "subject", "unit", "time_bin")
+
+
+class NWBFormatError(ValueError):
+    """An NWB file lacks what the import needs (the message lists what it has)."""
+
+
+@contextlib.contextmanager
+def open_nwb(path: Path) -> Iterator[Any]:
+    """Open ``path`` read-only with pynwb and yield the ``NWBFile``."""
+    from pynwb import NWBHDF5IO
+
+    if not path.is_file():
+        raise NWBFormatError(f"no such NWB file: {path}")
+    try:
+        io = NWBHDF5IO(str(path), "r")
+        nwb = io.read()
+    except Exception as err:  # noqa: BLE001 - h5py/hdmf raise many types; re-raised below
+        raise NWBFormatError(f"{path} is not a readable NWB file: {err}") from err
+    try:
+        yield nwb
+    finally:
+        io.close()
+
+
+@dataclass
+class TrialTable:
+    """The trials kept for import, sorted by start time (one row per trial)."""
+
+    frame: pd.DataFrame
+    """Scalar columns (choice as ``action``, outcome as ``reward``, kept columns, times)."""
+    arrays: dict[str, tuple[np.ndarray, str]] = field(default_factory=dict)
+    """2-D columns: name -> (values (num_trials, k), extra dim name)."""
+    descriptions: dict[str, str] = field(default_factory=dict)
+    """Column descriptions from the file."""
+    action_labels: list[str] | None = None
+    """Choice labels when the choice column holds strings (action i = label i)."""
+    num_dropped: int = 0
+    """Trials dropped for missing values (``drop_missing``)."""
+
+
+def _column_kind(table: Any, name: str) -> str:
+    """``"scalar"``, ``"array"`` (2-D), or ``"other"`` (ragged, references, objects)."""
+    from hdmf.common import DynamicTableRegion, VectorIndex
+
+    col = table[name]
+    if isinstance(col, VectorIndex | DynamicTableRegion):
+        return "other"
+    shape = np.shape(col.data)
+    if len(shape) == 1:
+        return "scalar"
+    return "array" if len(shape) == 2 else "other"
+
+
+def _require(names: list[str], present: list[str], what: str) -> None:
+    for name in names:
+        if name not in present:
+            raise NWBFormatError(
+                f"trial column {name!r} ({what}) is not in the trials table; "
+                f"columns present: {', '.join(present)}"
+            )
+
+
+def trial_table(nwb: Any, cfg: Any) -> TrialTable:
+    """Collect the trial columns named by ``cfg`` (an ``NWBImportConfig``)."""
+    table = nwb.trials
+    if table is None or len(table) == 0:
+        raise NWBFormatError(
+            "the file has no trials table (/intervals/trials); the import needs one row per "
+            "trial with start_time, stop_time, the choice and the outcome"
+        )
+    present = list(table.colnames)
+    present += [c for c in _TIME_COLUMNS if c not in present]
+    choice = cfg.choice_column or next((c for c in ("choice", "action") if c in present), None)
+    if choice is None:
+        raise NWBFormatError(
+            "no choice column: the trials table has neither 'choice' nor 'action'; name one "
+            f"with choice_column (--choice-column); columns present: {', '.join(present)}"
+        )
+    _require([choice], present, "the choice")
+    _require([cfg.reward_column], present, "the outcome")
+    _require([cfg.event], present, "the alignment event")
+    episode = cfg.episode_column or ("episode" if "episode" in present else None)
+    if episode is not None:
+        _require([episode], present, "the episode grouping")
+    special = {choice, cfg.reward_column, cfg.event, episode, *_TIME_COLUMNS, *RESERVED}
+    if cfg.columns is None:
+        extra = [c for c in present if c not in special and _column_kind(table, c) != "other"]
+    else:
+        _require(list(cfg.columns), present, "requested with columns")
+        extra = [c for c in cfg.columns if c not in special]
+        for name in extra:
+            if _column_kind(table, name) == "other":
+                raise NWBFormatError(f"trial column {name!r} is ragged or a reference")
+    for name in extra:
+        if name in ("action", "reward", cfg.activity_name, *RESERVED):
+            raise NWBFormatError(
+                f"trial column {name!r} would clash with the recording variable of that name; "
+                "choose it as the choice/reward column or leave it out with columns"
+            )
+    frame = pd.DataFrame(index=np.asarray(table.id[:]))
+    arrays: dict[str, tuple[np.ndarray, str]] = {}
+    descriptions: dict[str, str] = {}
+    for name in dict.fromkeys([*_TIME_COLUMNS, cfg.event, choice, cfg.reward_column, *extra]):
+        values = np.asarray(table[name].data[:])
+        description = str(getattr(table[name], "description", "") or "")
+        descriptions[name] = description
+        if values.ndim == 2:
+            tag = EXTRA_DIM_TAG.search(description)
+            arrays[name] = (values, tag.group(1) if tag else f"{name}_dim")
+        else:
+            frame[name] = values
+    if episode is not None:
+        frame["__episode__"] = np.asarray(table[episode].data[:])
+    frame = frame.rename(columns={choice: "action", cfg.reward_column: "reward"})
+    return _clean_trials(TrialTable(frame, arrays, descriptions), cfg, choice)
+
+
+def _missing(values: pd.Series) -> np.ndarray:
+    """Boolean mask of missing entries (NaN, None, empty string)."""
+    mask = values.isna().to_numpy()
+    if values.dtype == object:
+        mask |= values.astype(str).str.strip().isin(["", "nan", "None"]).to_numpy()
+    return mask
+
+
+def _clean_trials(trials: TrialTable, cfg: Any, choice: str) -> TrialTable:
+    """Handle missing values, sort by start time, convert the choice to int64.
+
+    Missing choices become ``-1`` and missing rewards NaN (the schema's marks for missed
+    trials); a missing event time is an error. ``drop_missing`` drops all such trials.
+    """
+    frame = trials.frame
+    no_choice, no_reward = _missing(frame["action"]), _missing(frame["reward"])
+    no_event = _missing(frame[cfg.event])
+    if no_event.any() and not cfg.drop_missing:
+        ids = ", ".join(map(str, frame.index[no_event][:5]))
+        raise NWBFormatError(
+            f"event column {cfg.event!r} is missing in {int(no_event.sum())} trials (ids {ids}"
+            f"{', ...' if no_event.sum() > 5 else ''}); pass drop_missing (--drop-missing) to "
+            "leave those trials out"
+        )
+    drop = (no_choice | no_reward | no_event) if cfg.drop_missing else no_event
+    keep = ~drop
+    order = np.argsort(frame["start_time"].to_numpy(float)[keep], kind="stable")
+    frame = frame[keep].iloc[order].copy()
+    arrays = {k: (v[keep][order], dim) for k, (v, dim) in trials.arrays.items()}
+    no_choice = no_choice[keep][order]
+    action = frame["action"]
+    labels = None
+    if pd.api.types.is_numeric_dtype(action) or pd.api.types.is_bool_dtype(action):
+        as_float = np.where(no_choice, -1.0, action.to_numpy(float))
+        if not np.all(as_float == np.round(as_float)):
+            raise NWBFormatError(f"choice column {choice!r} holds non-integer numbers")
+        frame["action"] = as_float.astype(np.int64)
+    else:
+        text = action.astype(str).to_numpy()
+        labels = sorted(set(text[~no_choice].tolist()))
+        lookup = {lab: i for i, lab in enumerate(labels)}
+        frame["action"] = np.array(
+            [-1 if miss else lookup[t] for t, miss in zip(text, no_choice, strict=True)],
+            dtype=np.int64,
+        )
+    reward = frame["reward"]
+    if not (pd.api.types.is_numeric_dtype(reward) or pd.api.types.is_bool_dtype(reward)):
+        raise NWBFormatError(f"reward column {cfg.reward_column!r} is not numeric")
+    frame["reward"] = pd.to_numeric(reward, errors="coerce").to_numpy(float)
+    trials.frame, trials.arrays = frame, arrays
+    trials.action_labels, trials.num_dropped = labels, int(drop.sum())
+    return trials
+
+
+def unit_spike_trains(nwb: Any) -> tuple[list[np.ndarray], np.ndarray]:
+    """Sorted spike times (s) of every unit and the unit ids."""
+    units = nwb.units
+    if units is None or len(units) == 0:
+        names = ", ".join(sorted(timeseries_names(nwb))) or "none"
+        raise NWBFormatError(
+            "the file has no units table (/units); read continuous activity with timeseries="
+            f"NAME (--timeseries) instead (TimeSeries present: {names})"
+        )
+    if "spike_times" not in units.colnames:
+        raise NWBFormatError(
+            f"the units table has no spike_times column; columns present: "
+            f"{', '.join(units.colnames)}"
+        )
+    index = units["spike_times_index"]  # a VectorIndex: .data = ends, .target = flat times
+    flat = np.asarray(index.target.data[:], dtype=float)
+    ends = np.asarray(index.data[:], dtype=np.int64)
+    starts = np.concatenate([[0], ends[:-1]])
+    trains = [np.sort(flat[a:b]) for a, b in zip(starts, ends, strict=True)]
+    return trains, np.asarray(units.id[:])
+
+
+def unit_coords(nwb: Any, num_units: int) -> dict[str, np.ndarray]:
+    """Unit-table columns with one scalar per unit, as ``unit_<column>`` coordinates."""
+    units = nwb.units
+    coords: dict[str, np.ndarray] = {}
+    for name in units.colnames:
+        if name == "spike_times" or _column_kind(units, name) != "scalar":
+            continue
+        values = np.asarray(units[name].data[:])
+        if len(values) != num_units or values.dtype == object and not _all_str(values):
+            continue
+        coords[f"unit_{name}"] = values.astype(str) if values.dtype == object else values
+    return coords
+
+
+def _all_str(values: np.ndarray) -> bool:
+    return all(isinstance(v, str | bytes) for v in values)
+
+
+def timeseries_names(nwb: Any) -> list[str]:
+    """Names of every TimeSeries in the file."""
+    from pynwb import TimeSeries
+
+    return [obj.name for obj in nwb.objects.values() if isinstance(obj, TimeSeries)]
+
+
+def find_timeseries(nwb: Any, name: str) -> Any:
+    """The one TimeSeries called ``name`` (in acquisition or any processing module)."""
+    from pynwb import TimeSeries
+
+    found = [o for o in nwb.objects.values() if isinstance(o, TimeSeries) and o.name == name]
+    if not found:
+        names = ", ".join(sorted(timeseries_names(nwb))) or "none"
+        raise NWBFormatError(f"no TimeSeries named {name!r} in the file; present: {names}")
+    if len(found) > 1:
+        where = ", ".join(str(getattr(o.parent, "name", "?")) for o in found)
+        raise NWBFormatError(f"{len(found)} TimeSeries are named {name!r} (in {where})")
+    return found[0]

@@ -1,0 +1,256 @@
+"""Import NWB files (trials + units or a TimeSeries) into the recording schema.
+
+A lab session stored as NWB (Neurodata Without Borders, via ``pynwb``) becomes one
+recording with ``source = "lab"``: one ``step`` per trial (``trial = step``), the subject's
+choice as ``action``, the outcome as ``reward``, every other scalar trial column as a
+variable over ``(episode, step)``, and unit activity over ``(episode, step, unit)``
+(plus ``time_bin`` when a bin width is given).
+
+Unit activity is either
+
+- **spike counts or rates** from the units table: for unit ``u`` and trial ``k`` with
+  alignment time ``e_k`` (a trial column such as ``start_time`` or ``cue_time``),
+  ``count[k, u, b] = #{s in spike_times[u] : e_k + w0 + b*dt <= s < e_k + w0 + (b+1)*dt}``
+  and ``rate = count / dt`` (spikes/s), with window ``(w0, w1)`` and bin width ``dt``
+  (``dt = w1 - w0`` when no bin width is given, and then there is no ``time_bin`` dim); or
+- **continuous activity** from a ``TimeSeries`` (``timeseries=NAME``, e.g. fluorescence or
+  an agent's exported units): the mean of the samples whose time lies in each bin.
+
+Unit-table columns with one scalar per unit are kept as coordinates on ``unit`` named
+``unit_<column>``; the unit ids are the ``unit`` coordinate.
+
+Examples
+--------
+>>> ds = read_nwb("session.nwb", event="cue_time", window=(0.0, 0.5))  # doctest: +SKIP
+>>> ds["activity"].dims  # doctest: +SKIP
+('episode', 'step', 'unit')
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import xarray as xr
+
+from neurometa.config import Config, ConfigError, check_choice, check_range
+from neurometa.data._nwb_layout import assemble_recording
+from neurometa.data._nwb_tables import (
+    NWBFormatError,
+    find_timeseries,
+    open_nwb,
+    trial_table,
+    unit_coords,
+    unit_spike_trains,
+)
+
+__all__ = ["NWBImportConfig", "NWBFormatError", "read_nwb", "ACTIVITY_NAME"]
+
+#: Name of the unit-activity variable of imported lab data (agents record ``h``).
+ACTIVITY_NAME = "activity"
+
+#: Tolerance (s) when placing regularly sampled TimeSeries samples into windows.
+_SAMPLE_TOL = 1e-6
+
+
+@dataclass(frozen=True)
+class NWBImportConfig(Config):
+    """Options of :func:`read_nwb` (also the flags of ``neurometa import nwb``)."""
+
+    event: str = "start_time"
+    """Trial column (seconds) that the activity window is aligned to."""
+    window: tuple[float, ...] = (0.0, 0.5)
+    """Window ``(w0, w1)`` in seconds relative to the event; ``w1 > w0``."""
+    bin_width: float | None = None
+    """Bin width in seconds; ``None`` gives one bin (no ``time_bin`` dim)."""
+    measure: Literal["rate", "count"] = "rate"
+    """Spike ``rate`` (spikes/s) or ``count`` per bin (units table only)."""
+    choice_column: str | None = None
+    """Trial column holding the choice; ``None`` uses ``choice``, else ``action``."""
+    reward_column: str = "reward"
+    """Trial column holding the outcome."""
+    columns: tuple[str, ...] | None = None
+    """Extra trial columns to keep; ``None`` keeps every column with one value per trial."""
+    episode_column: str | None = None
+    """Trial column grouping trials into episodes (sessions/blocks); ``None`` uses a column
+    named ``episode`` when there is one, else all trials form one episode."""
+    timeseries: str | None = None
+    """Name of a TimeSeries to read activity from instead of the units table."""
+    activity_name: str = ACTIVITY_NAME
+    """Name of the activity variable in the recording."""
+    allow_outside_trial: bool = False
+    """Accept windows that reach outside ``[start_time, stop_time]`` of a trial."""
+    drop_missing: bool = False
+    """Drop trials whose choice, reward or event time is missing (counted in attrs)."""
+    task: str = "lab"
+    """Task name stored in the recording's ``task`` attribute."""
+
+    def __post_init__(self) -> None:
+        check_choice(self, "measure", ("rate", "count"))
+        if len(self.window) != 2:
+            raise ConfigError(f"NWBImportConfig.window = {self.window!r}: need two numbers")
+        w0, w1 = self.window
+        if not (np.isfinite(w0) and np.isfinite(w1)) or w1 <= w0:
+            raise ConfigError(f"NWBImportConfig.window = {self.window!r}: need finite w0 < w1")
+        if self.bin_width is not None:
+            check_range(self, "bin_width", low=0.0, low_inclusive=False)
+            num = (w1 - w0) / self.bin_width
+            if abs(num - round(num)) > 1e-6:
+                raise ConfigError(
+                    f"NWBImportConfig.bin_width = {self.bin_width} does not divide the window "
+                    f"length {w1 - w0} into whole bins"
+                )
+        if not self.activity_name.isidentifier():
+            raise ConfigError(f"activity_name {self.activity_name!r} is not a valid name")
+
+    @property
+    def bin_edges(self) -> np.ndarray:
+        """Bin edges relative to the event, shape (num_bins + 1,), seconds."""
+        w0, w1 = self.window
+        width = (w1 - w0) if self.bin_width is None else self.bin_width
+        num = int(round((w1 - w0) / width))
+        return w0 + width * np.arange(num + 1)
+
+
+def read_nwb(
+    path: str | Path, config: NWBImportConfig | None = None, **overrides: Any
+) -> xr.Dataset:
+    """Read an NWB session into a trial-level recording (``source = "lab"``).
+
+    Parameters
+    ----------
+    path : path-like
+        The ``.nwb`` file.
+    config : NWBImportConfig, optional
+        Import options; keyword ``overrides`` replace single fields.
+
+    Returns
+    -------
+    xarray.Dataset
+        Dims ``episode``, ``step`` (= trial within the episode), ``unit`` (+ ``time_bin``).
+        Variables ``action`` (int64), ``reward`` (float32), the kept trial columns,
+        ``start_time``/``stop_time``/``event_time`` (s), and the activity
+        ``(episode, step, unit[, time_bin])`` (float32). Coordinates ``subject`` on
+        ``episode``, ``trial``/``stage`` on ``step``, ``unit_<column>`` on ``unit``.
+
+    Raises
+    ------
+    NWBFormatError
+        No trials table, no units table (or no such TimeSeries), unknown column names (the
+        message lists the columns present), missing values, or windows outside a trial.
+    """
+    cfg = config or NWBImportConfig()
+    if overrides:
+        cfg = cfg.replace(**overrides)
+    path = Path(path)
+    with open_nwb(path) as nwb:
+        trials = trial_table(nwb, cfg)
+        starts = trials.frame["start_time"].to_numpy(float)
+        stops = trials.frame["stop_time"].to_numpy(float)
+        events = trials.frame[cfg.event].to_numpy(float)
+        edges = events[:, None] + cfg.bin_edges[None, :]
+        _check_windows(edges, starts, stops, trials.frame.index.to_numpy(), cfg)
+        if cfg.timeseries is None:
+            spikes, unit_ids = unit_spike_trains(nwb)
+            counts = np.stack([_count_spikes(s, edges) for s in spikes], axis=1)
+            width = np.diff(cfg.bin_edges)[None, None, :]
+            activity = counts if cfg.measure == "count" else counts / width
+            units_attr = "spikes" if cfg.measure == "count" else "spikes/s"
+            ucoords = unit_coords(nwb, len(unit_ids))
+            long_name = f"spike {cfg.measure} in {cfg.window} s around {cfg.event}"
+        else:
+            series = find_timeseries(nwb, cfg.timeseries)
+            activity, unit_ids = _timeseries_means(series, edges, cfg)
+            units_attr = str(series.unit)
+            ucoords = {}
+            long_name = f"mean of TimeSeries {cfg.timeseries!r} in {cfg.window} s around event"
+        meta = _session_meta(nwb, path)
+    ds = assemble_recording(trials, activity.astype(np.float32), unit_ids, ucoords, cfg, meta)
+    ds[cfg.activity_name].attrs.update(units=units_attr, long_name=long_name)
+    return ds
+
+
+def _check_windows(
+    edges: np.ndarray, starts: np.ndarray, stops: np.ndarray, ids: np.ndarray, cfg: NWBImportConfig
+) -> None:
+    """Raise unless every window lies inside its trial (or ``allow_outside_trial``)."""
+    if cfg.allow_outside_trial:
+        return
+    tol = 1e-9
+    bad = np.flatnonzero((edges[:, 0] < starts - tol) | (edges[:, -1] > stops + tol))
+    if bad.size:
+        shown = ", ".join(
+            f"trial {ids[k]} [{starts[k]:.4g}, {stops[k]:.4g}] s vs window "
+            f"[{edges[k, 0]:.4g}, {edges[k, -1]:.4g}] s"
+            for k in bad[:3]
+        )
+        raise NWBFormatError(
+            f"the window {cfg.window} s around {cfg.event!r} falls outside {bad.size} of "
+            f"{len(ids)} trials ({shown}{', ...' if bad.size > 3 else ''}); shorten the window, "
+            "align to another event, or pass allow_outside_trial (--allow-outside-trial)"
+        )
+
+
+def _count_spikes(spike_times: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Spike counts per bin, shape (num_trials, num_bins), for sorted ``spike_times``.
+
+    Bins are half-open ``[edges[k, b], edges[k, b + 1])``.
+    """
+    idx = np.searchsorted(spike_times, edges.ravel(), side="left").reshape(edges.shape)
+    return np.diff(idx, axis=1).astype(np.float64)
+
+
+def _timeseries_means(
+    series: Any, edges: np.ndarray, cfg: NWBImportConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean of a TimeSeries' samples in each bin, shape (num_trials, num_units, num_bins)."""
+    data = np.asarray(series.data[:])
+    if data.ndim == 1:
+        data = data[:, None]
+    if data.ndim != 2:
+        raise NWBFormatError(
+            f"TimeSeries {series.name!r} has data of shape {data.shape}; expected "
+            "(time,) or (time, unit)"
+        )
+    if series.timestamps is not None:
+        times = np.asarray(series.timestamps[:], dtype=float)
+    else:
+        start = float(series.starting_time or 0.0)
+        times = start + np.arange(data.shape[0]) / float(series.rate)
+    lo = np.searchsorted(times, edges[:, :-1] - _SAMPLE_TOL, side="left")
+    hi = np.searchsorted(times, edges[:, 1:] - _SAMPLE_TOL, side="left")
+    empty = np.argwhere(hi <= lo)
+    if empty.size:
+        k, b = empty[0]
+        raise NWBFormatError(
+            f"{len(empty)} bins hold no sample of TimeSeries {series.name!r}, e.g. bin {b} of "
+            f"trial {k} ([{edges[k, b]:.4g}, {edges[k, b + 1]:.4g}) s); use a wider window or "
+            "bin width"
+        )
+    out = np.empty((edges.shape[0], data.shape[1], edges.shape[1] - 1))
+    for k, b in np.ndindex(*lo.shape):
+        out[k, :, b] = data[lo[k, b] : hi[k, b]].mean(axis=0, dtype=np.float64)
+    return out, np.arange(data.shape[1])
+
+
+def _session_meta(nwb: Any, path: Path) -> dict[str, Any]:
+    """Subject and provenance of the session (NetCDF-storable attributes)."""
+    subject = getattr(nwb, "subject", None)
+    subject_id = getattr(subject, "subject_id", None) or "unknown"
+    meta: dict[str, Any] = {
+        "subject": str(subject_id),
+        "nwb_file": path.name,
+        "nwb_identifier": str(nwb.identifier),
+        "session_description": str(nwb.session_description),
+        "session_start_time": nwb.session_start_time.isoformat(),
+    }
+    try:
+        origin = json.loads(nwb.notes) if nwb.notes else {}
+    except (TypeError, ValueError):
+        origin = {}
+    if isinstance(origin, dict) and "neurometa_version" in origin:
+        meta["origin_attrs"] = origin
+    return meta

@@ -1,0 +1,228 @@
+"""Export a recording (typically an agent's) as an NWB file that lab tools can read.
+
+Layout of the file (pynwb):
+
+- **time**: a task has no physical time, so each step gets a *nominal* time. With
+  ``T`` steps per episode and nominal rate ``R`` (Hz, default 10), step ``k`` of episode
+  ``e`` is at ``t = (e*T + k) / R`` seconds.
+- **trials table** (``/intervals/trials``): one row per trial of every episode, with
+  ``start_time``/``stop_time`` spanning the trial's steps, ``episode``, ``trial``, and every
+  per-step variable without a unit dim (``action``, ``reward``, ``value``, ``rpe``, hidden
+  task variables...). With one step per trial a variable ``x`` is the column ``x``; with
+  several, one column per stage, ``x_<stage>`` (e.g. ``action_first``). A variable with one
+  extra dim (``arm_probs``, ``policy``, ``obs``) is a 2-D column whose description ends in
+  ``[dim: <name>]`` so that :func:`neurometa.data.read_nwb` restores the dim name.
+- **processing module** ``misc``: each unit-activity variable (``h``, ``c``, any variable
+  with a ``unit`` dim) as a ``TimeSeries`` of shape ``(time, unit)`` sampled at the nominal
+  rate (one sample per step), plus variables with more than one extra dim.
+- the recording's attrs as JSON in ``notes`` (so a re-import keeps task, agent and seed).
+
+``read_nwb(path, timeseries="h", window=(0, 1/R))`` brings a one-step-per-trial recording
+back exactly (a test checks the round trip).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from neurometa.atomic import atomic_path
+from neurometa.record.validate import validate_recording
+
+__all__ = ["export_nwb", "critical_issues", "PROCESSING_MODULE", "DEFAULT_RATE"]
+
+#: Name of the processing module holding unit activity (an NWB schema module name).
+PROCESSING_MODULE = "misc"
+#: Default nominal sampling rate (Hz): one step = 0.1 s of nominal time.
+DEFAULT_RATE = 10.0
+
+
+def _json_attrs(attrs: dict[str, Any]) -> str:
+    """The recording attrs as a JSON string (numpy values converted)."""
+
+    def clean(v: Any) -> Any:
+        return v.tolist() if hasattr(v, "tolist") else v
+
+    return json.dumps({str(k): clean(v) for k, v in attrs.items()}, sort_keys=True)
+
+
+def _trial_bounds(ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """First step and step count of each trial, and the stage names (trial-major layout)."""
+    trial = np.asarray(ds["trial"].values)
+    stage = np.asarray(ds["stage"].values).astype(str)
+    stages = list(stage[trial == trial[0]])
+    spt = len(stages)
+    if ds.sizes["step"] % spt or not np.array_equal(stage, np.tile(stages, len(trial) // spt)):
+        raise ValueError("steps must be trial-major with the same stages in every trial")
+    first = np.arange(0, ds.sizes["step"], spt)
+    return first, trial[first], stages
+
+
+def _description(var: xr.DataArray, name: str) -> str:
+    text = str(var.attrs.get("long_name") or var.attrs.get("description") or name)
+    units = var.attrs.get("units")
+    return f"{text} (units: {units})" if units and units != "1" else text
+
+
+def _add_trials(nwb: Any, ds: xr.Dataset, rate: float) -> list[str]:
+    """Fill the trials table; return the names of variables left for TimeSeries."""
+    from hdmf.common import VectorData
+    from pynwb.epoch import TimeIntervals
+
+    first, trial_ids, stages = _trial_bounds(ds)
+    spt, num_steps = len(stages), ds.sizes["step"]
+    num_ep, num_tr = ds.sizes["episode"], len(first)
+    offsets = (np.arange(num_ep)[:, None] * num_steps + first[None, :]).ravel()
+    columns: dict[str, tuple[np.ndarray, str]] = {
+        "episode": (np.repeat(np.asarray(ds["episode"].values), num_tr), "episode index"),
+        "trial": (np.tile(trial_ids, num_ep), "trial index within the episode"),
+    }
+    as_series = []
+    for name, var in ds.data_vars.items():
+        extra = [d for d in var.dims if d not in ("episode", "step")]
+        if var.dims[:2] != ("episode", "step") or "unit" in extra or len(extra) > 1:
+            as_series.append(str(name))
+            continue
+        values = var.transpose("episode", "step", *extra).values
+        desc = _description(var, str(name)) + (f" [dim: {extra[0]}]" if extra else "")
+        for k, stage in enumerate(stages):
+            col = str(name) if spt == 1 else f"{name}_{stage}"
+            per_trial = values[:, k::spt].reshape(num_ep * num_tr, *values.shape[2:])
+            columns[col] = (per_trial, desc if spt == 1 else f"{desc} (stage {stage!r})")
+    times = {
+        "start_time": (offsets / rate, "trial start (nominal s)"),
+        "stop_time": ((offsets + spt) / rate, "trial stop (nominal s)"),
+    }
+    table = TimeIntervals(
+        name="trials",
+        description="trials of every episode, in nominal time",
+        columns=[
+            VectorData(name=col, description=desc, data=values)
+            for col, (values, desc) in {**times, **columns}.items()
+        ],
+    )
+    nwb.trials = table
+    return as_series
+
+
+def _add_series(nwb: Any, ds: xr.Dataset, names: list[str], rate: float) -> None:
+    """Write per-step variables with a unit dim (or several extra dims) as TimeSeries."""
+    from hdmf.backends.hdf5 import H5DataIO
+    from pynwb import TimeSeries
+
+    names = [n for n in names if ds[n].dims[:2] == ("episode", "step")]
+    if not names:
+        return
+    module = nwb.create_processing_module(
+        name=PROCESSING_MODULE,
+        description=(
+            "neurometa: agent unit activity, one sample per task step at a nominal rate of "
+            f"{rate} Hz (step k of episode e at t = (e*T + k)/{rate} s; T steps per episode)"
+        ),
+    )
+    for name in names:
+        var = ds[name]
+        values = np.asarray(var.values)
+        data = values.reshape(-1, *values.shape[2:])
+        comments = "dims: time, " + ", ".join(var.dims[2:])
+        if "unit" in var.dims:
+            comments += "; unit ids: " + " ".join(map(str, ds["unit"].values.tolist()))
+        module.add(
+            TimeSeries(
+                name=name,
+                data=H5DataIO(data, compression="gzip"),
+                unit=str(var.attrs.get("units", "a.u.")),
+                rate=float(rate),
+                starting_time=0.0,
+                description=_description(var, name)
+                + f"; nominal rate {rate} Hz, one sample per task step",
+                comments=comments,
+            )
+        )
+
+
+def export_nwb(
+    ds: xr.Dataset,
+    path: str | Path,
+    *,
+    rate: float = DEFAULT_RATE,
+    session_start_time: datetime | None = None,
+) -> Path:
+    """Write a recording as NWB (trials table + unit activity at a nominal rate).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A recording that passes :func:`neurometa.record.validate.validate_recording`.
+    path : path-like
+        Destination ``.nwb`` file (written atomically).
+    rate : float
+        Nominal sampling rate in Hz; one step lasts ``1 / rate`` s of nominal time.
+    session_start_time : datetime, optional
+        Timezone-aware start time; defaults to now (UTC).
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
+    from pynwb import NWBHDF5IO, NWBFile
+    from pynwb.file import Subject
+
+    if not np.isfinite(rate) or rate <= 0:
+        raise ValueError(f"rate must be a positive number of Hz, got {rate!r}")
+    validate_recording(ds)
+    attrs = _json_attrs(ds.attrs)
+    digest = hashlib.sha256((attrs + repr(dict(ds.sizes))).encode()).hexdigest()
+    agent = str(ds.attrs.get("agent", "") or ds.attrs.get("source", "recording"))
+    nwb = NWBFile(
+        session_description=(
+            f"neurometa {ds.attrs.get('source', 'agent')} recording: {agent} on task "
+            f"{ds.attrs.get('task', '?')} (preset {ds.attrs.get('preset', '?')})"
+        ),
+        identifier=str(uuid.uuid5(uuid.NAMESPACE_URL, f"neurometa:{digest}")),
+        session_start_time=session_start_time or datetime.now(UTC),
+        experiment_description="Rollouts of an artificial agent recorded with neurometa.",
+        keywords=["neurometa", "meta-reinforcement learning", "artificial agent"],
+        notes=attrs,
+    )
+    nwb.subject = Subject(
+        subject_id=f"{agent}-seed{ds.attrs.get('seed', 'na')}",
+        description=(
+            "an artificial agent simulated by neurometa, not an animal; NWB requires a sex "
+            "and an age or birth date, so sex is 'U' and date_of_birth is the session time"
+        ),
+        sex="U",
+        date_of_birth=nwb.session_start_time,
+    )
+    as_series = _add_trials(nwb, ds, rate)
+    _add_series(nwb, ds, as_series, rate)
+    with atomic_path(path) as tmp, NWBHDF5IO(str(tmp), "w") as io:
+        io.write(nwb)
+    return Path(path)
+
+
+def critical_issues(path: str | Path) -> list[str]:
+    """Messages of ``nwbinspector`` at importance CRITICAL or above for ``path``.
+
+    Parameters
+    ----------
+    path : path-like
+        An NWB file.
+
+    Returns
+    -------
+    list of str
+        ``"<importance>: <check>: <message>"`` for each critical (or worse) issue.
+    """
+    from nwbinspector import Importance, inspect_nwbfile
+
+    messages = inspect_nwbfile(nwbfile_path=str(path), importance_threshold=Importance.CRITICAL)
+    return [f"{m.importance.name}: {m.check_function_name}: {m.message}" for m in messages if m]

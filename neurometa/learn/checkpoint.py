@@ -1,0 +1,135 @@
+"""Checkpoints of a run folder and the frozen agent loaded from one.
+
+A run folder holds ``config.json`` (the :class:`TrainConfig`), ``checkpoint.pt`` (everything
+needed to resume bit-identically: weights, optimiser state, generator states, counters,
+metrics), ``best.pt`` (the weights that scored best on the selection episodes),
+``metrics.csv`` and, when finished, ``done.json``. Files are written through
+:func:`neurometa.atomic.atomic_path`, so a kill mid-write keeps the previous file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+from torch import nn
+
+from neurometa.agents.pfc import FrozenAgent
+from neurometa.atomic import atomic_path
+from neurometa.learn.config import TrainConfig
+from neurometa.learn.networks import build_network
+from neurometa.learn.rollout import make_task
+from neurometa.seeding import torch_generator
+
+__all__ = [
+    "CHECKPOINT",
+    "BEST",
+    "CONFIG",
+    "save_checkpoint",
+    "load_checkpoint",
+    "build_from_spec",
+    "load_network",
+    "load_agent",
+]
+
+CHECKPOINT, BEST, CONFIG = "checkpoint.pt", "best.pt", "config.json"
+FORMAT = 1
+
+
+def save_checkpoint(path: str | os.PathLike[str], payload: dict[str, Any]) -> None:
+    """Write ``payload`` (tensors, numbers, strings, lists, dicts) to ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        torch.save({"format": FORMAT, **payload}, tmp)
+
+
+def load_checkpoint(path: str | os.PathLike[str], device: str | torch.device = "cpu") -> dict:
+    """Read a checkpoint written by :func:`save_checkpoint` (tensors mapped to ``device``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    payload = torch.load(path, map_location=device, weights_only=True)
+    if payload.get("format") != FORMAT:
+        raise ValueError(f"{path}: unsupported checkpoint format {payload.get('format')!r}")
+    return payload
+
+
+def build_from_spec(config: TrainConfig, spec: dict[str, int]) -> nn.Module:
+    """Rebuild a network of the run's architecture (``spec`` holds input_dim, num_actions)."""
+    return build_network(
+        config.network, int(spec["input_dim"]), int(spec["num_actions"]), torch_generator(0)
+    )
+
+
+def load_network(
+    run_dir: str | os.PathLike[str],
+    device: str | torch.device = "cpu",
+    which: Literal["best", "last"] = "best",
+) -> tuple[nn.Module, TrainConfig, dict]:
+    """Load a run's network with the chosen weights.
+
+    Parameters
+    ----------
+    run_dir : path-like
+        A run folder written by :func:`neurometa.learn.train`.
+    device : str or torch.device
+        Where to put the network.
+    which : {"best", "last"}
+        ``best.pt`` (the selection-set winner; falls back to the last checkpoint when the
+        run kept none) or the last ``checkpoint.pt``.
+
+    Returns
+    -------
+    network : nn.Module
+    config : TrainConfig
+    payload : dict
+        The checkpoint read (``update``, ``seed``, ...).
+    """
+    run_dir = Path(run_dir)
+    if which not in ("best", "last"):
+        raise ValueError(f"which must be 'best' or 'last', got {which!r}")
+    if not (run_dir / CONFIG).is_file():
+        raise FileNotFoundError(f"{run_dir} is not a run folder (no {CONFIG})")
+    config = TrainConfig.load(run_dir / CONFIG)
+    path = run_dir / (BEST if which == "best" and (run_dir / BEST).is_file() else CHECKPOINT)
+    payload = load_checkpoint(path, device)
+    network = build_from_spec(config, payload["network_spec"]).to(device)
+    network.load_state_dict(payload["network"])
+    return network, config, payload
+
+
+def load_agent(
+    run_dir: str | os.PathLike[str],
+    device: str | torch.device = "cpu",
+    *,
+    greedy: bool | None = None,
+    which: Literal["best", "last"] = "best",
+) -> FrozenAgent:
+    """The trained network of ``run_dir`` as a frozen :class:`~neurometa.agents.base.Agent`.
+
+    Parameters
+    ----------
+    run_dir : path-like
+        Run folder.
+    device : str or torch.device
+        Where to run.
+    greedy : bool, optional
+        Argmax (True) or sampled (False) actions; default: the run's ``eval.greedy``.
+    which : {"best", "last"}
+        Which weights (see :func:`load_network`).
+
+    Returns
+    -------
+    FrozenAgent
+        ``act`` returns ``policy``, ``value``, ``h``, ``c``; ``discount`` is the training γ;
+        ``make_task(num_envs, device)`` builds the training task with its meta-RL inputs.
+    """
+    network, config, payload = load_network(run_dir, device, which)
+    return FrozenAgent(
+        network,
+        discount=config.optim.discount,
+        greedy=config.eval.greedy if greedy is None else greedy,
+        name=f"{config.network.kind}:{config.task.preset}",
+        make_task=lambda num_envs, dev="cpu": make_task(config.task, num_envs, dev),
+    )

@@ -1,0 +1,140 @@
+"""Configuration of a training run: task, network, A2C optimisation, evaluation.
+
+``TrainConfig`` nests four frozen configs; every field has a docstring and a range check.
+Dotted overrides (``--set optim.learning_rate=3e-3``) go through
+:func:`neurometa.config.replace_path`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from neurometa.config import Config, ConfigError, check_range
+
+__all__ = ["TaskConfig", "NetworkConfig", "OptimConfig", "EvalConfig", "TrainConfig"]
+
+
+@dataclass(frozen=True)
+class TaskConfig(Config):
+    """Which task the agent is trained on and how its inputs are built."""
+
+    preset: str = "bandit/independent"
+    """Task preset id for ``neurometa.tasks.make`` (e.g. ``two_step/daw2011``)."""
+    overrides: dict[str, Any] = field(default_factory=dict)
+    """Fields of the task preset's config to replace (e.g. ``{"num_trials": 50}``)."""
+    trial_index: bool = True
+    """Append the trial index (trial / num_trials) to the meta-RL input."""
+
+    def __post_init__(self) -> None:
+        if not self.preset:
+            raise ConfigError("TaskConfig.preset must name a task preset")
+
+
+@dataclass(frozen=True)
+class NetworkConfig(Config):
+    """The recurrent network trained by the outer loop."""
+
+    kind: str = "pfc"
+    """Network builder name in ``neurometa.learn.networks.NETWORKS`` (``pfc`` = LSTM PFC)."""
+    num_units: int = 48
+    """Recurrent units (48 as in Wang et al. 2018; 256 for Harlow)."""
+    options: dict[str, Any] = field(default_factory=dict)
+    """Extra keyword arguments for the network builder (e.g. memory capacity)."""
+
+    def __post_init__(self) -> None:
+        check_range(self, "num_units", low=1)
+
+
+@dataclass(frozen=True)
+class OptimConfig(Config):
+    """Advantage actor-critic (Mnih et al. 2016) with whole-episode unrolls."""
+
+    num_updates: int = 2000
+    """Parameter updates; each uses ``batch_size`` whole episodes."""
+    batch_size: int = 256
+    """Episodes run in parallel per update (B)."""
+    optimizer: Literal["adam", "rmsprop"] = "adam"
+    """Gradient method."""
+    learning_rate: float = 1e-3
+    """Initial learning rate."""
+    lr_schedule: Literal["constant", "linear", "cosine"] = "constant"
+    """Decay of the learning rate from ``learning_rate`` to ``lr_final`` over the run."""
+    lr_final: float = 0.0
+    """Learning rate at the last update (unused for ``constant``)."""
+    adam_eps: float = 1e-5
+    """ε of Adam / RMSProp."""
+    max_grad_norm: float | None = 1.0
+    """Clip the global gradient norm to this value (None: no clipping)."""
+    discount: float = 1.0
+    """γ of the returns and of the TD error (the agent's ``discount``)."""
+    gae_lambda: float = 1.0
+    """λ of the λ-returns / GAE (1: Monte-Carlo returns)."""
+    value_cost: float = 0.5
+    """Weight of the value loss."""
+    entropy_cost: float = 0.05
+    """Initial weight of the entropy bonus."""
+    entropy_final: float = 0.0
+    """Entropy weight at the end of the anneal (equal to ``entropy_cost``: no anneal)."""
+    entropy_anneal_fraction: float = 1.0
+    """Fraction of the run over which the entropy weight falls linearly to its final value."""
+    reward_shift: float = 0.0
+    """Subtracted from rewards in the loss (not in the network's input): r' = (r − shift)·scale."""
+    reward_scale: float = 1.0
+    """Multiplies rewards in the loss after the shift."""
+    normalize_advantages: bool = False
+    """Standardise advantages over the batch before the policy-gradient term."""
+
+    def __post_init__(self) -> None:
+        check_range(self, "num_updates", low=1)
+        check_range(self, "batch_size", low=1)
+        check_range(self, "learning_rate", low=0.0, low_inclusive=False)
+        check_range(self, "lr_final", low=0.0)
+        check_range(self, "adam_eps", low=0.0, low_inclusive=False)
+        if self.max_grad_norm is not None:
+            check_range(self, "max_grad_norm", low=0.0, low_inclusive=False)
+        check_range(self, "discount", low=0.0, high=1.0)
+        check_range(self, "gae_lambda", low=0.0, high=1.0)
+        check_range(self, "value_cost", low=0.0)
+        check_range(self, "entropy_cost", low=0.0)
+        check_range(self, "entropy_final", low=0.0)
+        check_range(self, "entropy_anneal_fraction", low=0.0, high=1.0, low_inclusive=False)
+        check_range(self, "reward_scale", low=0.0, low_inclusive=False)
+
+
+@dataclass(frozen=True)
+class EvalConfig(Config):
+    """Periodic evaluation of the frozen network on a fixed selection set of episodes."""
+
+    interval: int = 100
+    """Evaluate (and keep ``best.pt`` if better) every this many updates; 0: never."""
+    episodes: int = 1000
+    """Episodes per evaluation (the same seeded episodes every time)."""
+    greedy: bool = True
+    """Greedy actions at test time (else sampled from the policy)."""
+
+    def __post_init__(self) -> None:
+        check_range(self, "interval", low=0)
+        check_range(self, "episodes", low=1)
+
+
+@dataclass(frozen=True)
+class TrainConfig(Config):
+    """A whole training run (the seed is given to ``train`` separately)."""
+
+    task: TaskConfig = field(default_factory=TaskConfig)
+    """The task distribution."""
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    """The network."""
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    """The outer-loop optimisation."""
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    """Evaluation and checkpoint selection."""
+    checkpoint_interval: int = 100
+    """Write ``checkpoint.pt`` every this many updates (and at the end)."""
+    log_interval: int = 10
+    """Append a row to ``metrics.csv`` every this many updates."""
+
+    def __post_init__(self) -> None:
+        check_range(self, "checkpoint_interval", low=1)
+        check_range(self, "log_interval", low=1)

@@ -1,0 +1,88 @@
+"""Evaluation of a frozen network on seeded test episodes.
+
+The score of a run is measured on episodes the network never trained on: a fixed selection
+set during training (to choose ``best.pt``) and fresh episodes for reporting.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from neurometa.learn.config import TaskConfig
+from neurometa.learn.rollout import make_task, run_episodes
+from neurometa.seeding import torch_generator
+
+__all__ = ["evaluate", "selection_score"]
+
+
+@torch.no_grad()
+def evaluate(
+    network: nn.Module,
+    task_config: TaskConfig,
+    *,
+    episodes: int,
+    seed: int,
+    greedy: bool = True,
+    device: str | torch.device = "cpu",
+    batch_size: int = 1000,
+) -> dict[str, float]:
+    """Run ``episodes`` seeded test episodes with frozen weights.
+
+    Parameters
+    ----------
+    network : nn.Module
+        Network following the :mod:`neurometa.agents.pfc` contract.
+    task_config : TaskConfig
+        The task (meta-RL inputs included).
+    episodes : int
+        Number of test episodes (run in batches of ``batch_size``).
+    seed : int
+        Seeds the task and, when sampling, the actions: same seed, same episodes.
+    greedy : bool
+        Argmax actions (True) or sampled ones.
+    device : str or torch.device
+        Where to run.
+    batch_size : int
+        Episodes per batch.
+
+    Returns
+    -------
+    dict
+        ``episodes``; ``return`` and ``return_sem`` (mean and standard error of the episode
+        return); for tasks with ``arm_probs`` also ``regret`` and ``regret_sem`` (cumulative
+        expected regret per episode, Σ_t max(p) − p[a_t]).
+    """
+    if episodes < 1:
+        raise ValueError(f"episodes must be positive, got {episodes}")
+    was_training = network.training
+    network.eval()
+    task = make_task(task_config, min(episodes, batch_size), device)
+    sampler = torch_generator(seed + 1, str(task.device))
+    returns, regrets = [], []
+    remaining, first = episodes, True
+    while remaining > 0:
+        rollout = run_episodes(network, task, sampler, greedy=greedy, seed=seed if first else None)
+        first = False
+        keep = min(remaining, task.num_envs)
+        returns.append(rollout.rewards.sum(0)[:keep].double().cpu())
+        if rollout.regrets is not None:
+            regrets.append(rollout.regrets.sum(0)[:keep].double().cpu())
+        remaining -= keep
+    network.train(was_training)
+    out = {"episodes": float(episodes), **_mean_sem("return", torch.cat(returns))}
+    if regrets:
+        out.update(_mean_sem("regret", torch.cat(regrets)))
+    return out
+
+
+def _mean_sem(name: str, x: torch.Tensor) -> dict[str, float]:
+    sem = float(x.std()) / math.sqrt(len(x)) if len(x) > 1 else float("nan")
+    return {name: float(x.mean()), f"{name}_sem": sem}
+
+
+def selection_score(result: dict[str, float]) -> float:
+    """Higher is better: minus the regret where the task has one, else the mean return."""
+    return -result["regret"] if "regret" in result else result["return"]

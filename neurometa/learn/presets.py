@@ -1,0 +1,115 @@
+"""Named training settings: one default per task family and the Wang et al. 2018 setting.
+
+Every preset id is the task preset it trains on (``bandit/independent``,
+``two_step/daw2011``, ...) with the best settings measured for that family (see
+docs/training.md for the figures), plus ``wang2018`` presets that keep the published
+hyper-parameters for fidelity (Wang et al. 2018, Nat Neurosci 21:860, Methods: discount 0.9,
+value cost 0.05, entropy cost 0.05, learning rate 7e-4, whole-episode unrolls, 48 units).
+
+Examples
+--------
+>>> from neurometa.learn.presets import PRESETS
+>>> PRESETS["wang2018"].optim.discount
+0.9
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from neurometa.learn.config import (
+    EvalConfig,
+    NetworkConfig,
+    OptimConfig,
+    TaskConfig,
+    TrainConfig,
+)
+
+__all__ = ["PRESETS", "DEFAULT_PRESET", "get_preset"]
+
+#: The preset the README demo trains.
+DEFAULT_PRESET = "bandit/independent"
+
+# Bandit default: undiscounted returns with a trial-index input, centred and scaled rewards,
+# entropy annealed to zero, learning rate decayed to zero, greedy test actions.
+_BANDIT_OPTIM = OptimConfig(
+    num_updates=3000,
+    batch_size=128,
+    learning_rate=3e-3,
+    lr_schedule="linear",
+    lr_final=0.0,
+    max_grad_norm=1.0,
+    discount=1.0,
+    gae_lambda=1.0,
+    value_cost=0.5,
+    entropy_cost=0.05,
+    entropy_final=0.0,
+    entropy_anneal_fraction=1.0,
+    reward_shift=0.5,
+    reward_scale=0.2,
+)
+
+_WANG2018_OPTIM = OptimConfig(
+    num_updates=3000,
+    batch_size=128,
+    optimizer="rmsprop",
+    learning_rate=7e-4,
+    lr_schedule="constant",
+    max_grad_norm=None,
+    discount=0.9,
+    gae_lambda=1.0,
+    value_cost=0.05,
+    entropy_cost=0.05,
+    entropy_final=0.05,
+)
+
+
+def _preset(
+    task: str, optim: OptimConfig, *, units: int = 48, trial_index: bool = True, **optim_changes: Any
+) -> TrainConfig:
+    return TrainConfig(
+        task=TaskConfig(preset=task, trial_index=trial_index),
+        network=NetworkConfig(num_units=units),
+        optim=optim.replace(**optim_changes) if optim_changes else optim,
+        eval=EvalConfig(interval=100, episodes=1000, greedy=True),
+        checkpoint_interval=100,
+        log_interval=10,
+    )
+
+
+def _build() -> dict[str, TrainConfig]:
+    presets = {
+        f"bandit/{name}": _preset(f"bandit/{name}", _BANDIT_OPTIM)
+        for name in ("independent", "correlated", "fixed_0.1_0.9", "fixed_0.25_0.75",
+                     "fixed_0.4_0.6", "independent_10arm")
+    }  # fmt: skip
+    presets["harlow/wang2018"] = _preset(
+        "harlow/wang2018", _BANDIT_OPTIM, units=256, num_updates=2000, reward_shift=0.0,
+        reward_scale=1.0, learning_rate=1e-3,
+    )  # fmt: skip
+    for task in ("two_step/daw2011", "two_step/wang2018"):
+        presets[task] = _preset(task, _BANDIT_OPTIM, num_updates=2000, batch_size=64,
+                                discount=0.9, reward_shift=0.0, reward_scale=1.0)  # fmt: skip
+    presets["foraging/coupled_baiting"] = _preset(
+        "foraging/coupled_baiting", _BANDIT_OPTIM, num_updates=2000, batch_size=64,
+        discount=0.9, reward_shift=0.0, reward_scale=1.0,
+    )  # fmt: skip
+    presets["wang2018"] = _preset("bandit/independent", _WANG2018_OPTIM)
+    presets["wang2018/two_step"] = _preset("two_step/wang2018", _WANG2018_OPTIM, batch_size=64)
+    presets["wang2018/harlow"] = _preset("harlow/wang2018", _WANG2018_OPTIM, units=256)
+    return presets
+
+
+#: Every named training setting by id.
+PRESETS: dict[str, TrainConfig] = _build()
+
+
+def get_preset(name: str) -> TrainConfig:
+    """The preset ``name``; an unknown name is a ``KeyError`` listing the valid ones."""
+    if name not in PRESETS:
+        import difflib
+
+        close = difflib.get_close_matches(name, PRESETS, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise KeyError(f"unknown training preset {name!r}{hint}; valid: {', '.join(PRESETS)}")
+    return PRESETS[name]

@@ -1,0 +1,125 @@
+"""Running a network on a batched task for whole episodes (the inner loop).
+
+:func:`run_episodes` is the one rollout used by training (with gradients) and evaluation
+(under ``torch.no_grad``). It works with any network that follows the contract of
+:mod:`neurometa.agents.pfc`; all batch members of a neurometa task end on the same step, so
+a rollout is one whole episode per batch member and needs no state resets inside it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from neurometa.agents.pfc import sample_actions
+from neurometa.learn.config import TaskConfig
+from neurometa.tasks import BatchedTask, MetaRLInputs, make
+
+__all__ = ["Rollout", "make_task", "run_episodes", "expected_regret"]
+
+
+@dataclass
+class Rollout:
+    """Time-major record of one batch of whole episodes."""
+
+    logits: Tensor
+    """Policy logits, shape (T, B, A) (differentiable when collected with gradients)."""
+    values: Tensor
+    """State values V_t, shape (T, B)."""
+    actions: Tensor
+    """Actions a_t, shape (T, B), int64."""
+    rewards: Tensor
+    """Rewards r_t, shape (T, B), float32."""
+    terminals: Tensor
+    """True where the episode ended with step t, shape (T, B), bool."""
+    regrets: Tensor | None
+    """Expected regret max(p) − p[a_t] per step, shape (T, B), where the task has ``arm_probs``."""
+    bootstrap_value: Tensor
+    """V_T after the last step, shape (B,) (zero where the episode terminated)."""
+
+
+def make_task(config: TaskConfig, num_envs: int, device: str | torch.device = "cpu") -> BatchedTask:
+    """Build the training task: the preset with its overrides, wrapped in ``MetaRLInputs``."""
+    task = make(config.preset, num_envs, device, **config.overrides)
+    return MetaRLInputs(task, trial_index=config.trial_index)
+
+
+def expected_regret(arm_probs: Tensor, actions: Tensor) -> Tensor:
+    """Per-step expected regret ``max_k p_k − p_{a_t}``.
+
+    Parameters
+    ----------
+    arm_probs : Tensor, shape (T, B, K)
+    actions : Tensor, shape (T, B), int64
+
+    Returns
+    -------
+    Tensor, shape (T, B)
+    """
+    chosen = arm_probs.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
+    return arm_probs.max(-1).values - chosen
+
+
+def run_episodes(
+    network: nn.Module,
+    task: BatchedTask,
+    generator: torch.Generator,
+    *,
+    greedy: bool = False,
+    seed: int | None = None,
+) -> Rollout:
+    """Reset ``task`` and run ``network`` until every episode has terminated.
+
+    Parameters
+    ----------
+    network : nn.Module
+        ``initial_state(B)`` and ``forward(obs, state) -> (logits, value, state, activity)``.
+    task : BatchedTask
+        Reset here (see ``seed``).
+    generator : torch.Generator
+        Source of the action samples (unused when ``greedy``).
+    greedy : bool
+        Take ``argmax`` actions instead of sampling ``π(·|s_t)``.
+    seed : int, optional
+        Reseed the task at this reset (else its generator continues).
+
+    Returns
+    -------
+    Rollout
+    """
+    obs, info = task.reset(seed=seed)
+    state = network.initial_state(task.num_envs)
+    logits_t, values_t, actions_t, rewards_t, terms_t, probs_t = [], [], [], [], [], []
+    track_regret = "arm_probs" in info
+    for _ in range(task.episode_length):
+        logits, value, state, _ = network(obs, state)
+        detached = logits.detach()
+        if greedy:
+            action = detached.argmax(-1)
+        else:
+            action = sample_actions(torch.softmax(detached, -1), generator)
+        obs, reward, terminated, _, info = task.step(action)
+        logits_t.append(logits)
+        values_t.append(value)
+        actions_t.append(action)
+        rewards_t.append(reward)
+        terms_t.append(terminated)
+        if track_regret:
+            probs_t.append(info["arm_probs"])
+    actions = torch.stack(actions_t)
+    if not bool(terms_t[-1].all()):
+        raise RuntimeError(
+            f"{type(task).__name__} did not terminate after episode_length={task.episode_length}"
+        )
+    regrets = expected_regret(torch.stack(probs_t), actions) if track_regret else None
+    return Rollout(
+        logits=torch.stack(logits_t),
+        values=torch.stack(values_t),
+        actions=actions,
+        rewards=torch.stack(rewards_t).to(torch.float32),
+        terminals=torch.stack(terms_t),
+        regrets=regrets,
+        bootstrap_value=torch.zeros(task.num_envs, device=actions.device),
+    )

@@ -1,0 +1,106 @@
+"""Per-run actions of a sweep: a registry of named functions run once per (setting, seed).
+
+An action turns a base preset name into a config (:attr:`SweepAction.resolve`, run on the
+client so a bad override fails before any cluster starts) and runs one configured run in its
+own folder (:attr:`SweepAction.run`, run on a Dask worker). ``run`` returns the run's scalar
+results (e.g. ``{"final_regret": 0.07}``); they become variables of the sweep's Dataset.
+
+The built-in actions ``train``, ``record`` and ``analyse`` are registered by
+:mod:`neurometa.sweep.builtin`; tests and labs register their own with
+:func:`register_action`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from neurometa.config import Config, ConfigError
+
+__all__ = ["SweepAction", "RunFunction", "ACTIONS", "register_action", "get_action"]
+
+
+class RunFunction(Protocol):
+    """Signature of :attr:`SweepAction.run`."""
+
+    def __call__(
+        self, config: Config, run_dir: Path, *, seed: int, resume: bool
+    ) -> Mapping[str, float]:
+        """Run one configured run in ``run_dir`` and return its scalar results."""
+
+
+@dataclass(frozen=True)
+class SweepAction:
+    """A named per-run function and how to build its config from a preset name."""
+
+    name: str
+    """Registry name used in sweep specs (``action`` field)."""
+    resolve: Callable[[str], Config]
+    """Base preset name -> config (called on the client before anything is submitted)."""
+    run: RunFunction
+    """``run(config, run_dir, *, seed, resume) -> {name: float}``, called on a worker.
+
+    ``resume`` is True when an earlier attempt of this run started and did not finish (its
+    folder may hold a checkpoint)."""
+    metric: str = ""
+    """Default result variable that ranks settings."""
+    goal: str = "min"
+    """Whether smaller ('min') or larger ('max') ``metric`` is better."""
+    uses_torch: bool = True
+    """Import torch and call ``torch.set_num_threads`` before the run (False for pure numpy)."""
+    description: str = ""
+    """One line shown by ``neurometa sweep --list-actions``."""
+
+    def __post_init__(self) -> None:
+        if not self.name or not self.name.replace("_", "").replace("-", "").isalnum():
+            raise ValueError(f"action name must be a word, got {self.name!r}")
+        if self.goal not in ("min", "max"):
+            raise ValueError(
+                f"action {self.name!r}: goal must be 'min' or 'max', not {self.goal!r}"
+            )
+        if not callable(self.resolve) or not callable(self.run):
+            raise TypeError(f"action {self.name!r}: resolve and run must be callables")
+
+
+#: Registered actions by name.
+ACTIONS: dict[str, SweepAction] = {}
+
+
+def register_action(action: SweepAction, *, replace: bool = False) -> SweepAction:
+    """Add ``action`` to :data:`ACTIONS` and return it.
+
+    Raises
+    ------
+    ValueError
+        If an action of that name exists and ``replace`` is False.
+    """
+    if action.name in ACTIONS and not replace:
+        raise ValueError(f"a sweep action named {action.name!r} is already registered")
+    ACTIONS[action.name] = action
+    return action
+
+
+def get_action(name: str) -> SweepAction:
+    """The registered action ``name``; a :class:`ConfigError` lists the valid names."""
+    import neurometa.sweep.builtin  # noqa: F401  (registers train/record/analyse)
+
+    if name not in ACTIONS:
+        raise ConfigError(
+            f"unknown sweep action {name!r}; registered actions: {', '.join(sorted(ACTIONS))}"
+        )
+    return ACTIONS[name]
+
+
+def resolve_config(action: SweepAction, base: str, overrides: Mapping[str, Any]) -> Config:
+    """Base config of ``action`` for preset ``base`` with dotted ``overrides`` applied."""
+    from neurometa.config import replace_path
+
+    config = action.resolve(base)
+    for key, value in overrides.items():
+        try:
+            config = replace_path(config, key, value)
+        except ConfigError as err:
+            raise ConfigError(f"override {key}={value!r}: {err}") from err
+    return config

@@ -1,0 +1,138 @@
+"""PFCNetwork, action sampling and the frozen agent."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from neurometa.agents.base import Agent
+from neurometa.agents.pfc import FrozenAgent, PFCNetwork, sample_actions
+from neurometa.tasks import MetaRLInputs, make
+
+
+def _net(seed: int = 0, d: int = 5, a: int = 3, u: int = 8) -> PFCNetwork:
+    net = PFCNetwork(d, a, u)
+    net.reset_parameters(torch.Generator().manual_seed(seed))
+    return net
+
+
+def test_forward_shapes_and_activity():
+    net = _net()
+    state = net.initial_state(4)
+    logits, value, (h, c), activity = net(torch.randn(4, 5), state)
+    assert logits.shape == (4, 3)
+    assert value.shape == (4,)
+    assert h.shape == c.shape == (4, 8)
+    assert activity["h"] is h
+    assert activity["c"] is c
+
+
+def test_unrolled_cell_equals_torch_lstm_and_linear_heads():
+    # ground truth: nn.LSTM over the whole sequence with the same weights, then the head
+    net = _net(1)
+    lstm = torch.nn.LSTM(5, 8)
+    for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+        getattr(lstm, f"{name}_l0").data.copy_(getattr(net.core, name).data)
+    with torch.no_grad():
+        net.h0.normal_(generator=torch.Generator().manual_seed(2))
+        net.c0.normal_(generator=torch.Generator().manual_seed(3))
+    xs = torch.randn(6, 2, 5, generator=torch.Generator().manual_seed(4))
+    state = net.initial_state(2)
+    outs = []
+    for x in xs:
+        logits, value, state, _ = net(x, state)
+        outs.append(torch.cat([logits, value[:, None]], 1))
+    h0 = net.h0.expand(1, 2, 8).contiguous()
+    c0 = net.c0.expand(1, 2, 8).contiguous()
+    hs, _ = lstm(xs, (h0, c0))
+    want = hs @ net.head.weight.T + net.head.bias
+    torch.testing.assert_close(torch.stack(outs), want, rtol=1e-5, atol=1e-6)
+
+
+def test_learned_initial_state_receives_gradients():
+    net = _net()
+    logits, value, _, _ = net(torch.randn(3, 5), net.initial_state(3))
+    (logits.sum() + value.sum()).backward()
+    assert net.h0.grad is not None and net.h0.grad.abs().sum() > 0
+    assert net.c0.grad is not None and net.c0.grad.abs().sum() > 0
+
+
+def test_reset_parameters_is_seeded_and_sets_forget_bias():
+    a, b, c = _net(0), _net(0), _net(1)
+    for (name, pa), pb in zip(a.state_dict().items(), b.state_dict().values()):
+        assert torch.equal(pa, pb), name
+    assert not torch.equal(a.core.weight_hh, c.core.weight_hh)
+    u = a.num_units
+    torch.testing.assert_close(a.core.bias_hh[u : 2 * u], torch.ones(u))
+    assert a.head.weight.abs().max() <= 0.01
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5], ids=["zero", "negative", "float"])
+def test_bad_sizes_are_errors(bad):
+    with pytest.raises(ValueError, match="num_units"):
+        PFCNetwork(3, 2, bad)
+
+
+def test_sample_actions_frequencies_match_probabilities():
+    probs = torch.tensor([0.1, 0.6, 0.3]).expand(20000, 3)
+    actions = sample_actions(probs, torch.Generator().manual_seed(0))
+    freq = torch.bincount(actions, minlength=3).double() / 20000
+    # binomial SE <= sqrt(.25/20000) = .0035; 5 SE tolerance
+    torch.testing.assert_close(freq, torch.tensor([0.1, 0.6, 0.3]).double(), atol=0.018, rtol=0)
+    again = sample_actions(probs, torch.Generator().manual_seed(0))
+    assert torch.equal(actions, again)
+
+
+def test_sample_actions_deterministic_rows():
+    probs = torch.tensor([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
+    out = sample_actions(probs, torch.Generator().manual_seed(3))
+    assert out.tolist() == [1, 2, 0]
+
+
+def _agent(greedy: bool = True) -> tuple[FrozenAgent, MetaRLInputs]:
+    task = MetaRLInputs(make("bandit/independent", 4, num_trials=5))
+    net = _net(0, d=task.obs_dim, a=task.num_actions)
+    return FrozenAgent(net, discount=0.9, greedy=greedy), task
+
+
+def test_frozen_agent_follows_protocol_and_is_greedy():
+    agent, task = _agent()
+    assert isinstance(agent, Agent)
+    assert agent.discount == 0.9
+    assert all(not p.requires_grad for p in agent.network.parameters())
+    obs, info = task.reset(seed=0)
+    agent.begin(task, torch.Generator().manual_seed(0))
+    action, out = agent.act(obs, info)
+    assert set(out) == {"policy", "value", "h", "c"}
+    assert torch.equal(action, out["policy"].argmax(-1))
+    torch.testing.assert_close(out["policy"].sum(-1), torch.ones(4))
+    assert agent.observe(action, torch.zeros(4), torch.zeros(4, dtype=torch.bool), info) == {}
+
+
+def test_frozen_agent_state_carries_across_steps():
+    agent, task = _agent()
+    obs, info = task.reset(seed=0)
+    agent.begin(task, torch.Generator().manual_seed(0))
+    _, first = agent.act(obs, info)
+    _, second = agent.act(obs, info)  # same input, different recurrent state
+    assert not torch.equal(first["h"], second["h"])
+
+
+def test_frozen_agent_sampling_uses_the_generator():
+    agent, task = _agent(greedy=False)
+    runs = []
+    for _ in range(2):
+        obs, info = task.reset(seed=0)
+        agent.begin(task, torch.Generator().manual_seed(5))
+        runs.append(agent.act(obs, info)[0])
+    assert torch.equal(runs[0], runs[1])
+
+
+def test_frozen_agent_errors():
+    agent, task = _agent()
+    with pytest.raises(RuntimeError, match="begin"):
+        agent.act(torch.zeros(4, task.obs_dim), {})
+    with pytest.raises(ValueError, match="MetaRLInputs"):
+        agent.begin(task.task, torch.Generator())
+    with pytest.raises(RuntimeError, match="task factory"):
+        agent.make_task(2)

@@ -1,0 +1,165 @@
+"""The trainer: run folder, bit-identical resume, NaN stop, seeding, load_agent."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+import torch
+
+from neurometa.config import ConfigError
+from neurometa.learn import trainer as trainer_mod
+from neurometa.learn.checkpoint import load_checkpoint, load_network
+from neurometa.learn.config import EvalConfig, NetworkConfig, OptimConfig, TaskConfig, TrainConfig
+from neurometa.learn.trainer import TrainingDivergedError, train
+from neurometa.seeding import RunSeeds
+
+NUM_TRIALS, BATCH = 8, 16
+
+
+def _config(updates: int = 6, **optim) -> TrainConfig:
+    return TrainConfig(
+        task=TaskConfig(preset="bandit/independent", overrides={"num_trials": NUM_TRIALS}),
+        network=NetworkConfig(num_units=8),
+        optim=OptimConfig(num_updates=updates, batch_size=BATCH, learning_rate=1e-2,
+                          lr_schedule="linear", reward_shift=0.5, **optim),  # fmt: skip
+        eval=EvalConfig(interval=2, episodes=40),
+        checkpoint_interval=3,
+        log_interval=2,
+    )
+
+
+def test_run_folder_contents(tmp_path):
+    run = train(_config(), tmp_path / "run", seed=0, progress=False)
+    assert sorted(p.name for p in run.iterdir()) == [
+        "best.pt", "checkpoint.pt", "config.json", "done.json", "metrics.csv",
+    ]  # fmt: skip
+    assert TrainConfig.load(run / "config.json") == _config()
+    done = json.loads((run / "done.json").read_text())
+    assert done["updates"] == 6
+    assert done["env_steps"] == 6 * BATCH * NUM_TRIALS
+    assert done["episodes"] == 6 * BATCH
+    rows = list(csv.DictReader((run / "metrics.csv").open()))
+    assert [int(r["update"]) for r in rows] == [2, 4, 6]
+    assert all(r["eval_regret"] != "" for r in rows)  # eval every 2 updates
+    # lr decays linearly from 1e-2 to 0: mean over updates 4, 5 (0-based) = 1e-2 · (1 − 4.5/6)
+    assert float(rows[2]["lr"]) == pytest.approx(1e-2 * (1 - 4.5 / 6))
+    best = load_checkpoint(run / "best.pt")
+    assert -best["score"] == pytest.approx(min(float(r["eval_regret"]) for r in rows))
+    assert done["final_eval"]["regret"] == pytest.approx(float(rows[-1]["eval_regret"]))
+
+
+def _weights(run_dir, which: str = "last") -> dict[str, torch.Tensor]:
+    return load_network(run_dir, which=which)[0].state_dict()
+
+
+def test_same_seed_same_weights_and_different_seed_differs(tmp_path):
+    a = _weights(train(_config(4), tmp_path / "a", seed=3, progress=False))
+    b = _weights(train(_config(4), tmp_path / "b", seed=3, progress=False))
+    c = _weights(train(_config(4), tmp_path / "c", seed=4, progress=False))
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert not torch.equal(a["core.weight_hh"], c["core.weight_hh"])
+
+
+def test_interrupted_run_resumes_to_identical_weights(tmp_path, monkeypatch):
+    full = train(_config(), tmp_path / "full", seed=7, progress=False)
+
+    real_step, calls = trainer_mod._train_step, {"n": 0}
+
+    def interrupt_at_update_5(state, config):
+        calls["n"] += 1
+        if calls["n"] == 5:  # checkpoint holds update 3; update 4 is lost with the kill
+            raise KeyboardInterrupt
+        return real_step(state, config)
+
+    monkeypatch.setattr(trainer_mod, "_train_step", interrupt_at_update_5)
+    with pytest.raises(KeyboardInterrupt):
+        train(_config(), tmp_path / "cut", seed=7, progress=False)
+    assert load_checkpoint(tmp_path / "cut" / "checkpoint.pt")["update"] == 3
+    assert not (tmp_path / "cut" / "done.json").exists()
+    monkeypatch.setattr(trainer_mod, "_train_step", real_step)
+    cut = train(_config(), tmp_path / "cut", seed=7, resume=True, progress=False)
+
+    want, got = load_checkpoint(full / "checkpoint.pt"), load_checkpoint(cut / "checkpoint.pt")
+    assert all(torch.equal(want["network"][k], got["network"][k]) for k in want["network"])
+    for s_want, s_got in zip(want["optimizer"]["state"].values(),
+                             got["optimizer"]["state"].values()):  # fmt: skip
+        assert torch.equal(s_want["exp_avg_sq"], s_got["exp_avg_sq"])
+    assert torch.equal(want["sampling_generator"], got["sampling_generator"])
+    strip = lambda rows: [{k: v for k, v in r.items() if "per_" not in k and "seconds" not in k}
+                          for r in rows]  # noqa: E731 fmt: skip
+    assert strip(want["metrics"]) == strip(got["metrics"])
+    assert json.loads((cut / "done.json").read_text())["updates"] == 6
+
+
+def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
+    real_loss, calls = trainer_mod.a2c_loss, {"n": 0}
+
+    def nan_at_update_5(rollout, config, entropy_cost):
+        calls["n"] += 1
+        loss, parts = real_loss(rollout, config, entropy_cost)
+        return (loss * float("nan") if calls["n"] == 5 else loss), parts
+
+    monkeypatch.setattr(trainer_mod, "a2c_loss", nan_at_update_5)
+    with pytest.raises(TrainingDivergedError, match=r"loss became nan at update 5.*update 3"):
+        train(_config(), tmp_path / "run", seed=0, progress=False)
+    ckpt = load_checkpoint(tmp_path / "run" / "checkpoint.pt")
+    assert ckpt["update"] == 3
+    assert all(torch.isfinite(v).all() for v in ckpt["network"].values())
+    assert not (tmp_path / "run" / "done.json").exists()
+
+
+def test_existing_run_needs_resume_and_matching_config(tmp_path):
+    run = train(_config(2), tmp_path / "run", seed=0, progress=False)
+    with pytest.raises(FileExistsError, match="resume"):
+        train(_config(2), run, seed=0, progress=False)
+    with pytest.raises(ConfigError, match="optim.learning_rate"):
+        train(_config(2).replace(optim=_config(2).optim.replace(learning_rate=0.5)), run,
+              seed=0, resume=True, progress=False)  # fmt: skip
+    with pytest.raises(ConfigError, match="seed 0"):
+        train(_config(2), run, seed=1, resume=True, progress=False)
+    before = (run / "checkpoint.pt").read_bytes()
+    assert train(_config(2), run, seed=0, resume=True, progress=False) == run  # finished
+    assert (run / "checkpoint.pt").read_bytes() == before
+
+
+def test_cuda_request_without_gpu_is_a_clear_error(tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present; the error path is for machines without one")
+    with pytest.raises(RuntimeError, match="cuda"):
+        train(_config(1), tmp_path / "run", seed=0, device="cuda", progress=False)
+
+
+def test_load_agent_reproduces_the_final_evaluation(tmp_path):
+    from neurometa.learn import load_agent
+
+    run = train(_config(), tmp_path / "run", seed=2, progress=False)
+    agent = load_agent(run, which="last")
+    assert agent.discount == 1.0 and agent.greedy
+    episodes = _config().eval.episodes
+    task = agent.make_task(episodes)
+    obs, info = task.reset(seed=RunSeeds(2).int("eval"))
+    agent.begin(task, torch.Generator().manual_seed(0))
+    regret = torch.zeros(episodes)
+    for _ in range(task.episode_length):
+        action, out = agent.act(obs, info)
+        obs, _, _, _, info = task.step(action)
+        p = info["arm_probs"]
+        regret += p.max(1).values - p.gather(1, action[:, None]).squeeze(1)
+    done = json.loads((run / "done.json").read_text())
+    assert regret.mean().item() == pytest.approx(done["final_eval"]["regret"], rel=1e-5)
+
+
+@pytest.mark.slow
+def test_short_training_beats_chance(tmp_path):
+    # random play on 10-trial {0.1, 0.9} bandits loses 0.4 per trial: regret 4.0 per episode
+    cfg = TrainConfig(
+        task=TaskConfig(preset="bandit/fixed_0.1_0.9", overrides={"num_trials": 10}),
+        optim=OptimConfig(num_updates=150, batch_size=64, learning_rate=3e-3,
+                          reward_shift=0.5, entropy_final=0.0),  # fmt: skip
+        eval=EvalConfig(interval=50, episodes=500),
+    )
+    run = train(cfg, tmp_path / "run", seed=0, progress=False)
+    regret = json.loads((run / "done.json").read_text())["final_eval"]["regret"]
+    assert regret < 1.5
