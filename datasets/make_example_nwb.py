@@ -49,7 +49,12 @@ from neurometa.seeding import RunSeeds
 #: Coding classes, in the order of ``ExampleConfig.fractions``.
 CLASSES: tuple[str, ...] = ("prev_action", "prev_reward", "interaction", "value")
 #: Block reward-probability pairs (left, right), total 0.45 as in matching-law studies.
-BLOCK_PROBS: tuple[tuple[float, float], ...] = ((0.36, 0.09), (0.09, 0.36), (0.3, 0.15), (0.15, 0.3))
+BLOCK_PROBS: tuple[tuple[float, float], ...] = (
+    (0.36, 0.09),
+    (0.09, 0.36),
+    (0.3, 0.15),
+    (0.15, 0.3),
+)
 #: Length of the cue window (s) in which coding is planted.
 CUE_WINDOW = 0.5
 
@@ -128,8 +133,13 @@ def trial_times(num_trials: int, rng: np.random.Generator) -> dict[str, np.ndarr
     cue = start + start_to_cue
     choice = cue + rt
     outcome = choice + 0.5
-    return {"start_time": start, "cue_time": cue, "choice_time": choice,
-            "outcome_time": outcome, "stop_time": outcome + outcome_to_stop}
+    return {
+        "start_time": start,
+        "cue_time": cue,
+        "choice_time": choice,
+        "outcome_time": outcome,
+        "stop_time": outcome + outcome_to_stop,
+    }
 
 
 def coding_regressors(beh: dict[str, np.ndarray]) -> np.ndarray:
@@ -204,8 +214,13 @@ def build_nwb(cfg: ExampleConfig, seed: int) -> Any:
         notes=f"planted fractions {dict(zip(CLASSES, cfg.fractions, strict=True))}; "
         f"config {cfg.to_json()}",
     )
-    nwb.subject = Subject(subject_id="sim01", species="Macaca mulatta", sex="M", age="P6Y",
-                          description="simulated Q-learning subject (not a real animal)")
+    nwb.subject = Subject(
+        subject_id="sim01",
+        species="Macaca mulatta",
+        sex="M",
+        age="P6Y",
+        description="simulated Q-learning subject (not a real animal)",
+    )
     columns = {
         "cue_time": (times["cue_time"], "cue onset (s); coding is planted in the 0.5 s after it"),
         "choice_time": (times["choice_time"], "time of the choice (s)"),
@@ -235,10 +250,17 @@ def build_nwb(cfg: ExampleConfig, seed: int) -> Any:
         columns=[
             spike_times,
             VectorIndex(name="spike_times_index", data=ends, target=spike_times),
-            VectorData(name="planted_coding", description="variable the unit was simulated "
-                       "to code (ground truth; 'none' for non-coding units)", data=classes),
-            VectorData(name="location", description="simulated recording area",
-                       data=np.full(len(classes), "OFC")),
+            VectorData(
+                name="planted_coding",
+                description="variable the unit was simulated "
+                "to code (ground truth; 'none' for non-coding units)",
+                data=classes,
+            ),
+            VectorData(
+                name="location",
+                description="simulated recording area",
+                data=np.full(len(classes), "OFC"),
+            ),
         ],
     )
     nwb.units = units
@@ -256,6 +278,7 @@ def write_example(path: str | Path, cfg: ExampleConfig | None = None, seed: int 
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point: write the example file and report its size."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", required=True, help="destination .nwb file")
     parser.add_argument("--seed", type=int, default=0, help="random seed")

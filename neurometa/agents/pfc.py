@@ -72,9 +72,9 @@ class PFCNetwork(nn.Module):
     def reset_parameters(self, generator: torch.Generator) -> None:
         """Draw every weight from ``generator`` (PyTorch's default ranges; heads scaled down).
 
-        LSTM weights and biases ~ U(−1/√U, 1/√U) as in ``nn.LSTMCell``; the forget-gate bias
-        is set to 1; the read-out weights ~ U(−0.01, 0.01) so the initial policy is nearly
-        uniform and the initial value nearly zero; the initial state is zero.
+        LSTM weights and biases and the read-out weights ~ U(−1/√U, 1/√U) (PyTorch's
+        defaults for ``nn.LSTMCell`` and ``nn.Linear``); the forget-gate bias is set to 1; the
+        read-out bias and the initial state are zero.
         """
         bound = self.num_units**-0.5
         with torch.no_grad():
@@ -84,7 +84,7 @@ class PFCNetwork(nn.Module):
             self.core.bias_hh[u : 2 * u].fill_(1.0)
             self.core.bias_ih[u : 2 * u].fill_(0.0)
             w = self.head.weight
-            w.copy_((torch.rand(w.shape, generator=generator) * 2 - 1) * 0.01)
+            w.copy_((torch.rand(w.shape, generator=generator) * 2 - 1) * bound)
             self.head.bias.zero_()
             self.h0.zero_()
             self.c0.zero_()

@@ -26,6 +26,7 @@ from neurometa.analysis._common import AnalysisError, by_trial, check_recording,
 from neurometa.analysis.coding import coding_fractions
 
 __all__ = [
+    "false_positive_corrected",
     "wilson_interval",
     "newcombe_interval",
     "two_proportion_ztest",
@@ -34,6 +35,26 @@ __all__ = [
     "stay_probabilities",
     "compare_behaviour",
 ]
+
+
+def false_positive_corrected(fraction: np.ndarray, alpha: float) -> np.ndarray:
+    """Fraction of truly coding units implied by a detected fraction and the test level.
+
+    A unit that does not code a term is still called coding with probability ``alpha``; if
+    coding units are detected with power close to 1, the detected fraction is
+    ``f = p + alpha (1 - p)``, hence ``p = (f - alpha) / (1 - alpha)`` (clipped to [0, 1]).
+    Apply it to the interval limits of ``f`` to get an interval for ``p``.
+
+    Parameters
+    ----------
+    fraction : array-like
+        Detected fractions (or their interval limits).
+    alpha : float
+        Test level of the coding regression, in (0, 1).
+    """
+    if not 0 < alpha < 1:
+        raise AnalysisError(f"alpha must lie in (0, 1), got {alpha}")
+    return np.clip((np.asarray(fraction, dtype=float) - alpha) / (1 - alpha), 0.0, 1.0)
 
 
 def wilson_interval(
@@ -82,7 +103,9 @@ def newcombe_interval(
     l1, u1 = wilson_interval(k1, n1, ci)
     l2, u2 = wilson_interval(k2, n2, ci)
     d = p1 - p2
-    return d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    return d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + np.sqrt(
+        (u1 - p1) ** 2 + (p2 - l2) ** 2
+    )
 
 
 def two_proportion_ztest(
@@ -132,8 +155,14 @@ def proportion_comparison(
             for a, b, c, d in zip(k1, n1, k2, n2, strict=True)
         ]
     )
-    return {"difference": k1 / n1 - k2 / n2, "difference_low": low, "difference_high": high,
-            "z": z, "p_z": p_z, "p_fisher": p_fisher}
+    return {
+        "difference": k1 / n1 - k2 / n2,
+        "difference_low": low,
+        "difference_high": high,
+        "z": z,
+        "p_z": p_z,
+        "p_fisher": p_fisher,
+    }
 
 
 def _side_by_side(
@@ -145,8 +174,11 @@ def _side_by_side(
         for key in part.data_vars:
             out[f"{label}_{key}"] = (dim, part[key].values)
     test = proportion_comparison(
-        agent["count"].values, agent["total"].values, neural["count"].values,
-        neural["total"].values, ci,
+        agent["count"].values,
+        agent["total"].values,
+        neural["count"].values,
+        neural["total"].values,
+        ci,
     )
     for key, values in test.items():
         out[key] = (dim, values)
@@ -178,7 +210,9 @@ def compare_coding(
     xarray.Dataset, dim term (prev_action, prev_reward, interaction, value)
         ``agent_*`` and ``neural_*``: ``count``, ``total``, ``fraction``, ``low``,
         ``high`` (Clopper-Pearson), ``chance``, ``chance_low``, ``chance_high`` (shuffled
-        trials); ``difference`` (agent - neural) with ``difference_low/high`` (Newcombe),
+        trials), ``corrected``, ``corrected_low``, ``corrected_high`` (the fraction and
+        its interval corrected for false positives, :func:`false_positive_corrected`);
+        ``difference`` (agent - neural) with ``difference_low/high`` (Newcombe),
         ``z``/``p_z`` (two-proportion z-test) and ``p_fisher`` (Fisher exact).
     """
     parts = []
@@ -186,19 +220,49 @@ def compare_coding(
         (agent, agent_activity, agent_stage),
         (neural, neural_activity, neural_stage),
     ):
-        fr = coding_fractions(ds, activity=activity, stage=stage, alpha=alpha,
-                              num_shuffles=num_shuffles, seed=seed, ci=ci)
+        fr = coding_fractions(
+            ds,
+            activity=activity,
+            stage=stage,
+            alpha=alpha,
+            num_shuffles=num_shuffles,
+            seed=seed,
+            ci=ci,
+        )
         fr = fr.drop_sel(term="intercept")
-        parts.append(xr.Dataset({
-            "count": fr["num_coding"],
-            "total": ("term", np.full(fr.sizes["term"], int(fr.attrs["num_units"]))),
-            "fraction": fr["fraction"], "low": fr["fraction_low"], "high": fr["fraction_high"],
-            "chance": fr["chance"], "chance_low": fr["chance_low"],
-            "chance_high": fr["chance_high"],
-        }))
+        parts.append(
+            xr.Dataset(
+                {
+                    "count": fr["num_coding"],
+                    "total": ("term", np.full(fr.sizes["term"], int(fr.attrs["num_units"]))),
+                    "fraction": fr["fraction"],
+                    "low": fr["fraction_low"],
+                    "high": fr["fraction_high"],
+                    "chance": fr["chance"],
+                    "chance_low": fr["chance_low"],
+                    "chance_high": fr["chance_high"],
+                    **{
+                        f"corrected{suffix}": (
+                            "term",
+                            false_positive_corrected(fr[key].values, alpha),
+                        )
+                        for suffix, key in (
+                            ("", "fraction"),
+                            ("_low", "fraction_low"),
+                            ("_high", "fraction_high"),
+                        )
+                    },
+                }
+            )
+        )
     out = _side_by_side(parts[0], parts[1], "term", ci, ("agent", "neural"))
-    out.attrs.update(alpha=alpha, num_shuffles=num_shuffles, seed=seed,
-                     agent_activity=agent_activity, neural_activity=neural_activity)
+    out.attrs.update(
+        alpha=alpha,
+        num_shuffles=num_shuffles,
+        seed=seed,
+        agent_activity=agent_activity,
+        neural_activity=neural_activity,
+    )
     return out
 
 
@@ -234,9 +298,13 @@ def stay_probabilities(ds: xr.Dataset, *, ci: float = 0.95) -> xr.Dataset:
         )
     low, high = wilson_interval(counts, totals, ci)
     out = xr.Dataset(
-        {"count": ("outcome", counts), "total": ("outcome", totals),
-         "fraction": ("outcome", np.divide(counts, totals)), "low": ("outcome", low),
-         "high": ("outcome", high)},
+        {
+            "count": ("outcome", counts),
+            "total": ("outcome", totals),
+            "fraction": ("outcome", np.divide(counts, totals)),
+            "low": ("outcome", low),
+            "high": ("outcome", high),
+        },
         coords={"outcome": ["rewarded", "unrewarded"]},
     )
     out.attrs.update(ci=ci, analysis="P(stay | previous outcome)")
@@ -253,6 +321,9 @@ def compare_behaviour(agent: xr.Dataset, subjects: xr.Dataset, *, ci: float = 0.
         ``difference``, ``difference_low/high``, ``z``, ``p_z``, ``p_fisher``.
     """
     return _side_by_side(
-        stay_probabilities(agent, ci=ci), stay_probabilities(subjects, ci=ci), "outcome", ci,
+        stay_probabilities(agent, ci=ci),
+        stay_probabilities(subjects, ci=ci),
+        "outcome",
+        ci,
         ("agent", "subjects"),
     )

@@ -99,11 +99,26 @@ def run_comparison(
     out.mkdir(parents=True, exist_ok=True)
     stages = {"agent_stage": _stage(cfg.agent_stage), "neural_stage": _stage(cfg.neural_stage)}
     acts = {"agent_activity": cfg.agent_activity, "neural_activity": cfg.neural_activity}
-    coding = compare_coding(agent, neural, **acts, **stages, alpha=cfg.alpha,
-                            num_shuffles=cfg.num_shuffles, seed=cfg.seed, ci=cfg.ci)
+    coding = compare_coding(
+        agent,
+        neural,
+        **acts,
+        **stages,
+        alpha=cfg.alpha,
+        num_shuffles=cfg.num_shuffles,
+        seed=cfg.seed,
+        ci=cfg.ci,
+    )
     behaviour = compare_behaviour(agent, neural, ci=cfg.ci)
-    rsa = compare_rsa(agent, neural, **acts, **stages, num_permutations=cfg.num_permutations,
-                      num_splits=cfg.num_splits, seed=cfg.seed)
+    rsa = compare_rsa(
+        agent,
+        neural,
+        **acts,
+        **stages,
+        num_permutations=cfg.num_permutations,
+        num_splits=cfg.num_splits,
+        seed=cfg.seed,
+    )
     _write_table(coding, out, "coding_comparison")
     _write_table(behaviour, out, "behaviour_comparison")
     with atomic_path(out / "rsa.nc") as tmp:
@@ -116,9 +131,11 @@ def run_comparison(
         fig.savefig(tmp, dpi=120)
     return {
         "coding": coding[["agent_fraction", "neural_fraction", "difference", "p_fisher"]]
-        .to_dataframe().to_dict(orient="index"),
+        .to_dataframe()
+        .to_dict(orient="index"),
         "behaviour": behaviour[["agent_fraction", "subjects_fraction", "p_fisher"]]
-        .to_dataframe().to_dict(orient="index"),
+        .to_dataframe()
+        .to_dict(orient="index"),
         "rsa": summary,
         "files": sorted(str(p) for p in out.iterdir() if not p.name.startswith(".")),
     }
@@ -131,8 +148,9 @@ def _bars(ax: Any, labels: list[str], groups: list[tuple[str, xr.Dataset, str]])
     for i, (name, ds, prefix) in enumerate(groups):
         frac = ds[f"{prefix}_fraction"].values
         err = np.vstack([frac - ds[f"{prefix}_low"].values, ds[f"{prefix}_high"].values - frac])
-        ax.bar(x + (i - (len(groups) - 1) / 2) * width, frac, width, yerr=err, capsize=3,
-               label=name)
+        ax.bar(
+            x + (i - (len(groups) - 1) / 2) * width, frac, width, yerr=err, capsize=3, label=name
+        )
     ax.set_xticks(x, labels, rotation=20)
 
 
@@ -150,8 +168,13 @@ def plot_comparison(coding: xr.Dataset, behaviour: xr.Dataset, rsa: xr.Dataset) 
     terms = [str(t) for t in coding["term"].values]
     _bars(axes[0], terms, [("agent", coding, "agent"), ("neurons", coding, "neural")])
     for prefix, style in (("agent", "--"), ("neural", ":")):
-        axes[0].plot(np.arange(len(terms)), coding[f"{prefix}_chance"].values, "k" + style,
-                     lw=1, label=f"chance ({prefix})")
+        axes[0].plot(
+            np.arange(len(terms)),
+            coding[f"{prefix}_chance"].values,
+            "k" + style,
+            lw=1,
+            label=f"chance ({prefix})",
+        )
     axes[0].set_ylabel("fraction of coding units")
     axes[0].legend(fontsize=7)
     outcomes = [str(o) for o in behaviour["outcome"].values]
@@ -159,8 +182,10 @@ def plot_comparison(coding: xr.Dataset, behaviour: xr.Dataset, rsa: xr.Dataset) 
     axes[1].set_ylabel("P(stay)")
     axes[1].set_ylim(0, 1)
     axes[1].legend(fontsize=7)
-    for ax, key, title in ((axes[2], "rdm_agent", "agent RDM"), (axes[3], "rdm_neural",
-                                                                  "neural RDM")):
+    for ax, key, title in (
+        (axes[2], "rdm_agent", "agent RDM"),
+        (axes[3], "rdm_neural", "neural RDM"),
+    ):
         image = ax.imshow(rsa[key].values, cmap="viridis", vmin=0, vmax=2)
         ticks = np.arange(rsa.sizes["condition"])
         ax.set_xticks(ticks, rsa["condition"].values, rotation=90, fontsize=6)

@@ -121,7 +121,9 @@ def _permutation_null(
     return permuted @ rb / np.linalg.norm(permuted, axis=1)
 
 
-def _split_half(y: np.ndarray, c: np.ndarray, conds: np.ndarray, rng: np.random.Generator) -> float:
+def _split_half(
+    y: np.ndarray, c: np.ndarray, conds: np.ndarray, rng: np.random.Generator
+) -> float:
     """Spearman correlation of the RDMs of two random halves of each condition's trials."""
     halves = [np.zeros((len(conds), y.shape[1])) for _ in range(2)]
     for i, cond in enumerate(conds):

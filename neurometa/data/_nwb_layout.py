@@ -55,12 +55,7 @@ def _episode_coord(labels: list[Any]) -> np.ndarray:
 
 
 def assemble_recording(
-    trials: TrialTable,
-    activity: np.ndarray,
-    unit_ids: np.ndarray,
-    ucoords: dict[str, np.ndarray],
-    cfg: Any,
-    meta: dict[str, Any],
+    trials: TrialTable, activity: dict[str, Any] | None, cfg: Any, meta: dict[str, Any]
 ) -> xr.Dataset:
     """Build the lab recording from trial-major arrays.
 
@@ -68,10 +63,9 @@ def assemble_recording(
     ----------
     trials : TrialTable
         Kept trials (one row per trial, sorted by start time).
-    activity : numpy.ndarray, shape (num_trials, num_units, num_bins)
-    unit_ids : numpy.ndarray, shape (num_units,)
-    ucoords : dict
-        ``unit_<column>`` -> values, shape (num_units,).
+    activity : dict or None
+        ``values`` (num_trials, num_units, num_bins), ``unit_ids`` (num_units,), ``coords``
+        (``unit_<column>`` -> values (num_units,)) and ``attrs``; ``None`` for behaviour only.
     cfg : NWBImportConfig
     meta : dict
         Session metadata from the file (subject, identifier, provenance).
@@ -104,23 +98,24 @@ def assemble_recording(
     data["event_time"] = (es, shaped(frame[cfg.event].to_numpy(float)), {"units": "s"})
     for name, (values, dim) in trials.arrays.items():
         data[name] = ((*es, dim), shaped(values), {"description": trials.descriptions[name]})
-    act = shaped(activity)
-    act_dims: tuple[str, ...] = (*es, "unit", "time_bin")
-    if cfg.bin_width is None:
-        act, act_dims = act[..., 0], act_dims[:-1]
-    data[cfg.activity_name] = (act_dims, act)
     coords: dict[str, Any] = {
         "episode": _episode_coord(labels),
         "step": np.arange(num_steps, dtype=np.int64),
         "trial": ("step", np.arange(num_steps, dtype=np.int64)),
         "stage": ("step", np.full(num_steps, cfg.event)),
         "subject": ("episode", np.full(num_episodes, meta["subject"])),
-        "unit": np.asarray(unit_ids).astype(np.int64),
-        **{k: ("unit", v) for k, v in ucoords.items()},
     }
-    if cfg.bin_width is not None:
-        coords["time_bin"] = ("time_bin", cfg.bin_edges[:-1], {"units": "s", "long_name": "bin "
-                              f"start relative to {cfg.event}"})
+    if activity is not None:
+        act = shaped(activity["values"])
+        dims: tuple[str, ...] = (*es, "unit", "time_bin")
+        if cfg.bin_width is None:
+            act, dims = act[..., 0], dims[:-1]
+        else:
+            coords["time_bin"] = ("time_bin", cfg.bin_edges[:-1],
+                                  {"units": "s", "long_name": f"bin start after {cfg.event}"})
+        data[cfg.activity_name] = (dims, act, activity["attrs"])
+        coords["unit"] = np.asarray(activity["unit_ids"]).astype(np.int64)
+        coords.update({k: ("unit", v) for k, v in activity["coords"].items()})
     ds = xr.Dataset(data, coords=coords)
     ds.attrs.update(_attrs(trials, cfg, meta))
     return ds
@@ -138,7 +133,9 @@ def _attrs(trials: TrialTable, cfg: Any, meta: dict[str, Any]) -> dict[str, Any]
         "neurometa_version": __version__,
         "event": cfg.event,
         "window": np.asarray(cfg.window, dtype=float),
-        "measure": cfg.measure if cfg.timeseries is None else "mean",
+        "measure": "none" if cfg.behaviour_only else (
+            cfg.measure if cfg.timeseries is None else "mean"
+        ),
         "num_dropped_trials": trials.num_dropped,
         **{k: v for k, v in meta.items() if k != "origin_attrs"},
     }

@@ -87,6 +87,8 @@ class NWBImportConfig(Config):
     """Drop trials whose choice, reward or event time is missing (counted in attrs)."""
     task: str = "lab"
     """Task name stored in the recording's ``task`` attribute."""
+    behaviour_only: bool = False
+    """Import the trials table only (no units or TimeSeries needed, no activity)."""
 
     def __post_init__(self) -> None:
         check_choice(self, "measure", ("rate", "count"))
@@ -148,29 +150,44 @@ def read_nwb(
     path = Path(path)
     with open_nwb(path) as nwb:
         trials = trial_table(nwb, cfg)
-        starts = trials.frame["start_time"].to_numpy(float)
-        stops = trials.frame["stop_time"].to_numpy(float)
-        events = trials.frame[cfg.event].to_numpy(float)
-        edges = events[:, None] + cfg.bin_edges[None, :]
-        _check_windows(edges, starts, stops, trials.frame.index.to_numpy(), cfg)
-        if cfg.timeseries is None:
-            spikes, unit_ids = unit_spike_trains(nwb)
-            counts = np.stack([_count_spikes(s, edges) for s in spikes], axis=1)
-            width = np.diff(cfg.bin_edges)[None, None, :]
-            activity = counts if cfg.measure == "count" else counts / width
-            units_attr = "spikes" if cfg.measure == "count" else "spikes/s"
-            ucoords = unit_coords(nwb, len(unit_ids))
-            long_name = f"spike {cfg.measure} in {cfg.window} s around {cfg.event}"
-        else:
-            series = find_timeseries(nwb, cfg.timeseries)
-            activity, unit_ids = _timeseries_means(series, edges, cfg)
-            units_attr = str(series.unit)
-            ucoords = {}
-            long_name = f"mean of TimeSeries {cfg.timeseries!r} in {cfg.window} s around event"
+        activity = None if cfg.behaviour_only else _activity(nwb, trials, cfg)
         meta = _session_meta(nwb, path)
-    ds = assemble_recording(trials, activity.astype(np.float32), unit_ids, ucoords, cfg, meta)
-    ds[cfg.activity_name].attrs.update(units=units_attr, long_name=long_name)
-    return ds
+    return assemble_recording(trials, activity, cfg, meta)
+
+
+def _activity(nwb: Any, trials: Any, cfg: NWBImportConfig) -> dict[str, Any]:
+    """Trial-aligned activity, shape (num_trials, num_units, num_bins), with unit labels."""
+    starts = trials.frame["start_time"].to_numpy(float)
+    stops = trials.frame["stop_time"].to_numpy(float)
+    events = trials.frame[cfg.event].to_numpy(float)
+    edges = events[:, None] + cfg.bin_edges[None, :]
+    _check_windows(edges, starts, stops, trials.frame.index.to_numpy(), cfg)
+    if cfg.timeseries is not None:
+        series = find_timeseries(nwb, cfg.timeseries)
+        values, unit_ids = _timeseries_means(series, edges, cfg)
+        return {
+            "values": values.astype(np.float32),
+            "unit_ids": unit_ids,
+            "coords": {},
+            "attrs": {
+                "units": str(series.unit),
+                "long_name": f"mean of TimeSeries {cfg.timeseries!r} in {cfg.window} s "
+                f"around {cfg.event}",
+            },
+        }
+    spikes, unit_ids = unit_spike_trains(nwb)
+    counts = np.stack([_count_spikes(s, edges) for s in spikes], axis=1)
+    width = np.diff(cfg.bin_edges)[None, None, :]
+    values = counts if cfg.measure == "count" else counts / width
+    return {
+        "values": values.astype(np.float32),
+        "unit_ids": unit_ids,
+        "coords": unit_coords(nwb, len(unit_ids)),
+        "attrs": {
+            "units": "spikes" if cfg.measure == "count" else "spikes/s",
+            "long_name": f"spike {cfg.measure} in {cfg.window} s around {cfg.event}",
+        },
+    }
 
 
 def _check_windows(

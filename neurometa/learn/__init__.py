@@ -4,6 +4,7 @@
 ``load_agent(run_dir)`` returns the frozen agent; ``PRESETS`` holds the named settings.
 """
 
+from neurometa.learn import episodic_presets  # noqa: F401 - registers the episodic agents
 from neurometa.learn.checkpoint import load_agent, load_network
 from neurometa.learn.config import EvalConfig, NetworkConfig, OptimConfig, TaskConfig, TrainConfig
 from neurometa.learn.evaluate import evaluate

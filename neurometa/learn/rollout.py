@@ -90,6 +90,8 @@ def run_episodes(
     Rollout
     """
     obs, info = task.reset(seed=seed)
+    if seed is not None and hasattr(network, "reset_memory"):
+        network.reset_memory()  # a seeded reset starts a new life-time (episodic networks)
     state = network.initial_state(task.num_envs)
     logits_t, values_t, actions_t, rewards_t, terms_t, probs_t = [], [], [], [], [], []
     track_regret = "arm_probs" in info

@@ -197,7 +197,7 @@ def _check_finite(what: str, value: torch.Tensor, state: _RunState) -> None:
             else "no checkpoint had been written yet"
         )
         raise TrainingDivergedError(
-            f"training diverged: the {what} became {float(value)} at update {state.update + 1}; "
+            f"training diverged: the {what} became {float(value.detach())} at update {state.update + 1}; "
             f"stopped, {kept}. Try a lower learning rate or a smaller max_grad_norm."
         )
 

@@ -106,7 +106,7 @@ def save_recording(
     path: str | os.PathLike[str],
     *,
     file_format: str | None = None,
-    compression_level: int = 4,
+    compression_level: int = 1,
     validate: bool = True,
 ) -> Path:
     """Write a recording to ``path`` atomically (NetCDF via h5netcdf, gzip; or Zarr).
@@ -219,7 +219,7 @@ class RecordingWriter:
         path: str | os.PathLike[str],
         *,
         file_format: str | None = None,
-        compression_level: int = 4,
+        compression_level: int = 1,
     ) -> None:
         self.path = Path(path)
         self.format = recording_format(path, file_format)

@@ -91,7 +91,7 @@ def _numpy(name: str, value: Any, batch: int) -> np.ndarray:
         raise RecordingError([f"{name!r} has shape {array.shape}; expected leading dim {batch}"])
     if name in _FLOAT32 or array.dtype.kind == "f":
         return array.astype(np.float32, copy=False)
-    if array.dtype.kind in "iu" and array.dtype != np.uint8:
+    if array.dtype.kind in "iu":
         return array.astype(np.int64, copy=False)
     return array
 
@@ -102,8 +102,17 @@ class _Trace:
     def __init__(self, batch: int, steps: int) -> None:
         self.batch, self.steps = batch, steps
         self.arrays: dict[str, np.ndarray] = {}
+        self.last_step: dict[str, int] = {}
 
     def put(self, name: str, t: int, value: Any) -> None:
+        if self.last_step.get(name) == t:
+            raise RecordingError(
+                [
+                    f"{name!r} was given twice at step {t}: an agent output, "
+                    "an observe() output and a task info key share the name"
+                ]
+            )
+        self.last_step[name] = t
         array = _numpy(name, value, self.batch)
         if name not in self.arrays:
             shape = (self.batch, self.steps, *array.shape[1:])

@@ -144,6 +144,7 @@ FAMILY_VARIABLES: dict[str, dict[str, VariableSpec]] = {
             _v("context_id", _ES, "int64", "identity of the context (barcode)"),
             _v("encounter", _ES, "int64", "how many times the context has been seen (1 = first)"),
             _v("arm_probs", (*_ES, "arm"), "float", "reward probability of each arm"),
+            _v("best_arm", _ES, "int64", "arm with the highest reward probability"),
         ),
     }.items()
 }

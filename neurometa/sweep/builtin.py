@@ -8,9 +8,9 @@
   training means (``train_return``, ``train_regret``).
 - ``record``: ``train``, then record :data:`RECORD_EPISODES` episodes of the trained agent
   (best weights, actions sampled from its policy, episodes seeded by the run's ``extra``
-  stream so they differ from training) to ``recording.nc`` in the run folder; adds ``record_return`` (mean
-  episode return) and, with arm probabilities, ``record_regret`` (mean cumulative expected
-  regret per episode, Σ_t max(p) − p[a_t]).
+  stream so they differ from training) to ``recording.nc`` in the run folder; adds
+  ``record_return`` (mean episode return) and, with arm probabilities, ``record_regret``
+  (mean cumulative expected regret per episode, Σ_t max(p) − p[a_t]).
 - ``analyse``: ``record``, then the single-unit coding regression (Tsutsui et al. 2016;
   Wang et al. 2018) of ``h`` at the first stage; adds ``coding_<term>`` (fraction of units
   with p < 0.05 for each regressor) and ``coding_<term>_chance`` (shuffle chance level).

@@ -109,6 +109,7 @@ def open_client(
     n_workers: int | None = None,
     threads_per_run: int = 1,
     slurm: SlurmOptions | None = None,
+    connect_timeout_s: float = 30.0,
 ) -> Iterator[tuple[Any, dict[str, float] | None]]:
     """Yield ``(client, resources)`` for a sweep and close what was started on exit.
 
@@ -124,6 +125,8 @@ def open_client(
         Cores each run uses.
     slurm : SlurmOptions, optional
         Job settings for ``cluster="slurm"``.
+    connect_timeout_s : float
+        Seconds to wait for ``scheduler`` before a :class:`ConfigError`.
 
     Yields
     ------
@@ -134,7 +137,13 @@ def open_client(
     from distributed import Client, LocalCluster
 
     if scheduler:
-        with Client(scheduler) as client:
+        try:
+            client = Client(scheduler, timeout=connect_timeout_s)
+        except (OSError, TimeoutError) as err:
+            raise ConfigError(
+                f"cannot connect to the Dask scheduler at {scheduler}: {err}"
+            ) from err
+        with client:
             yield client, None
         return
     if cluster == "local":

@@ -156,8 +156,10 @@ def _submit_and_wait(
     with bar:
         for future in as_completed(futures):
             task = futures.pop(future)
-            if future.status == "error":
-                failed[task.run_id] = _record_lost_run(task, future.exception())
+            if future.status != "finished":  # the task itself failed or was cancelled
+                err = future.exception() if future.status == "error" else None
+                err = err or RuntimeError(f"the Dask task was {future.status}")
+                failed[task.run_id] = _record_lost_run(task, err)
             else:
                 outcome = future.result()
                 if outcome["status"] == "failed":
@@ -227,7 +229,10 @@ def run_sweep(
             failed = _submit_and_wait(own_client, tasks, resources, spec, progress)
     results = collect_results(spec, out / "runs")
     results_path = save_results(results, out / "results.nc")
-    summary = summarize_sweep(results)
+    try:
+        summary = summarize_sweep(results)
+    except ValueError as err:
+        raise ConfigError(f"results saved to {results_path}, but cannot summarise: {err}") from err
     write_json_atomic(out / "summary.json", summary)
     return SweepReport(
         out_dir=out,

@@ -3,8 +3,9 @@
 A :class:`SweepSpec` is a frozen config (strict JSON round-trip, see
 :mod:`neurometa.config`). :func:`plan_runs` expands it into one :class:`RunPlan` per
 (setting, seed): the settings are the Cartesian product of ``grid`` crossed with each entry of
-``settings`` (an empty ``settings`` counts as one empty setting), every override a dotted key
-applied with :func:`neurometa.config.replace_path`.
+``settings`` (an empty ``settings`` counts as one empty setting), on top of the fixed
+``overrides``; every override is a dotted key applied with
+:func:`neurometa.config.replace_path`.
 
 Examples
 --------
@@ -43,6 +44,8 @@ class SweepSpec(Config):
     """Name of the per-run action in :data:`neurometa.sweep.ACTIONS` (train, record, analyse)."""
     base: str = ""
     """Name of the base preset the action resolves (e.g. a trainer preset)."""
+    overrides: dict[str, Any] = field(default_factory=dict)
+    """Dotted key -> value applied to every run (fixed, not swept; not part of run ids)."""
     grid: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     """Dotted key -> values; every combination is one setting (Cartesian product)."""
     settings: tuple[dict[str, Any], ...] = ()
@@ -83,6 +86,12 @@ class SweepSpec(Config):
                 raise ConfigError(
                     f"SweepSpec.settings[{i}] sets {sorted(clash)}, which the grid also sweeps"
                 )
+        swept = set(self.grid).union(*map(set, self.settings))
+        if swept & set(self.overrides):
+            raise ConfigError(
+                f"SweepSpec.overrides fixes {sorted(swept & set(self.overrides))}, which the "
+                "sweep also varies"
+            )
 
     @property
     def num_settings(self) -> int:
@@ -105,7 +114,7 @@ class RunPlan:
     run_id: str
     """Folder name of the run, stable across invocations (built from overrides and seed)."""
     overrides: dict[str, Any]
-    """Dotted key -> value applied to the base config."""
+    """Dotted key -> value applied to the base config (fixed and swept ones)."""
     seed: int
     """The run's seed."""
     index: tuple[int, ...]
@@ -141,7 +150,7 @@ def run_id(overrides: dict[str, Any], seed: int) -> str:
 
 
 def setting_overrides(spec: SweepSpec) -> list[tuple[tuple[int, ...], dict[str, Any]]]:
-    """All settings of ``spec`` as ``(index, overrides)`` in result-grid order.
+    """All settings of ``spec`` as ``(index, swept overrides)`` in result-grid order.
 
     ``index`` is ``(setting,)`` + one index per grid key when ``spec.settings`` is not empty,
     else one index per grid key.
@@ -168,8 +177,8 @@ def plan_runs(spec: SweepSpec) -> list[RunPlan]:
         If two runs would share a folder (identical overrides listed twice).
     """
     runs = [
-        RunPlan(run_id(overrides, seed), overrides, seed, index)
-        for index, overrides in setting_overrides(spec)
+        RunPlan(run_id(swept, seed), {**spec.overrides, **swept}, seed, index)
+        for index, swept in setting_overrides(spec)
         for seed in spec.seeds
     ]
     seen: dict[str, RunPlan] = {}

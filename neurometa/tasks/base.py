@@ -21,8 +21,9 @@ Conventions shared by all tasks
   ``common_transition``); ``info`` from ``reset`` gives the hidden state before the first
   step. Every ``info`` holds ``trial`` (``int64 [B]``, trial index within the episode) and
   ``stage`` (``int64 [B]``, step index within the trial). ``hidden_variables`` lists the
-  task-specific keys; ``variable_dims`` names the extra dims of non-scalar ones. Tensors in
-  ``info`` may be shared between steps of one episode: treat them as read-only.
+  task-specific keys; ``variable_dims`` names the extra dims of non-scalar ones. Returned
+  tensors (``info`` entries, ``terminated``/``truncated``, constant observations) may be
+  shared between steps and episodes: treat them as read-only.
 - Randomness comes only from a ``torch.Generator`` owned by the task, seeded by
   ``reset(seed=...)``; ``reset()`` without a seed continues the same stream, so a sequence
   of resets after one seeded reset is reproducible.
@@ -114,9 +115,23 @@ class BatchedTask(abc.ABC):
         """
         if seed is not None:
             self.generator = torch_generator(seed, str(self.device))
+        self._build_clock()
         self._t = 0
         self._needs_reset = False
         return self._reset()
+
+    def _build_clock(self) -> None:
+        """Precompute the per-step ``trial``/``stage`` and termination tensors (read-only)."""
+        key = (self.episode_length, self.steps_per_trial)
+        if getattr(self, "_clock_key", None) == key:
+            return
+        steps = torch.arange(self.episode_length, device=self.device).unsqueeze(1)
+        steps = steps.expand(self.episode_length, self.num_envs)
+        self._trials = (steps // self.steps_per_trial).contiguous().unbind(0)
+        self._stages = (steps % self.steps_per_trial).contiguous().unbind(0)
+        self._false = torch.zeros(self.num_envs, dtype=torch.bool, device=self.device)
+        self._true = torch.ones(self.num_envs, dtype=torch.bool, device=self.device)
+        self._clock_key = key
 
     def step(self, action: Tensor) -> StepResult:
         """Advance every episode by one step.
@@ -152,9 +167,7 @@ class BatchedTask(abc.ABC):
         self._t += 1
         done = self._t >= self.episode_length
         self._needs_reset = done
-        terminated = torch.full((self.num_envs,), done, dtype=torch.bool, device=self.device)
-        truncated = torch.zeros(self.num_envs, dtype=torch.bool, device=self.device)
-        return obs, reward, terminated, truncated, info
+        return obs, reward, self._true if done else self._false, self._false, info
 
     @property
     def t(self) -> int:
@@ -171,9 +184,4 @@ class BatchedTask(abc.ABC):
 
     def _trial_info(self) -> dict[str, Tensor]:
         """``trial`` and ``stage`` of the current step as ``int64 [B]`` tensors."""
-        trial, stage = divmod(self._t, self.steps_per_trial)
-        full = torch.full
-        return {
-            "trial": full((self.num_envs,), trial, dtype=torch.long, device=self.device),
-            "stage": full((self.num_envs,), stage, dtype=torch.long, device=self.device),
-        }
+        return {"trial": self._trials[self._t], "stage": self._stages[self._t]}

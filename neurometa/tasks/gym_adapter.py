@@ -188,7 +188,9 @@ class GymTask(BatchedTask):
         return out
 
     def _reset(self) -> tuple[Tensor, dict[str, Tensor]]:
-        seeds = torch.randint(0, 2**31 - 1, (self.num_envs,), generator=self.generator)
+        seeds = torch.randint(
+            0, 2**31 - 1, (self.num_envs,), generator=self.generator, device=self.device
+        )
         results = [
             _seed_env(env, int(s)) for env, s in zip(self.envs, seeds.tolist(), strict=True)
         ]

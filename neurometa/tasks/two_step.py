@@ -14,7 +14,9 @@ transition). At the second stage the agent makes a second choice and is rewarded
 
 Observation: one-hot of the current state ``[first stage, state2 = 0, state2 = 1]``. The
 reward arrives on the second-stage step; the first-stage step pays 0. All draws of an episode
-(transitions, reward uniforms, the probabilities' trajectory) are made at reset.
+(transitions, reward uniforms, the probabilities' trajectory) are made at reset; the daw2011
+walk is the free Gaussian walk folded into the bounds, which has the law of a walk reflected
+at every step.
 """
 
 from __future__ import annotations
@@ -145,6 +147,7 @@ class TwoStepTask(BatchedTask):
         self.variable_dims = {"reward_probs": dims}
         self._eye = torch.eye(3, device=self.device)
         self._first_obs = self._eye[0].repeat(num_envs, 1)
+        self._no_reward = torch.zeros(num_envs, device=self.device)
 
     def _draw_probs(self) -> Tensor:
         """Reward probabilities of every trial: ``[T, B, 2, 2]`` (daw) or ``[T, B, 2]`` (wang)."""
@@ -152,14 +155,14 @@ class TwoStepTask(BatchedTask):
         shape = (cfg.num_trials, self.num_envs)
         if cfg.variant == "daw2011":
             lo, hi = cfg.prob_bounds
-            probs = torch.empty((*shape, 2, 2), device=dev)
-            probs[0] = lo + (hi - lo) * torch.rand(
-                (self.num_envs, 2, 2), generator=gen, device=dev
+            start = lo + (hi - lo) * torch.rand(
+                (1, self.num_envs, 2, 2), generator=gen, device=dev
             )
             steps = cfg.drift_sd * torch.randn((*shape, 2, 2), generator=gen, device=dev)
-            for t in range(1, cfg.num_trials):
-                probs[t] = reflect(probs[t - 1] + steps[t - 1], lo, hi)
-            return probs
+            steps[0] = 0.0
+            # folding the free Gaussian walk is, in law, the walk reflected at every step:
+            # fold(x + e) = fold(fold(x) +/- e) and e is symmetric and independent of the past
+            return reflect(start + torch.cumsum(steps, dim=0), lo, hi)
         good0 = torch.rand(self.num_envs, generator=gen, device=dev) < 0.5
         swaps = (torch.rand(shape, generator=gen, device=dev) < cfg.reversal_prob).long()
         swaps_before = torch.cumsum(swaps, dim=0) - swaps  # reversals after trials < t
@@ -193,8 +196,7 @@ class TwoStepTask(BatchedTask):
             self._choice1 = action
             self._common_now = self._common[trial]
             self._state2 = torch.where(self._common_now, action, 1 - action)
-            reward = torch.zeros(self.num_envs, device=self.device)
-            return self._eye[1 + self._state2], reward, self._info(trial)
+            return self._eye[1 + self._state2], self._no_reward, self._info(trial)
         probs = self._probs[trial]
         if self.config.variant == "daw2011":
             index = (2 * self._state2 + action).unsqueeze(1)

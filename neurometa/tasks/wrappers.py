@@ -90,11 +90,17 @@ class MetaRLInputs(BatchedTask):
     def _extra(self, one_hot: Tensor, reward: Tensor) -> list[Tensor]:
         parts = [one_hot, reward.to(torch.float32).unsqueeze(1)]
         if self.trial_index:
-            trial = self.task.t // self.steps_per_trial
-            parts.append(
-                torch.full((self.num_envs, 1), trial / self.num_trials, device=self.device)
-            )
+            parts.append(self._trial_columns[self.task.t])
         return parts
+
+    def _build_trial_columns(self) -> None:
+        """``trial / num_trials`` as a ``[B, 1]`` column for every step count 0..L."""
+        length = self.episode_length
+        if len(getattr(self, "_trial_columns", ())) == length + 1:
+            return
+        trials = torch.arange(length + 1, device=self.device) // self.steps_per_trial
+        column = (trials.to(torch.float32) / self.num_trials).view(-1, 1, 1)
+        self._trial_columns = column.expand(-1, self.num_envs, 1).contiguous().unbind(0)
 
     def reset(self, *, seed: int | None = None) -> tuple[Tensor, dict[str, Tensor]]:
         """Reset the inner task; the previous action/reward inputs start at zero.
@@ -105,6 +111,7 @@ class MetaRLInputs(BatchedTask):
         info : dict of str to Tensor
         """
         obs, info = self.task.reset(seed=seed)
+        self._build_trial_columns()
         zeros = torch.zeros(self.num_envs, self.num_actions, device=self.device)
         reward = torch.zeros(self.num_envs, device=self.device)
         return torch.cat([obs, *self._extra(zeros, reward)], dim=1), info

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import math
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pytest
@@ -70,7 +70,7 @@ def expectimax(prior: BanditPrior, horizon: int) -> dict[History, Fraction]:
     """Optimal expected future reward after every history, by search over the history tree."""
     values: dict[History, Fraction] = {}
 
-    @lru_cache(maxsize=None)
+    @cache
     def value(history: History) -> Fraction:
         if len(history) == horizon:
             return Fraction(0)
@@ -122,8 +122,7 @@ def test_dp_value_equals_best_of_all_deterministic_policies(prior: BanditPrior) 
     horizon = 3
     num_nodes = 2**horizon - 1  # decision points of a policy tree: 1 + 2 + 4
     best = max(
-        policy_value(prior, bits, horizon)
-        for bits in itertools.product((0, 1), repeat=num_nodes)
+        policy_value(prior, bits, horizon) for bits in itertools.product((0, 1), repeat=num_nodes)
     )
     assert bayes_optimal_table(prior, horizon).optimal_value == pytest.approx(
         float(best), abs=1e-12

@@ -64,7 +64,8 @@ def test_reset_parameters_is_seeded_and_sets_forget_bias():
     assert not torch.equal(a.core.weight_hh, c.core.weight_hh)
     u = a.num_units
     torch.testing.assert_close(a.core.bias_hh[u : 2 * u], torch.ones(u))
-    assert a.head.weight.abs().max() <= 0.01
+    assert a.head.weight.abs().max() <= u**-0.5
+    assert torch.equal(a.head.bias, torch.zeros(a.num_actions + 1))
 
 
 @pytest.mark.parametrize("bad", [0, -1, 2.5], ids=["zero", "negative", "float"])

@@ -11,7 +11,8 @@ import xarray as xr
 from record_toys import NUM_UNITS, ChoiceOnlyAgent, ToyAgent
 
 from neurometa.record import RecordingError, record, td_errors, validate_recording
-from neurometa.tasks import MetaRLInputs, make
+from neurometa.record.schema import FAMILY_VARIABLES, task_family
+from neurometa.tasks import PRESETS, MetaRLInputs, make
 
 
 def test_dims_coords_and_attrs(bandit_recording: xr.Dataset) -> None:
@@ -153,3 +154,23 @@ def test_wrong_output_shape_is_named() -> None:
     with pytest.raises(RecordingError, match="'value' has shape"):
         record(BadAgent(), make("bandit/independent", 2, num_trials=2), 2, seed=0,
                progress=False)  # fmt: skip
+
+
+def test_name_clash_between_agent_and_task_is_an_error() -> None:
+    class ClashAgent(ToyAgent):
+        def act(self, obs, info):
+            action, out = super().act(obs, info)
+            return action, {**out, "best_arm": torch.zeros(self.num_envs, dtype=torch.long)}
+
+    with pytest.raises(RecordingError, match="'best_arm' was given twice at step 0"):
+        record(ClashAgent(), make("bandit/independent", 2, num_trials=2), 2, seed=0,
+               progress=False)  # fmt: skip
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS), ids=sorted(PRESETS))
+def test_every_task_preset_records_into_the_schema(preset: str) -> None:
+    task = make(preset, 2)
+    ds = record(ToyAgent(), MetaRLInputs(task), 2, seed=0, progress=False, preset=preset)
+    validate_recording(ds)  # dtypes/dims of the family's variables included
+    assert set(task.hidden_variables) <= set(ds.data_vars)
+    assert set(task.hidden_variables) <= set(FAMILY_VARIABLES[task_family(preset)])

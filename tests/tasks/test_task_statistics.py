@@ -61,6 +61,22 @@ def test_daw_probabilities_stay_in_bounds_and_drift_with_sd():
     assert abs(probs[0].mean().item() - 0.5) < 0.02
 
 
+def test_daw_walk_near_a_bound_matches_a_per_step_reflection():
+    """Next-trial probabilities near 0.75 match reflect(p + N(0, 0.025)) drawn afresh."""
+    task = make("two_step/daw2011", 400)
+    task.reset(seed=4)
+    probs = task._probs
+    start, nxt = probs[:-1], probs[1:]
+    near = start > 0.73
+    assert near.sum() > 5000
+    gen = torch.Generator().manual_seed(0)
+    noise = 0.025 * torch.randn(int(near.sum()), generator=gen)
+    reference = reflect(start[near] + noise, 0.25, 0.75)
+    # n > 5000 each; SE of each mean ~ 0.02 / sqrt(5000) ~ 3e-4, tolerance 1.5e-3
+    assert abs(nxt[near].mean().item() - reference.mean().item()) < 1.5e-3
+    assert abs(nxt[near].std().item() - reference.std().item()) < 1.5e-3
+
+
 def test_daw_rewards_follow_the_chosen_probability(rollout):
     task = make("two_step/daw2011", 200)
     ep = rollout(task, seed=9)

@@ -75,6 +75,18 @@ BASELINES: dict[str, BaselineInfo] = {
         _M + "hybrid_agent:HybridAgent", _M + "hybrid:HybridParams",
         ("two_step",), "Daw 2011 hybrid agent at w = 1 (model-based)", (("w", 1.0),),
     ),
+    "harlow_ideal": BaselineInfo(
+        _M + "harlow:HarlowObserver", _M + "harlow:HarlowObserverConfig",
+        ("harlow",), "ideal one-shot observer: coin on trial 1, then the rewarded object",
+    ),
+    "matching": BaselineInfo(
+        _M + "foraging:MatchingForager", _M + "foraging:MatchingConfig",
+        ("foraging",), "local matching law on leaky-integrated income (Sugrue et al. 2004)",
+    ),
+    "q_forager": BaselineInfo(
+        _M + "foraging:QForager", _M + "foraging:QForagerConfig",
+        ("foraging",), "forgetting Q-learning with softmax (Ito & Doya 2009)",
+    ),
 }  # fmt: skip
 
 
@@ -150,4 +162,6 @@ def make_baseline(name: str, task: Any, **params: Any) -> Any:
         if key in params:
             raise ValueError(f"baseline {name!r} fixes {key} = {value}; use 'hybrid' to set it")
     config = _load(info.config).from_dict({**params, **dict(info.fixed)})
-    return _load(info.agent)(config)
+    agent = _load(info.agent)(config)
+    agent.name = name  # e.g. "model_free" rather than the class's "hybrid"
+    return agent

@@ -23,6 +23,7 @@ from neurometa.agents.baselines.posterior import (
     argmax_random_ties,
     posterior_mean,
     posterior_sample,
+    probability_best,
     sample_from_policy,
     update_counts,
 )
@@ -117,7 +118,8 @@ class ThompsonConfig(Config):
     """Thompson sampling (Thompson 1933) under the task's own prior."""
 
     policy_samples: int = 64
-    """Posterior draws used to estimate the reported ``policy`` (0: one-hot of the action)."""
+    """More than two arms: posterior draws to estimate the reported ``policy`` (two arms: the
+    exact probability is reported). 0: report the one-hot of the action (fastest)."""
 
     def __post_init__(self) -> None:
         check_range(self, "policy_samples", low=0)
@@ -126,8 +128,9 @@ class ThompsonConfig(Config):
 class ThompsonAgent(BanditBaseline):
     """Play the arm that is best under one draw from the posterior.
 
-    The reported policy ``P(arm k is best | counts)`` is estimated from ``policy_samples``
-    further posterior draws (it is the exact probability the action was drawn from).
+    The reported policy is ``P(arm k is best | counts)``, the probability the action was
+    drawn with: exact for two arms (:func:`~.posterior.probability_best`), estimated from
+    ``policy_samples`` further posterior draws for more arms.
     """
 
     name = "thompson"
@@ -142,6 +145,8 @@ class ThompsonAgent(BanditBaseline):
         num = self.config.policy_samples
         if num == 0:
             policy = torch.nn.functional.one_hot(action, draw.shape[1]).float()
+        elif draw.shape[1] == 2:
+            policy = probability_best(self.prior, self.counts).float()
         else:
             draws = posterior_sample(self.prior, self.counts, self.generator, num)
             best = torch.nn.functional.one_hot(draws.argmax(dim=2), draw.shape[1])

@@ -145,12 +145,14 @@ def _solve_independent(horizon: int) -> tuple[np.ndarray, np.ndarray]:
         p0 = (s0 + 1) / (s0 + f0 + 2)
         p1 = (s1 + 1) / (s1 + f1 + 2)
         k = n + 1
-        q0 = p0 * (1 + v_next[_independent_rank(k, s0 + 1, f0, s1)]) + (1 - p0) * v_next[
-            _independent_rank(k, s0, f0 + 1, s1)
-        ]
-        q1 = p1 * (1 + v_next[_independent_rank(k, s0, f0, s1 + 1)]) + (1 - p1) * v_next[
-            _independent_rank(k, s0, f0, s1)
-        ]
+        q0 = (
+            p0 * (1 + v_next[_independent_rank(k, s0 + 1, f0, s1)])
+            + (1 - p0) * v_next[_independent_rank(k, s0, f0 + 1, s1)]
+        )
+        q1 = (
+            p1 * (1 + v_next[_independent_rank(k, s0, f0, s1 + 1)])
+            + (1 - p1) * v_next[_independent_rank(k, s0, f0, s1)]
+        )
         v_next, action = _resolve(q0, q1)
         values.append(v_next)
         actions.append(action)

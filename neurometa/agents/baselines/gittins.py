@@ -104,7 +104,9 @@ def gittins_index_table(
     if not 0.0 < discount < 1.0:
         raise ValueError(f"discount must lie in (0, 1), got {discount!r}")
     if max_count < 1 or num_lambdas < 8:
-        raise ValueError(f"need max_count >= 1 and num_lambdas >= 8, got {max_count}, {num_lambdas}")
+        raise ValueError(
+            f"need max_count >= 1 and num_lambdas >= 8, got {max_count}, {num_lambdas}"
+        )
     if extra_depth is None:
         extra_depth = math.ceil(math.log(1e-4) / math.log(discount))
     key = (float(discount), max_count, num_lambdas, extra_depth)

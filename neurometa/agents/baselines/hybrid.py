@@ -176,8 +176,9 @@ def hybrid_q_values(
         ``logits1 (..., T, 2)``, ``logits2 (..., T, 2)`` (of the state reached), and the
         prediction errors ``delta1 (..., T)``, ``delta2 (..., T)``.
     """
-    c1, s2, c2 = (_check_binary(n, v) for n, v in
-                  (("choices1", choices1), ("states2", states2), ("choices2", choices2)))  # fmt: skip
+    c1 = _check_binary("choices1", choices1)
+    s2 = _check_binary("states2", states2)
+    c2 = _check_binary("choices2", choices2)
     rewards = np.asarray(rewards, dtype=float)
     if not c1.shape == s2.shape == c2.shape == rewards.shape:
         raise ValueError(

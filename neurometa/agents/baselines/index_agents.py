@@ -97,11 +97,13 @@ class GittinsConfig(Config):
     discount: float | None = None
     """The index's discount gamma; None: ``1 - 1/T`` for a task of T trials."""
     num_lambdas: int = 512
-    """Calibration grid size (see :func:`~neurometa.agents.baselines.gittins.gittins_index_table`)."""
+    """Size of the calibration grid of ``gittins_index_table``."""
 
     def __post_init__(self) -> None:
         if self.discount is not None:
-            check_range(self, "discount", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
+            check_range(
+                self, "discount", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False
+            )
         check_range(self, "num_lambdas", low=8)
 
 

@@ -24,6 +24,7 @@ from neurometa.agents.baselines.priors import BanditPrior
 __all__ = [
     "posterior_mean",
     "posterior_sample",
+    "probability_best",
     "argmax_random_ties",
     "sample_from_policy",
     "update_counts",
@@ -98,13 +99,75 @@ def posterior_sample(
     if prior.kind == "correlated":
         e = counts[:, 0, 0] + counts[:, 1, 1]
         n = counts.sum((1, 2))
-        p0 = _beta((e + 1).expand(shape[:2]).contiguous(), (n - e + 1).expand(shape[:2]).contiguous(), generator)
+        p0 = _beta(
+            (e + 1).expand(shape[:2]).contiguous(),
+            (n - e + 1).expand(shape[:2]).contiguous(),
+            generator,
+        )
         return torch.stack([p0, 1 - p0], dim=-1)
     h0 = _fixed_high_first(prior, counts)
     first = torch.rand(shape[:2], generator=generator, device=counts.device) < h0
     qa, qb = prior.fixed_probs
     p0 = torch.where(first, qa, qb)
     return torch.stack([p0, qa + qb - p0], dim=-1)
+
+
+def _log_beta(a: Tensor, b: Tensor) -> Tensor:
+    return torch.lgamma(a) + torch.lgamma(b) - torch.lgamma(a + b)
+
+
+def _prob_second_beats_first(a0: Tensor, b0: Tensor, a1: Tensor, b1: Tensor) -> Tensor:
+    """``P(x1 > x0)`` for ``x_k ~ Beta(a_k, b_k)`` with integer ``a1`` (shape (B,)).
+
+    ``sum_{i<a1} B(a0+i, b0+b1) / ((b1+i) B(1+i, b1) B(a0, b0))`` (Cook 2005, "Exact
+    calculation of beta inequalities"), summed in log space over ``i`` as a ``(B, max a1)``
+    tensor.
+    """
+    i = torch.arange(int(a1.max()), dtype=a0.dtype, device=a0.device)
+    a0, b0, a1, b1 = (x.unsqueeze(1) for x in (a0, b0, a1, b1))
+    log_terms = (_log_beta(a0 + i, b0 + b1) - torch.log(b1 + i) - _log_beta(1 + i, b1)
+                 - _log_beta(a0, b0))  # fmt: skip
+    return torch.where(i < a1, log_terms.exp(), 0.0).sum(dim=1).clamp(0.0, 1.0)
+
+
+def probability_best(prior: BanditPrior, counts: Tensor) -> Tensor:
+    """Exact ``P(arm k has the larger p | counts)`` for two arms: Thompson's policy.
+
+    Parameters
+    ----------
+    prior : BanditPrior
+        A two-armed prior.
+    counts : Tensor, shape (B, 2, 2), float (integer-valued)
+
+    Returns
+    -------
+    Tensor, shape (B, 2), float64
+        Independent: Cook's sum for two Beta variables; correlated: ``P(p_0 > 1/2)``, the
+        tail ``P(Binomial(n+1, 1/2) <= e)``; fixed: the posterior of the hypothesis that
+        puts the larger probability on each arm (1/2 each when the two are equal).
+    """
+    if prior.num_arms != 2:
+        raise ValueError(f"probability_best is exact for two arms only, got {prior.num_arms}")
+    c = counts.double()
+    if prior.kind == "independent":
+        p1 = _prob_second_beats_first(
+            c[:, 0, 0] + 1, c[:, 0, 1] + 1, c[:, 1, 0] + 1, c[:, 1, 1] + 1
+        )
+        return torch.stack([1 - p1, p1], dim=1)
+    if prior.kind == "correlated":  # p0 ~ Beta(e+1, n-e+1); P(p0 > 1/2) = P(Bin(n+1, 1/2) <= e)
+        e, n = c[:, 0, 0] + c[:, 1, 1], c.sum((1, 2))
+        j = torch.arange(int(n.max()) + 2, dtype=c.dtype, device=c.device)
+        m = (n + 1).unsqueeze(1)
+        log_pmf = torch.lgamma(m + 1) - torch.lgamma(j + 1) - torch.lgamma(m - j + 1)
+        log_pmf = log_pmf - m * math.log(2.0)
+        p0 = torch.where(j <= e.unsqueeze(1), log_pmf.exp(), 0.0).sum(dim=1).clamp(0.0, 1.0)
+        return torch.stack([p0, 1 - p0], dim=1)
+    qa, qb = prior.fixed_probs
+    if qa == qb:
+        return torch.full(c.shape[:2], 0.5, dtype=c.dtype, device=c.device)
+    h0 = _fixed_high_first(prior, c)
+    p0 = h0 if qa > qb else 1 - h0
+    return torch.stack([p0, 1 - p0], dim=1)
 
 
 def argmax_random_ties(

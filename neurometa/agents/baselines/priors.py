@@ -50,7 +50,9 @@ class BanditPrior:
                 f"got {self.kind!r}"
             )
         if not isinstance(self.num_arms, int) or self.num_arms < 2:
-            raise ValueError(f"BanditPrior.num_arms must be an integer >= 2, got {self.num_arms!r}")
+            raise ValueError(
+                f"BanditPrior.num_arms must be an integer >= 2, got {self.num_arms!r}"
+            )
         if self.kind == "correlated" and self.num_arms != 2:
             raise ValueError(f"a correlated prior needs num_arms=2, got {self.num_arms}")
         if self.kind == "fixed":
@@ -61,7 +63,9 @@ class BanditPrior:
             if not all(0.0 <= p <= 1.0 for p in self.fixed_probs):
                 raise ValueError(f"fixed_probs must lie in [0, 1], got {self.fixed_probs!r}")
         elif self.fixed_probs:
-            raise ValueError(f"fixed_probs is only meaningful for kind='fixed' (got {self.kind!r})")
+            raise ValueError(
+                f"fixed_probs is only meaningful for kind='fixed' (got {self.kind!r})"
+            )
 
     @property
     def key(self) -> str:
@@ -103,5 +107,7 @@ class BanditPrior:
             raise TypeError(
                 f"{type(inner).__name__} is not a bandit task (its config has no 'distribution')"
             )
-        fixed = tuple(float(p) for p in config.fixed_probs) if config.distribution == "fixed" else ()
+        fixed = (
+            tuple(float(p) for p in config.fixed_probs) if config.distribution == "fixed" else ()
+        )
         return cls(config.distribution, int(config.num_arms), fixed)

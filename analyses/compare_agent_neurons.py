@@ -1,0 +1,90 @@
+"""Compare an agent with recorded neurons: coding fractions, RSA and behaviour, side by side.
+
+After Wang et al. 2018 (Nat Neurosci 21:860, Fig. 2), who set the fractions of meta-RL LSTM
+units coding a(t-1), r(t-1), a(t-1)·r(t-1) and V(t) beside those of primate OFC neurons
+(Tsutsui et al. 2016). Inputs are an agent recording (``neurometa record``) and a lab
+recording (``neurometa import nwb``); outputs (in ``--out``):
+
+- ``coding_comparison.csv`` / ``.nc``: fraction of coding units per term for agent and
+  neurons, Clopper-Pearson intervals, shuffle chance levels, false-positive-corrected
+  fractions, the difference with Newcombe's interval, two-proportion z and Fisher p;
+- ``behaviour_comparison.csv`` / ``.nc``: P(stay) after rewarded / unrewarded trials;
+- ``rsa.nc``, ``rsa_summary.csv``: RDMs on matched conditions (a(t-1), r(t-1), a(t)), their
+  Spearman similarity, permutation p and split-half noise ceiling;
+- ``compare.png``: the figure.
+
+Example::
+
+    python datasets/make_example_nwb.py --out example.nwb
+    neurometa import nwb example.nwb --out neurons.nc --event cue_time --window 0 0.5
+    python analyses/compare_agent_neurons.py agent.nc neurons.nc --out results/compare
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from neurometa.analysis.compare_report import CompareConfig, run_comparison
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("agent", type=Path, help="agent recording (.nc/.zarr)")
+    parser.add_argument("neural", type=Path, help="lab recording (.nc/.zarr)")
+    parser.add_argument("--out", type=Path, required=True, help="output folder")
+    parser.add_argument("--agent-activity", default="h", help="agent activity variable")
+    parser.add_argument("--neural-activity", default="activity", help="neural activity variable")
+    parser.add_argument("--agent-stage", default="0", help="agent stage (name or index)")
+    parser.add_argument("--neural-stage", default="0", help="neural stage (name or index)")
+    parser.add_argument("--alpha", type=float, default=0.05, help="coding test level")
+    parser.add_argument("--seed", type=int, default=0, help="seed of shuffles/permutations")
+    parser.add_argument("--quick", action="store_true", help="few shuffles/permutations")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    from neurometa.record import open_recording
+
+    agent = open_recording(args.agent).load()
+    neural = open_recording(args.neural).load()
+    cfg = CompareConfig(
+        agent_activity=args.agent_activity,
+        neural_activity=args.neural_activity,
+        agent_stage=args.agent_stage,
+        neural_stage=args.neural_stage,
+        alpha=args.alpha,
+        seed=args.seed,
+        **({"num_shuffles": 3, "num_permutations": 200, "num_splits": 5} if args.quick else {}),
+    )
+    summary = run_comparison(agent, neural, args.out, cfg)
+    if args.json:
+        print(json.dumps(summary, sort_keys=True, default=float))
+        return 0
+    print("fraction of coding units (agent vs neurons):")
+    for term, row in summary["coding"].items():
+        print(
+            f"  {term:12s} agent {row['agent_fraction']:.3f}  neurons {row['neural_fraction']:.3f}"
+            f"  difference {row['difference']:+.3f}  Fisher p {row['p_fisher']:.3g}"
+        )
+    print("P(stay) (agent vs subjects):")
+    for outcome, row in summary["behaviour"].items():
+        print(
+            f"  {outcome:12s} agent {row['agent_fraction']:.3f}  subjects "
+            f"{row['subjects_fraction']:.3f}  Fisher p {row['p_fisher']:.3g}"
+        )
+    rsa = summary["rsa"]
+    print(
+        f"RSA: rho {rsa['similarity']:.3f}, permutation p {rsa['p_permutation']:.3g}, "
+        f"noise ceiling {rsa['noise_ceiling']:.3f}"
+    )
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

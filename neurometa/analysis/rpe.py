@@ -1,0 +1,159 @@
+"""RPE decomposition: how much of a prediction-error signal is model-free or model-based.
+
+Daw et al. 2011 (Neuron 69:1204) and Wang et al. 2018 (Nat Neurosci 21:860, Box 4) regress
+a prediction-error signal on the model-free RPE and on the difference between the
+model-based and model-free RPEs, both computed from the hybrid model fitted to the same
+behaviour (:mod:`neurometa.analysis.hybrid_fit`):
+
+- second-stage onset: ``δ_MF = Q2(s, a2) - Q_MF(a1)``, ``δ_MB = Q2(s, a2) - Q_MB(a1)``;
+  ``y = b0 + b_MF δ_MF + b_diff (δ_MB - δ_MF) + e``;
+- outcome: ``δ = r - Q2(s, a2)`` for both systems (shared second-stage values), so the
+  difference is identically zero there: ``y = b0 + b_MF δ + e`` and ``b_diff`` is NaN.
+
+A positive ``b_diff`` means the signal carries model-based information beyond the
+model-free RPE. The signal is the agent's ``rpe`` or any per-step variable (e.g. unit
+activity ``h``, fitted unit by unit in one solve).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from neurometa.analysis._common import AnalysisError, by_trial, check_recording
+from neurometa.analysis.coding import OLSDesign
+from neurometa.analysis.hybrid_fit import fit_hybrid, trial_arrays
+from neurometa.analysis.hybrid_model import PARAM_NAMES, hybrid_recursion
+from neurometa.analysis.two_step import two_step_trials
+
+__all__ = ["RPE_TERMS", "model_rpes", "rpe_decomposition"]
+
+#: Regressors of the decomposition, in design order.
+RPE_TERMS: tuple[str, ...] = ("intercept", "rpe_mf", "rpe_mb_minus_mf")
+
+
+def model_rpes(
+    trials: pd.DataFrame, fits: pd.DataFrame, *, common_prob: float | None = None
+) -> pd.DataFrame:
+    """Per-trial model prediction errors under each subject's fitted parameters.
+
+    Parameters
+    ----------
+    trials : pandas.DataFrame
+        Two-step trial table.
+    fits : pandas.DataFrame
+        One row per subject with a ``subject`` column and the seven parameters (as
+        returned by :func:`fit_hybrid`).
+    common_prob : float, optional
+        Default: the observed common-transition rate.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``trials`` with ``rpe_onset_mf``, ``rpe_onset_mb``, ``rpe_outcome``, ``q_mf``,
+        ``q_mb`` and ``q2`` added (same row order).
+    """
+    data = trial_arrays(trials)
+    by_subject = fits.assign(subject=fits["subject"].astype(str)).set_index("subject")
+    missing = sorted(set(data.subjects) - set(by_subject.index))
+    if missing:
+        raise AnalysisError(f"no fitted parameters for subject(s) {', '.join(missing)}")
+    params = by_subject.loc[data.subjects[data.seq_subject], list(PARAM_NAMES)].to_numpy()
+    trace = hybrid_recursion(
+        params,
+        data.choice1,
+        data.state2,
+        data.choice2,
+        data.reward,
+        data.valid,
+        common_prob=data.common_prob if common_prob is None else common_prob,
+        num_choice2=data.num_choice2,
+        store=True,
+    )
+    out = trials.reset_index(drop=True).copy()
+    rows = data.row_index[data.valid]
+    for name in ("rpe_onset_mf", "rpe_onset_mb", "rpe_outcome", "q_mf", "q_mb", "q2"):
+        col = np.full(len(out), np.nan)
+        col[rows] = getattr(trace, name)[data.valid]
+        out[name] = col
+    out.attrs.update(trials.attrs)
+    return out
+
+
+def _fit_event(y: np.ndarray, mf: np.ndarray, diff: np.ndarray | None) -> dict[str, np.ndarray]:
+    """OLS of ``y (n, m)`` on ``[1, mf, diff]`` (diff omitted when None); NaN-filled to 3 terms."""
+    cols = [np.ones_like(mf), mf] + ([diff] if diff is not None else [])
+    res = OLSDesign(np.column_stack(cols)).fit(y)
+    if diff is None:
+        res = {
+            k: np.vstack([v, np.full((1, v.shape[1]), np.nan)])
+            for k, v in res.items()
+            if k != "rss"
+        }
+    return res
+
+
+def rpe_decomposition(
+    ds: xr.Dataset,
+    *,
+    signal: str = "rpe",
+    fits: pd.DataFrame | None = None,
+    onset_stage: str | int = 0,
+    outcome_stage: str | int = 1,
+    num_restarts: int = 5,
+    seed: int = 0,
+) -> xr.Dataset:
+    """Regress a signal on model-free and (model-based − model-free) RPEs.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Two-step recording holding ``signal`` over ``(episode, step[, unit])``.
+    signal : str
+        The regressed variable. For the agent's ``rpe`` (δ_t = r_t + γ V_{t+1} − V_t) the
+        TD error of the first-stage step spans the appearance of the second-stage state
+        (hence ``onset_stage=0``), and that of the second-stage step spans the outcome.
+    fits : pandas.DataFrame, optional
+        Hybrid-model fits per subject; fitted here (``num_restarts``, ``seed``) if omitted.
+    onset_stage, outcome_stage : str or int
+        Stage whose signal is taken at second-stage onset and at outcome.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``coef``, ``se``, ``t``, ``p`` with dims (event, term[, unit]); event is
+        ``second_stage_onset`` / ``outcome``; attrs ``num_obs`` and the fit's parameters.
+    """
+    check_recording(ds, [signal], analysis="RPE decomposition")
+    trials = two_step_trials(ds)
+    if fits is None:
+        fits = fit_hybrid(trials, num_restarts=num_restarts, seed=seed)
+    table = model_rpes(trials, fits)
+    ep, tr = table["episode"].to_numpy(), table["trial_index"].to_numpy()
+    results = {}
+    for event, stage in (("second_stage_onset", onset_stage), ("outcome", outcome_stage)):
+        sig = by_trial(ds[signal], ds, stage).transpose("episode", "trial", ...).values
+        y = sig[ep, tr].reshape(len(table), -1).astype(np.float64)
+        mf = table["rpe_outcome" if event == "outcome" else "rpe_onset_mf"].to_numpy()
+        diff = None if event == "outcome" else table["rpe_onset_mb"].to_numpy() - mf
+        ok = np.all(np.isfinite(y), axis=1)
+        results[event] = _fit_event(y[ok], mf[ok], None if diff is None else diff[ok])
+    extra = tuple(d for d in ds[signal].dims if d not in ("episode", "step"))
+    dims = ("event", "term") + extra
+    shape = (2, len(RPE_TERMS)) + tuple(ds.sizes[d] for d in extra)
+    data = {
+        k: (dims, np.stack([results[e][k] for e in results]).reshape(shape))
+        for k in ("coef", "se", "t", "p")
+    }
+    coords = {"event": list(results), "term": list(RPE_TERMS)}
+    coords.update({d: ds[signal][d].values for d in extra if d in ds[signal].coords})
+    out = xr.Dataset(data, coords=coords)
+    out.attrs.update(
+        signal=signal,
+        num_obs=len(table),
+        note="at outcome the MB and MF RPEs coincide (shared second-stage values): b_diff is NaN",
+    )
+    for name in PARAM_NAMES:
+        out.attrs[f"fit_{name}"] = float(fits[name].mean())
+    return out

@@ -1,0 +1,371 @@
+"""Two-step task behaviour: trial tables, stay probabilities and logistic regressions.
+
+- Stay probabilities after {common, rare} × {rewarded, unrewarded} trials (Daw et al. 2011,
+  Neuron 69:1204) with cluster-bootstrap confidence intervals.
+- ``stay ~ 1 + reward + transition + reward × transition`` (±1 coding; Daw 2011) by logistic
+  regression (statsmodels), with standard errors clustered by subject where there are
+  several subjects (else by episode where there are several).
+- Miller et al. 2017 (Nat Neurosci 20:1269) lagged regression of the first-stage choice on
+  the past ``L`` trials' type (common/rare × rewarded/omitted) with its model-based and
+  model-free indices; Akam et al. 2015 (PLoS Comput Biol 11:e1004648) stay regression with
+  the ``correct`` predictor that absorbs the spurious reward × transition effect of a
+  model-free learner tracking the better option.
+
+A trial table has one row per completed trial: ``subject, episode, trial, choice1, state2,
+choice2, reward, common`` (+ ``better_choice1`` when reward probabilities are known: the
+first-stage choice whose common state pays best, −1 on ties; + ``trial_index``, the trial's
+position in the recording, for tables made from recordings).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+import xarray as xr
+from scipy import stats
+
+from neurometa.analysis._common import AnalysisError, by_trial, check_recording, trial_sum
+from neurometa.seeding import RunSeeds
+
+__all__ = [
+    "CONDITIONS",
+    "two_step_trials",
+    "stay_table",
+    "stay_probabilities",
+    "logistic_table",
+    "stay_regression",
+    "lagged_regression",
+    "akam_regression",
+    "TRIAL_TYPES",
+]
+
+#: The four stay-probability conditions: (transition, outcome).
+CONDITIONS: tuple[tuple[str, str], ...] = (
+    ("common", "rewarded"),
+    ("rare", "rewarded"),
+    ("common", "unrewarded"),
+    ("rare", "unrewarded"),
+)
+
+
+def _better_choice1(reward_probs: np.ndarray) -> np.ndarray:
+    """First-stage choice whose common second-stage state pays best; −1 on ties."""
+    state_value = reward_probs.max(axis=-1) if reward_probs.ndim == 4 else reward_probs
+    diff = state_value[..., 1] - state_value[..., 0]
+    return np.where(diff > 0, 1, np.where(diff < 0, 0, -1))
+
+
+def two_step_trials(ds: xr.Dataset) -> pd.DataFrame:
+    """Convert a step-level two-step recording (agent or lab) to a trial table.
+
+    Stage 0 holds the first-stage choice, stage 1 the second-stage choice, ``state2`` and
+    ``common_transition``; the reward of a trial is the sum over its steps. Trials with a
+    missing choice (−1) or reward (NaN) are dropped.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Recording with ``action``, ``reward``, ``state2`` and 2 steps per trial; optional
+        ``common_transition``, ``reward_probs`` (``(..., 2, 2)`` Daw 2011 or ``(..., 2)``
+        Wang/Miller), ``subject`` coordinate on ``episode`` and ``trial_id`` (lab trial
+        numbers).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The trial table; ``attrs["second_stage_choice"]`` is False for the Wang/Miller
+        variant (reward probabilities per state only).
+    """
+    check_recording(ds, ["action", "reward", "state2"], analysis="two-step")
+    if ds.sizes["step"] % 2 or len(set(np.asarray(ds["stage"].values[:2]).tolist())) != 2:
+        raise AnalysisError("a two-step recording needs 2 steps per trial")
+    cols = {
+        "choice1": by_trial(ds["action"], ds, 0),
+        "choice2": by_trial(ds["action"], ds, 1),
+        "state2": by_trial(ds["state2"], ds, 1),
+        "reward": trial_sum(ds["reward"], ds),
+    }
+    if "common_transition" in ds:
+        cols["common"] = by_trial(ds["common_transition"], ds, 1)
+    if "trial_id" in ds:
+        cols["trial"] = by_trial(ds["trial_id"], ds, 0)
+    second_choice = bool(ds.attrs.get("second_stage_choice", 1))
+    if "reward_probs" in ds:
+        probs = by_trial(ds["reward_probs"], ds, 0)
+        second_choice = probs.ndim == 4
+        cols["better_choice1"] = xr.DataArray(_better_choice1(probs.values), dims=probs.dims[:2])
+    arrays = {k: v.transpose("episode", "trial", ...).values for k, v in cols.items()}
+    num_episodes, num_trials = arrays["choice1"].shape
+    grid = np.meshgrid(np.arange(num_episodes), np.arange(num_trials), indexing="ij")
+    arrays.setdefault("trial", np.asarray(ds["trial"].values)[::2][grid[1]])
+    if "subject" in ds.coords:
+        subject = np.asarray(ds["subject"].values).astype(str)[grid[0]]
+    else:
+        subject = np.full(grid[0].shape, str(ds.attrs.get("agent", "agent")))
+    ok = (arrays["choice1"] >= 0) & (arrays["state2"] >= 0) & np.isfinite(arrays["reward"])
+    if second_choice:
+        ok &= arrays["choice2"] >= 0
+    table = pd.DataFrame(
+        {"subject": subject[ok], "episode": grid[0][ok], "trial_index": grid[1][ok]}
+    )
+    for name in ("trial", "choice1", "state2", "choice2", "reward", "common", "better_choice1"):
+        if name in arrays:
+            table[name] = arrays[name][ok]
+    if "common" not in table:
+        table["common"] = table["state2"] == table["choice1"]
+    table = table.astype({"choice1": np.int64, "state2": np.int64, "common": bool})
+    table.attrs["second_stage_choice"] = second_choice
+    return table
+
+
+def stay_table(trials: pd.DataFrame) -> pd.DataFrame:
+    """Pairs of consecutive trials: whether the first-stage choice repeated, and after what.
+
+    Parameters
+    ----------
+    trials : pandas.DataFrame
+        A trial table (see :func:`two_step_trials`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per trial ``t`` whose predecessor ``t - 1`` (same subject and episode,
+        consecutive trial number) exists: ``subject, episode, trial, stay`` (0/1),
+        ``rewarded``, ``common`` (of trial t − 1), ``correct`` (+1/−1/0, when
+        ``better_choice1`` is known) and ``choice1``.
+    """
+    t = trials.sort_values(["subject", "episode", "trial"]).reset_index(drop=True)
+    same = (t["subject"].to_numpy()[1:] == t["subject"].to_numpy()[:-1]) & (
+        t["episode"].to_numpy()[1:] == t["episode"].to_numpy()[:-1]
+    )
+    same &= np.diff(t["trial"].to_numpy()) == 1
+    cur, prev = t.iloc[1:][same].reset_index(drop=True), t.iloc[:-1][same].reset_index(drop=True)
+    out = pd.DataFrame(
+        {
+            "subject": cur["subject"],
+            "episode": cur["episode"],
+            "trial": cur["trial"],
+            "stay": (cur["choice1"] == prev["choice1"]).astype(np.int64),
+            "rewarded": prev["reward"].to_numpy() > 0,
+            "common": prev["common"].to_numpy(dtype=bool),
+            "choice1": cur["choice1"],
+        }
+    )
+    if "better_choice1" in t:
+        better = prev["better_choice1"].to_numpy()
+        out["correct"] = np.where(better < 0, 0, np.where(prev["choice1"] == better, 1, -1))
+    if len(out) == 0:
+        raise AnalysisError("no pairs of consecutive trials to compute stay probabilities from")
+    return out
+
+
+def _clusters(stays: pd.DataFrame) -> tuple[np.ndarray | None, str]:
+    """Cluster codes: by subject if several, else by episode if several, else none."""
+    for col in ("subject", "episode"):
+        codes, labels = pd.factorize(stays[col])
+        if len(labels) > 1:
+            return codes, col
+    return None, "none"
+
+
+def stay_probabilities(
+    trials: pd.DataFrame, *, num_boot: int = 1000, seed: int = 0, ci: float = 0.95
+) -> pd.DataFrame:
+    """Stay probability after each transition × outcome, with bootstrap intervals.
+
+    The interval is the percentile interval of ``num_boot`` resamples of clusters
+    (subjects if several, else episodes), or of trials when there is one episode.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows in :data:`CONDITIONS` order: ``transition, outcome, p_stay, ci_low, ci_high,
+        num_trials``; ``attrs["resampled"]`` names the resampled unit.
+    """
+    stays = stay_table(trials)
+    codes, unit = _clusters(stays)
+    if codes is None:
+        codes, unit = np.arange(len(stays)), "trial"
+    cond = np.zeros(len(stays), dtype=np.int64)
+    for k, (trans, outcome) in enumerate(CONDITIONS):
+        cond[
+            (stays["common"] == (trans == "common"))
+            & (stays["rewarded"] == (outcome == "rewarded"))
+        ] = k
+    num_clusters = codes.max() + 1
+    counts = np.zeros((num_clusters, 4))
+    totals = np.zeros((num_clusters, 4))
+    np.add.at(counts, (codes, cond), stays["stay"].to_numpy())
+    np.add.at(totals, (codes, cond), 1.0)
+    rng = RunSeeds(seed).numpy("extra")
+    draws = rng.integers(0, num_clusters, size=(num_boot, num_clusters))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        boot = counts[draws].sum(axis=1) / totals[draws].sum(axis=1)
+        p = counts.sum(axis=0) / totals.sum(axis=0)
+    tail = (1 - ci) / 2
+    out = pd.DataFrame(CONDITIONS, columns=["transition", "outcome"])
+    out["p_stay"] = p
+    out["ci_low"] = np.nanquantile(boot, tail, axis=0)
+    out["ci_high"] = np.nanquantile(boot, 1 - tail, axis=0)
+    out["num_trials"] = totals.sum(axis=0).astype(np.int64)
+    out.attrs["resampled"] = unit
+    return out
+
+
+def logistic_table(y: np.ndarray, X: pd.DataFrame, groups: np.ndarray | None) -> pd.DataFrame:
+    """Fit ``logit P(y=1) = X b`` with statsmodels; cluster-robust SEs when ``groups`` given.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: the columns of ``X``; columns ``coef, se, z, p, ci_low, ci_high``;
+        ``attrs["cov_type"]`` and ``attrs["num_obs"]``.
+    """
+    model = sm.Logit(np.asarray(y, dtype=np.float64), X.astype(np.float64))
+    kwargs = {"cov_type": "cluster", "cov_kwds": {"groups": groups}} if groups is not None else {}
+    try:
+        res = model.fit(disp=0, maxiter=200, **kwargs)
+    except np.linalg.LinAlgError as err:
+        raise AnalysisError(f"logistic regression failed (singular design): {err}") from err
+    ci = res.conf_int()
+    out = pd.DataFrame(
+        {
+            "coef": res.params,
+            "se": res.bse,
+            "z": res.tvalues,
+            "p": res.pvalues,
+            "ci_low": ci[0],
+            "ci_high": ci[1],
+        }
+    )
+    out.index.name = "term"
+    out.attrs.update(cov_type=res.cov_type, num_obs=int(res.nobs))
+    out.attrs["cov"] = res.cov_params()
+    return out
+
+
+def stay_regression(trials: pd.DataFrame) -> pd.DataFrame:
+    """Logistic regression ``stay ~ 1 + reward + transition + reward × transition`` (Daw 2011).
+
+    Reward +1 rewarded / −1 not; transition +1 common / −1 rare (of the previous trial).
+    A model-free learner shows a reward main effect; a model-based one the interaction.
+    """
+    stays = stay_table(trials)
+    r = np.where(stays["rewarded"], 1.0, -1.0)
+    c = np.where(stays["common"], 1.0, -1.0)
+    X = pd.DataFrame({"intercept": 1.0, "reward": r, "transition": c, "reward:transition": r * c})
+    return logistic_table(stays["stay"].to_numpy(), X, _clusters(stays)[0])
+
+
+#: Trial types of the Miller 2017 lagged regression: (name, common, rewarded).
+TRIAL_TYPES: tuple[tuple[str, bool, bool], ...] = (
+    ("common_reward", True, True),
+    ("common_omission", True, False),
+    ("rare_reward", False, True),
+    ("rare_omission", False, False),
+)
+
+
+def _lagged_design(
+    trials: pd.DataFrame, num_lags: int
+) -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
+    """Choices ``(n,)``, the lagged design and the rows (subject, episode) kept."""
+    t = trials.sort_values(["subject", "episode", "trial"]).reset_index(drop=True)
+    key = t["subject"].astype(str) + "\x00" + t["episode"].astype(str)
+    pos = t.groupby(key, sort=False).cumcount().to_numpy()
+    trial = t["trial"].to_numpy()
+    side = np.where(t["choice1"].to_numpy() == 1, 1.0, -1.0)
+    rewarded = t["reward"].to_numpy() > 0
+    common = t["common"].to_numpy(dtype=bool)
+    keep = pos >= num_lags
+    keep[keep] &= trial[keep] - trial[np.flatnonzero(keep) - num_lags] == num_lags
+    rows = np.flatnonzero(keep)
+    cols = {"intercept": np.ones(rows.size)}
+    for lag in range(1, num_lags + 1):
+        past = rows - lag
+        for name, is_common, is_rewarded in TRIAL_TYPES:
+            match = (common[past] == is_common) & (rewarded[past] == is_rewarded)
+            cols[f"{name}_lag{lag}"] = np.where(match, side[past], 0.0)
+    if rows.size == 0:
+        raise AnalysisError(f"no trial has {num_lags} consecutive predecessors")
+    return t["choice1"].to_numpy()[rows], pd.DataFrame(cols), t.iloc[rows]
+
+
+def _contrast(table: pd.DataFrame, weights: dict[str, float]) -> dict[str, float]:
+    """Estimate, SE, z and two-sided p of the linear combination ``weights`` of coefficients."""
+    names = list(weights)
+    w = np.array([weights[n] for n in names])
+    est = float(w @ table.loc[names, "coef"].to_numpy())
+    cov = table.attrs["cov"].loc[names, names].to_numpy()
+    se = float(np.sqrt(w @ cov @ w))
+    z = est / se
+    return {"estimate": est, "se": se, "z": z, "p": float(2 * stats.norm.sf(abs(z)))}
+
+
+def lagged_regression(
+    trials: pd.DataFrame, *, num_lags: int = 5
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Miller et al. 2017 lagged logistic regression of the first-stage choice.
+
+    ``logit P(choice1_t = 1) = b0 + sum_{l=1..L} sum_{type} b_{type,l} x_{type,t-l}``
+    with ``x = +1`` if trial ``t - l`` was of that type (common/rare × reward/omission) and
+    its choice was 1, ``-1`` if of that type with choice 0, else 0. Indices summed over lags:
+    model-based = ``sum_l (CR - CO - RR + RO)``; model-free = ``sum_l (CR - CO + RR - RO)``.
+
+    Parameters
+    ----------
+    trials : pandas.DataFrame
+        A trial table.
+    num_lags : int
+        Number of past trials ``L``.
+
+    Returns
+    -------
+    coefficients : pandas.DataFrame
+        As :func:`logistic_table` (clustered by subject or episode where several).
+    indices : pandas.DataFrame
+        Rows ``model_based``, ``model_free``: ``estimate, se, z, p``.
+    """
+    if num_lags < 1:
+        raise AnalysisError(f"num_lags must be >= 1, got {num_lags}")
+    y, X, rows = _lagged_design(trials, num_lags)
+    table = logistic_table(y, X, _clusters(rows)[0])
+    signs = {"model_based": (1, -1, -1, 1), "model_free": (1, -1, 1, -1)}
+    indices = {}
+    for index, sign in signs.items():
+        weights = {
+            f"{name}_lag{lag}": float(s)
+            for lag in range(1, num_lags + 1)
+            for (name, _, _), s in zip(TRIAL_TYPES, sign, strict=True)
+        }
+        indices[index] = _contrast(table, weights)
+    return table, pd.DataFrame(indices).T.rename_axis("index")
+
+
+def akam_regression(trials: pd.DataFrame) -> pd.DataFrame:
+    """Akam et al. 2015 stay regression with the ``correct`` predictor.
+
+    ``logit P(stay) = b0 + b_c correct + b_r reward + b_t transition + b_rt reward × transition``
+    with ±1 coding and ``correct`` = +1 if the previous first-stage choice was the one whose
+    common state paid best, −1 if not (0 on ties). Needs ``better_choice1`` in the table
+    (recordings with ``reward_probs``).
+    """
+    if "better_choice1" not in trials:
+        raise AnalysisError(
+            "the Akam 2015 regression needs the reward probabilities (column better_choice1; "
+            "recordings with reward_probs)"
+        )
+    stays = stay_table(trials)
+    r = np.where(stays["rewarded"], 1.0, -1.0)
+    c = np.where(stays["common"], 1.0, -1.0)
+    X = pd.DataFrame(
+        {
+            "intercept": 1.0,
+            "correct": stays["correct"].astype(np.float64),
+            "reward": r,
+            "transition": c,
+            "reward:transition": r * c,
+        }
+    )
+    return logistic_table(stays["stay"].to_numpy(), X, _clusters(stays)[0])

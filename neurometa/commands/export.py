@@ -1,0 +1,76 @@
+"""``neurometa export nwb FILE.nc --out FILE.nwb``: a recording as NWB for lab tools."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from neurometa.cli import CLIError, add_json_flag, emit_json
+
+NAME = "export"
+HELP = "export a recording to another format (nwb: trials table + unit activity)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``nwb`` format and its options."""
+    sub = parser.add_subparsers(dest="format", metavar="FORMAT", required=True)
+    nwb = sub.add_parser(
+        "nwb",
+        help="write NWB: trials table + unit activity in processing module 'misc'",
+        description=(
+            "Write a recording as NWB. Tasks have no physical time: step k of episode e is "
+            "placed at t = (e*T + k)/RATE s (nominal time). Unit activity (h, c) is a "
+            "TimeSeries sampled at RATE in the processing module 'misc'; trial variables are "
+            "columns of the trials table."
+        ),
+    )
+    nwb.add_argument("recording", type=Path, help="recording file (.nc or .zarr)")
+    nwb.add_argument("--out", type=Path, required=True, help="destination .nwb file")
+    nwb.add_argument(
+        "--rate", type=float, default=10.0, help="nominal sampling rate in Hz (default 10)"
+    )
+    nwb.add_argument(
+        "--no-inspect", action="store_true", help="skip the nwbinspector check of the output"
+    )
+    add_json_flag(nwb)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Export the recording; fail (exit 2) if nwbinspector reports a critical issue."""
+    from neurometa.data import critical_issues, export_nwb
+    from neurometa.record import RecordingError, RecordingFileError, open_recording
+
+    if args.out.suffix != ".nwb":
+        raise CLIError(f"--out must end in .nwb, got {args.out}")
+    if not args.rate > 0:
+        raise CLIError(f"--rate must be positive, got {args.rate}")
+    try:
+        ds = open_recording(args.recording)
+        ds.load()
+        export_nwb(ds, args.out, rate=args.rate)
+    except (RecordingError, RecordingFileError, ValueError) as err:
+        raise CLIError(str(err)) from err
+    issues = [] if args.no_inspect else critical_issues(args.out)
+    summary = {
+        "out": str(args.out),
+        "episodes": int(ds.sizes["episode"]),
+        "steps": int(ds.sizes["step"]),
+        "units": int(ds.sizes.get("unit", 0)),
+        "rate_hz": args.rate,
+        "inspected": not args.no_inspect,
+        "critical_issues": issues,
+    }
+    if args.json:
+        emit_json(summary)
+    else:
+        print(
+            f"wrote {args.out}: {summary['episodes']} episodes x {summary['steps']} steps, "
+            f"{summary['units']} units at a nominal {args.rate} Hz",
+            file=sys.stderr,
+        )
+        for issue in issues:
+            print(f"nwbinspector: {issue}", file=sys.stderr)
+    if issues:
+        raise CLIError(f"nwbinspector found {len(issues)} critical issue(s) in {args.out}")
+    return 0

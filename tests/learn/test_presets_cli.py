@@ -1,0 +1,75 @@
+"""Presets of every task family, and the ``neurometa train`` command."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from neurometa.cli import main
+from neurometa.config import replace_path
+from neurometa.learn import PRESETS, TrainConfig, train
+from neurometa.learn.presets import get_preset
+
+
+@pytest.mark.parametrize("name", list(PRESETS), ids=list(PRESETS))
+def test_every_preset_trains_one_small_update(name, tmp_path):
+    cfg = PRESETS[name]
+    assert TrainConfig.from_json(cfg.to_json()) == cfg
+    small = replace_path(replace_path(cfg, "optim.batch_size", 2), "optim.num_updates", 1)
+    small = replace_path(small, "eval.episodes", 2)
+    run = train(small, tmp_path / "run", seed=0, progress=False)
+    done = json.loads((run / "done.json").read_text())
+    assert done["updates"] == 1
+    assert done["env_steps"] > 0
+
+
+def test_wang2018_preset_keeps_the_published_hyperparameters():
+    opt = PRESETS["wang2018"].optim
+    assert (opt.discount, opt.value_cost, opt.entropy_cost, opt.learning_rate) == (
+        0.9, 0.05, 0.05, 7e-4,
+    )  # fmt: skip
+    assert opt.entropy_final == opt.entropy_cost  # no anneal
+    assert PRESETS["wang2018"].network.num_units == 48
+
+
+@pytest.mark.parametrize(
+    "family", ["bandit/", "harlow/", "two_step/", "foraging/"], ids=lambda f: f.strip("/")
+)
+def test_each_task_family_has_a_preset(family):
+    assert any(name.startswith(family) for name in PRESETS)
+
+
+def test_unknown_preset_names_the_closest():
+    with pytest.raises(KeyError, match="bandit/independent"):
+        get_preset("bandit/independant")
+
+
+def test_cli_train_and_resume(tmp_path, capsys):
+    out = tmp_path / "run"
+    args = ["train", "bandit/independent", "--out", str(out), "--seed", "3", "--updates", "2",
+            "--set", "optim.batch_size=4", "--set", "eval.episodes=5",
+            "--set", 'task.overrides={"num_trials": 6}', "--no-progress", "--json"]  # fmt: skip
+    assert main(args) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["updates"] == 2 and report["env_steps"] == 2 * 4 * 6
+    assert report["seed"] == 3
+    assert TrainConfig.load(out / "config.json").optim.batch_size == 4
+    assert main(args) == 2  # the folder holds a run: needs --resume
+    assert "resume" in capsys.readouterr().err
+    assert main([*args, "--resume"]) == 0
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--set", "optim.lr=1"], "unknown key 'lr'"),
+        (["--set", "optim.discount=2"], "discount"),
+        (["--set", "nonsense"], "KEY=VALUE"),
+    ],
+    ids=["misspelt_key", "out_of_range", "no_equals"],
+)
+def test_cli_bad_overrides_are_one_line_errors(tmp_path, capsys, extra, message):
+    code = main(["train", "bandit/independent", "--out", str(tmp_path / "r"), *extra])
+    assert code == 2
+    assert message in capsys.readouterr().err

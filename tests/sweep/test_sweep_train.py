@@ -1,0 +1,64 @@
+"""The built-in train action against the real trainer."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from neurometa.sweep import (
+    SweepSpec,
+    open_results,
+    run_sweep,
+)
+from neurometa.sweep.engine import prepare_tasks
+
+# ---------------------------------------------------------------- the real trainer
+
+TINY_TRAINING = {
+    "optim.num_updates": 4,
+    "optim.batch_size": 8,
+    "eval.interval": 0,
+    "eval.episodes": 8,
+    "checkpoint_interval": 2,
+}
+
+
+def test_train_action_reports_the_trainers_final_figures(tmp_path):
+    from neurometa.learn.evaluate import selection_score
+    from neurometa.sweep.builtin import train_run
+
+    spec = SweepSpec(action="train", base="bandit/independent", overrides=TINY_TRAINING)
+    config = prepare_tasks(spec, tmp_path)[0][0].config
+    results = train_run(config, tmp_path / "r", seed=5, resume=False)
+    done = json.loads((tmp_path / "r" / "done.json").read_text())
+    assert results["final_regret"] == done["final_eval"]["regret"]
+    assert results["final_return"] == done["final_eval"]["return"]
+    assert results["final_score"] == selection_score(done["final_eval"])
+    assert results["env_steps"] == 4 * 8 * 100
+    stamp = (tmp_path / "r" / "checkpoint.pt").stat().st_mtime_ns
+    assert train_run(config, tmp_path / "r", seed=5, resume=True) == results  # no retraining
+    assert (tmp_path / "r" / "checkpoint.pt").stat().st_mtime_ns == stamp
+
+
+@pytest.mark.slow
+def test_train_sweep_on_cluster_matches_direct_training(client, tmp_path):
+    from neurometa.sweep.builtin import train_run
+
+    spec = SweepSpec(
+        action="train",
+        base="bandit/independent",
+        overrides=TINY_TRAINING,
+        grid={"optim.learning_rate": (1e-3, 1e-2)},
+        seeds=(3,),
+        metric="final_regret",
+    )
+    report = run_sweep(spec, tmp_path / "sweep", client=client, progress=False)
+    assert report.failed == {}
+    ds = open_results(report.results_path)
+    task = prepare_tasks(spec, tmp_path / "direct")[0][1]  # learning rate 1e-2
+    direct = train_run(task.config, tmp_path / "direct-run", seed=3, resume=False)
+    swept = ds.sel({"optim.learning_rate": 1e-2, "seed": 3})
+    for name in ("final_regret", "final_return", "train_regret", "env_steps"):
+        assert float(swept[name]) == pytest.approx(direct[name], rel=1e-6)
+    assert report.summary["metric"] == "final_regret"
