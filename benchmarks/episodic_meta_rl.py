@@ -49,9 +49,11 @@ def train_network(kind: str, args: argparse.Namespace):
         opt.step()
         recent.append(float(rollout.regrets.sum(0).mean()))
         if (update + 1) % max(args.updates // 10, 1) == 0:
-            window = recent[-max(args.updates // 10, 1):]
-            print(f"  {kind} update {update + 1}: train regret/episode "
-                  f"{sum(window) / len(window):.3f} ({time.perf_counter() - start:.0f} s)")
+            window = recent[-max(args.updates // 10, 1) :]
+            print(
+                f"  {kind} update {update + 1}: train regret/episode "
+                f"{sum(window) / len(window):.3f} ({time.perf_counter() - start:.0f} s)"
+            )
     return net, config
 
 
@@ -78,8 +80,12 @@ def evaluate(net, config, args: argparse.Namespace) -> dict[str, torch.Tensor]:
                     wmax.append(act_out["retrieval_weights"].max(1).values)
             out["encounter"].append(info["encounter"].clone())
             out["regret"].append(regret)
-            out["gate"].append(torch.stack(gates).mean(0) if gates else torch.full_like(regret, float("nan")))
-            out["wmax"].append(torch.stack(wmax).mean(0) if wmax else torch.full_like(regret, float("nan")))
+            out["gate"].append(
+                torch.stack(gates).mean(0) if gates else torch.full_like(regret, float("nan"))
+            )
+            out["wmax"].append(
+                torch.stack(wmax).mean(0) if wmax else torch.full_like(regret, float("nan"))
+            )
     return {k: torch.cat(v) for k, v in out.items()}
 
 
@@ -88,9 +94,14 @@ def summarise(name: str, res: dict[str, torch.Tensor]) -> None:
     for label, sel in [("1", enc == 1), ("2", enc == 2), ("3", enc == 3), (">=4", enc >= 4)]:
         r = res["regret"][sel]
         sem = r.std() / max(r.numel(), 1) ** 0.5
-        line = f"  {name:9s} encounter {label:>3s}: regret/episode {r.mean():.3f} ± {sem:.3f} (n={r.numel()})"
+        line = (
+            f"  {name:9s} encounter {label:>3s}: regret/episode {r.mean():.3f} ± {sem:.3f} "
+            f"(n={r.numel()})"
+        )
         if not torch.isnan(res["gate"]).all():
-            line += f"  gate {res['gate'][sel].mean():.3f}  max weight {res['wmax'][sel].mean():.3f}"
+            line += (
+                f"  gate {res['gate'][sel].mean():.3f}  max weight {res['wmax'][sel].mean():.3f}"
+            )
         print(line)
 
 
@@ -108,8 +119,10 @@ def main() -> None:
     if args.quick:
         args.updates, args.eval_lifetimes = 200, 1
     torch.set_num_threads(1)
-    print(f"contextual_bandit/ritter2018, {args.updates} updates x {args.batch} episodes, "
-          f"life-time {args.lifetime} episodes, seed {args.seed}")
+    print(
+        f"contextual_bandit/ritter2018, {args.updates} updates x {args.batch} episodes, "
+        f"life-time {args.lifetime} episodes, seed {args.seed}"
+    )
     results = {}
     for kind in args.agents.split(","):
         net, config = train_network(kind, args)

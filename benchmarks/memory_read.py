@@ -47,21 +47,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10,000 keys, few repeats")
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
-    parser.add_argument("--kernel", default="inverse_distance", choices=["inverse_distance", "cosine"])
+    parser.add_argument(
+        "--kernel", default="inverse_distance", choices=["inverse_distance", "cosine"]
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     n, repeats = (10_000, 5) if args.quick else (100_000, 20)
     dim, num_queries, k = 64, 64, 50
     gen = RunSeeds(0).torch("extra")
-    print(f"store {n} x {dim}, {num_queries} queries, k={k}, kernel={args.kernel}, "
-          f"threads={args.threads} (median of {repeats})")
+    print(
+        f"store {n} x {dim}, {num_queries} queries, k={k}, kernel={args.kernel}, "
+        f"threads={args.threads} (median of {repeats})"
+    )
     for kind in ("gaussian", "clustered"):
         keys = make_keys(kind, n, dim, gen)
         mem = EpisodicMemory(1, n, dim, 1, kernel=args.kernel, eviction="oldest")
         mem.write(keys, torch.zeros(1, n, 1))
         pick = torch.randint(0, n, (num_queries,), generator=gen)
         q = keys[:, pick] + 0.1 * torch.randn(1, num_queries, dim, generator=gen)
-        exact_ms = time_ms(lambda: mem.read(q, k), repeats)
+        exact_ms = time_ms(lambda mem=mem, q=q: mem.read(q, k), repeats)
         exact_idx, _ = mem.search(q, k)
         print(f"[{kind}] exact: {exact_ms:.2f} ms")
         num_lists = int(round(n**0.5 * 3))
@@ -69,10 +73,12 @@ def main() -> None:
             start = time.perf_counter()
             mem.build_index(num_lists, num_probes=probes, generator=gen)
             build_s = time.perf_counter() - start
-            ms = time_ms(lambda: mem.read(q, k, approximate=True), repeats)
+            ms = time_ms(lambda mem=mem, q=q: mem.read(q, k, approximate=True), repeats)
             rec = recall(exact_idx, mem.search(q, k, approximate=True)[0])
-            print(f"[{kind}] IVF lists={num_lists} probes={probes}: {ms:.2f} ms, "
-                  f"recall@{k}={rec:.3f}, build {build_s:.1f} s")
+            print(
+                f"[{kind}] IVF lists={num_lists} probes={probes}: {ms:.2f} ms, "
+                f"recall@{k}={rec:.3f}, build {build_s:.1f} s"
+            )
 
 
 if __name__ == "__main__":

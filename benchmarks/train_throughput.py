@@ -26,8 +26,10 @@ def measure(batch_size: int, updates: int, units: int, warmup: int) -> tuple[flo
     from neurometa.learn import trainer
     from neurometa.learn.config import NetworkConfig, OptimConfig, TrainConfig
 
-    config = TrainConfig(network=NetworkConfig(num_units=units),
-                         optim=OptimConfig(batch_size=batch_size, num_updates=10**6))  # fmt: skip
+    config = TrainConfig(
+        network=NetworkConfig(num_units=units),
+        optim=OptimConfig(batch_size=batch_size, num_updates=10**6),
+    )
     state = trainer._fresh_state(config, seed=0, device=torch.device("cpu"))
     for _ in range(warmup):
         trainer._train_step(state, config)

@@ -193,13 +193,60 @@ def simulate_spikes(
     return spikes, classes
 
 
+def trials_table(beh: dict[str, np.ndarray], times: dict[str, np.ndarray]) -> Any:
+    """The NWB trials table (``TimeIntervals``) of the simulated session."""
+    from hdmf.common import VectorData
+    from pynwb.epoch import TimeIntervals
+
+    columns = {
+        "start_time": (times["start_time"], "trial start (s)"),
+        "stop_time": (times["stop_time"], "trial stop (s)"),
+        "cue_time": (times["cue_time"], "cue onset (s); coding is planted in the 0.5 s after it"),
+        "choice_time": (times["choice_time"], "time of the choice (s)"),
+        "outcome_time": (times["outcome_time"], "time of the outcome (s)"),
+        "choice": (beh["choice"].astype(np.int64), "chosen option (0 left, 1 right)"),
+        "reward": (beh["reward"], "1 if the choice was rewarded (bait collected), else 0"),
+        "value": (beh["value"], "subject's state value V(t) = sum_a pi(a) Q(a) before choice"),
+        "block": (beh["block"].astype(np.int64), "block index"),
+        "bait_probs": (beh["bait_probs"], "baiting probability (left, right) [dim: arm]"),
+    }
+    return TimeIntervals(
+        name="trials",
+        description="trials of the simulated foraging session",
+        columns=[VectorData(name=k, description=d, data=v) for k, (v, d) in columns.items()],
+    )
+
+
+def units_table(spikes: list[np.ndarray], classes: np.ndarray) -> Any:
+    """The NWB units table: spike times at 30 kHz resolution and the planted class."""
+    from hdmf.common import VectorData, VectorIndex
+    from pynwb.misc import Units
+
+    flat = np.round(np.concatenate(spikes) * 30000) / 30000
+    spike_times = VectorData(name="spike_times", description="spike times (s)", data=flat)
+    ends = np.cumsum([len(train) for train in spikes])
+    planted = "variable the unit was simulated to code (ground truth; 'none': no coding)"
+    return Units(
+        name="units",
+        description="simulated single units",
+        resolution=1 / 30000,
+        columns=[
+            spike_times,
+            VectorIndex(name="spike_times_index", data=ends, target=spike_times),
+            VectorData(name="planted_coding", description=planted, data=classes),
+            VectorData(
+                name="location",
+                description="simulated recording area",
+                data=np.full(len(classes), "OFC"),
+            ),
+        ],
+    )
+
+
 def build_nwb(cfg: ExampleConfig, seed: int) -> Any:
     """The simulated session as a ``pynwb.NWBFile`` (trials + units + subject)."""
-    from hdmf.common import VectorData, VectorIndex
     from pynwb import NWBFile
-    from pynwb.epoch import TimeIntervals
     from pynwb.file import Subject
-    from pynwb.misc import Units
 
     seeds = RunSeeds(seed)
     beh = simulate_behaviour(cfg, seeds.numpy("task"))
@@ -221,49 +268,8 @@ def build_nwb(cfg: ExampleConfig, seed: int) -> Any:
         age="P6Y",
         description="simulated Q-learning subject (not a real animal)",
     )
-    columns = {
-        "cue_time": (times["cue_time"], "cue onset (s); coding is planted in the 0.5 s after it"),
-        "choice_time": (times["choice_time"], "time of the choice (s)"),
-        "outcome_time": (times["outcome_time"], "time of the outcome (s)"),
-        "choice": (beh["choice"].astype(np.int64), "chosen option (0 left, 1 right)"),
-        "reward": (beh["reward"], "1 if the choice was rewarded (bait collected), else 0"),
-        "value": (beh["value"], "subject's state value V(t) = sum_a pi(a) Q(a) before choice"),
-        "block": (beh["block"].astype(np.int64), "block index"),
-        "bait_probs": (beh["bait_probs"], "baiting probability (left, right) [dim: arm]"),
-    }
-    nwb.trials = TimeIntervals(
-        name="trials",
-        description="trials of the simulated foraging session",
-        columns=[
-            VectorData(name="start_time", description="trial start (s)", data=times["start_time"]),
-            VectorData(name="stop_time", description="trial stop (s)", data=times["stop_time"]),
-            *(VectorData(name=k, description=d, data=v) for k, (v, d) in columns.items()),
-        ],
-    )
-    flat = np.round(np.concatenate(spikes) * 30000) / 30000
-    spike_times = VectorData(name="spike_times", description="spike times (s)", data=flat)
-    ends = np.cumsum([len(train) for train in spikes])
-    units = Units(
-        name="units",
-        description="simulated single units",
-        resolution=1 / 30000,
-        columns=[
-            spike_times,
-            VectorIndex(name="spike_times_index", data=ends, target=spike_times),
-            VectorData(
-                name="planted_coding",
-                description="variable the unit was simulated "
-                "to code (ground truth; 'none' for non-coding units)",
-                data=classes,
-            ),
-            VectorData(
-                name="location",
-                description="simulated recording area",
-                data=np.full(len(classes), "OFC"),
-            ),
-        ],
-    )
-    nwb.units = units
+    nwb.trials = trials_table(beh, times)
+    nwb.units = units_table(spikes, classes)
     return nwb
 
 

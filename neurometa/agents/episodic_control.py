@@ -144,8 +144,15 @@ class EpisodicControlAgent:
         key_dim = obs_dim if method == "box2" else config.embedding_dim
         kernel = {"box2": "inverse_distance", "mfec": "uniform", "nec": "inverse_distance"}
         self.memory = EpisodicMemory(
-            num_actions, config.capacity, key_dim, 1, kernel=kernel[method],
-            delta=config.delta, eviction="lru", learnable=method == "nec", device=self.device,
+            num_actions,
+            config.capacity,
+            key_dim,
+            1,
+            kernel=kernel[method],
+            delta=config.delta,
+            eviction="lru",
+            learnable=method == "nec",
+            device=self.device,
         )
         self.embedding = self._make_embedding(obs_dim, key_dim).to(self.device)
         self.optimizer = None
@@ -212,8 +219,9 @@ class EpisodicControlAgent:
         jitter = torch.rand(q.shape, generator=self.sampler, device=self.device) * 1e-6
         greedy = (q + jitter).argmax(dim=1)
         explore = torch.rand(num_envs, generator=self.sampler, device=self.device) < eps
-        rand = torch.randint(0, self.num_actions, (num_envs,), generator=self.sampler,
-                             device=self.device)
+        rand = torch.randint(
+            0, self.num_actions, (num_envs,), generator=self.sampler, device=self.device
+        )
         action = torch.where(explore, rand, greedy)
         policy = torch.full_like(q, eps / self.num_actions)
         policy[torch.arange(num_envs), greedy] += 1.0 - eps
@@ -247,13 +255,17 @@ class EpisodicControlAgent:
         if self.config.method == "box2":
             self._write_padded(keys, actions, targets, reduce=None)
         else:
-            self._write_padded(keys, actions, targets, reduce="amax" if self.config.method == "mfec" else "mean")
+            self._write_padded(
+                keys, actions, targets, reduce="amax" if self.config.method == "mfec" else "mean"
+            )
         if self.config.method == "nec":
             self.replay.add(self._obs.flatten(0, 1), actions, targets)
             self._train_embedding()
         self.episodes_seen += self._obs.shape[1]
 
-    def _write_padded(self, keys: Tensor, actions: Tensor, targets: Tensor, reduce: str | None) -> None:
+    def _write_padded(
+        self, keys: Tensor, actions: Tensor, targets: Tensor, reduce: str | None
+    ) -> None:
         """Group pairs by action into ``[A, N, ·]`` tensors; update matches, add the rest."""
         groups = []
         for a in range(self.num_actions):  # A is small (a handful of actions)
@@ -273,8 +285,10 @@ class EpisodicControlAgent:
             present[a, : k.shape[0]] = True
         fresh = present
         if reduce is not None:
-            slots = self._exact_slots(pad_keys) .masked_fill(~present, -1)
-            old = self.memory.values.detach()[torch.arange(self.num_actions)[:, None], slots.clamp(min=0)]
+            slots = self._exact_slots(pad_keys).masked_fill(~present, -1)
+            old = self.memory.values.detach()[
+                torch.arange(self.num_actions)[:, None], slots.clamp(min=0)
+            ]
             if reduce == "amax":
                 new = torch.maximum(old, pad_vals)
             else:

@@ -74,7 +74,9 @@ class EpisodicLSTMNetwork(nn.Module):
                             ("num_units", num_units), ("capacity", capacity),
                             ("num_neighbours", num_neighbours)):  # fmt: skip
             if not isinstance(value, int) or value < 1:
-                raise ValueError(f"EpisodicLSTMNetwork: {name} must be a positive int, got {value!r}")
+                raise ValueError(
+                    f"EpisodicLSTMNetwork: {name} must be a positive int, got {value!r}"
+                )
         if not isinstance(context_dim, int) or not 1 <= context_dim <= input_dim:
             raise ValueError(
                 f"EpisodicLSTMNetwork: context_dim must be an int in [1, {input_dim}], "
@@ -96,8 +98,11 @@ class EpisodicLSTMNetwork(nn.Module):
         self._pending: tuple[Tensor, Tensor] | None = None
 
     def reset_parameters(self, generator: torch.Generator) -> None:
-        """Draw weights from ``generator``: U(−1/√U, 1/√U) for the gates, forget bias 1,
-        reinstatement bias 0, read-out U(−0.01, 0.01), zero initial state."""
+        """Draw every weight from ``generator``.
+
+        Gates ~ U(−1/√U, 1/√U) (as ``nn.LSTMCell``), forget bias 1, reinstatement bias 0,
+        read-out ~ U(−0.01, 0.01), zero initial state.
+        """
         u, bound = self.num_units, self.num_units**-0.5
         with torch.no_grad():
             for p in self.gates.parameters():
@@ -117,8 +122,14 @@ class EpisodicLSTMNetwork(nn.Module):
     def _memory_for(self, batch_size: int, like: Tensor) -> EpisodicMemory:
         if self.memory is None or self.memory.num_stores != batch_size:
             self.memory = EpisodicMemory(
-                batch_size, self.capacity, self.context_dim, self.num_units, kernel="cosine",
-                temperature=self.temperature, eviction="oldest", device=like.device,
+                batch_size,
+                self.capacity,
+                self.context_dim,
+                self.num_units,
+                kernel="cosine",
+                temperature=self.temperature,
+                eviction="oldest",
+                device=like.device,
             )
             self._pending = None
         return self.memory
@@ -135,7 +146,9 @@ class EpisodicLSTMNetwork(nn.Module):
             self.c0.unsqueeze(0).expand(batch_size, -1),
         )
 
-    def forward(self, obs: Tensor, state: State) -> tuple[Tensor, Tensor, State, dict[str, Tensor]]:
+    def forward(
+        self, obs: Tensor, state: State
+    ) -> tuple[Tensor, Tensor, State, dict[str, Tensor]]:
         """One epLSTM step (see the module docstring).
 
         Parameters
@@ -169,6 +182,7 @@ class EpisodicLSTMNetwork(nn.Module):
         return out[:, :-1], out[:, -1], (h, c), activity
 
     def extra_repr(self) -> str:
+        """Sizes shown by ``print(network)``."""
         return (
             f"input_dim={self.input_dim}, num_actions={self.num_actions}, units={self.num_units}, "
             f"context_dim={self.context_dim}, capacity={self.capacity}, k={self.num_neighbours}"

@@ -16,10 +16,10 @@ __all__ = ["n_step_returns", "ReplayBuffer"]
 def n_step_returns(
     rewards: Tensor, discount: float, n_step: int, bootstrap: Tensor | None = None
 ) -> Tensor:
-    """Discounted ``n``-step returns of one fixed-length episode.
+    r"""Discounted ``n``-step returns of one fixed-length episode.
 
-    .. math:: G_t = \\sum_{j=0}^{\\min(n, T-t)-1} \\gamma^j r_{t+j}
-              + [t + n < T]\\, \\gamma^n V_{t+n}
+    .. math:: G_t = \sum_{j=0}^{\min(n, T-t)-1} \gamma^j r_{t+j}
+              + [t + n < T]\, \gamma^n V_{t+n}
 
     with ``n = T`` when ``n_step == 0`` (Monte-Carlo returns, MFEC) and no bootstrap term
     when ``bootstrap`` is None (Box 2). Rewards after the episode's last step are zero.

@@ -1,4 +1,4 @@
-"""Batched episodic memory: a differentiable neural dictionary (the hippocampal store).
+r"""Batched episodic memory: a differentiable neural dictionary (the hippocampal store).
 
 :class:`EpisodicMemory` holds ``B`` independent stores (one per batch member / episode
 stream), each with ``capacity`` preallocated slots of a key (``key_dim``) and a value
@@ -12,13 +12,13 @@ Reading
 :func:`torch.topk`, or an approximate inverted-file search, see
 :mod:`neurometa.agents.memory_index`) and returns the kernel-weighted sum of their values
 
-.. math:: o = \\sum_{i \\in \\mathrm{kNN}(q)} w_i v_i, \\qquad w_i = k(q, h_i) / \\sum_j k(q, h_j)
+.. math:: o = \sum_{i \in \mathrm{kNN}(q)} w_i v_i, \qquad w_i = k(q, h_i) / \sum_j k(q, h_j)
 
-with one of two kernels:
+with one of three kernels:
 
-- ``"inverse_distance"`` (NEC): :math:`k(q, h) = 1 / (\\lVert q - h \\rVert^2 + \\delta)`;
+- ``"inverse_distance"`` (NEC): :math:`k(q, h) = 1 / (\lVert q - h \rVert^2 + \delta)`;
   neighbours are the ``k`` smallest Euclidean distances.
-- ``"cosine"``: :math:`w = \\mathrm{softmax}_i(\\cos(q, h_i) / \\tau)`; neighbours are the
+- ``"cosine"``: :math:`w = \mathrm{softmax}_i(\cos(q, h_i) / \tau)`; neighbours are the
   ``k`` largest cosine similarities.
 - ``"uniform"`` (MFEC): :math:`w_i = 1/k`, the plain average of the ``k`` nearest neighbours
   by Euclidean distance.
@@ -334,7 +334,9 @@ class EpisodicMemory:
         q = query[:, None] if single else query
         self._check(q, "query", self.key_dim, query_axis=True)
         if not isinstance(k, int) or not 1 <= k <= self.capacity:
-            raise ValueError(f"EpisodicMemory.read: k must be an int in [1, {self.capacity}], got {k!r}")
+            raise ValueError(
+                f"EpisodicMemory.read: k must be an int in [1, {self.capacity}], got {k!r}"
+            )
         idx, found = self.search(q, k, approximate=approximate)  # [B, Q, k]
         safe = idx.clamp(min=0)
         b = torch.arange(self.num_stores, device=self.device)[:, None, None]
@@ -369,7 +371,12 @@ class EpisodicMemory:
             return top.indices, torch.isfinite(top.values)
 
     def build_index(
-        self, num_lists: int, *, num_probes: int = 8, generator: torch.Generator, num_iters: int = 10
+        self,
+        num_lists: int,
+        *,
+        num_probes: int = 8,
+        generator: torch.Generator,
+        num_iters: int = 10,
     ) -> IVFIndex:
         """Train an inverted-file index (k-means coarse quantiser) for approximate reads.
 
@@ -378,8 +385,12 @@ class EpisodicMemory:
         :class:`neurometa.agents.memory_index.IVFIndex`.
         """
         self.index = IVFIndex.train(
-            self.keys.detach(), self.valid, num_lists, num_probes=num_probes,
-            generator=generator, num_iters=num_iters,
+            self.keys.detach(),
+            self.valid,
+            num_lists,
+            num_probes=num_probes,
+            generator=generator,
+            num_iters=num_iters,
         )
         return self.index
 

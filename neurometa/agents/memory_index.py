@@ -101,8 +101,11 @@ class IVFIndex:
         pick = torch.multinomial(valid.float(), sample, replacement=False, generator=generator)
         b = torch.arange(keys.shape[0], device=keys.device)[:, None]
         centroids = kmeans(
-            keys[b, pick], torch.ones_like(pick, dtype=torch.bool), num_lists,
-            generator=generator, num_iters=num_iters,
+            keys[b, pick],
+            torch.ones_like(pick, dtype=torch.bool),
+            num_lists,
+            generator=generator,
+            num_iters=num_iters,
         )
         index = cls(centroids, torch.full_like(valid, num_lists, dtype=torch.long), num_probes)
         index.cell = torch.where(valid, _sq_dists(keys, centroids).argmin(dim=2), index.cell)
@@ -151,7 +154,9 @@ class IVFIndex:
         inside = j < ends[..., -1:]
         pos = torch.where(inside, pos, torch.zeros_like(pos)).clamp(max=capacity - 1)
         slots = order.gather(1, pos.flatten(1))  # [B, Q*T]
-        flat = (slots + capacity * torch.arange(num_stores, device=query.device)[:, None]).flatten()
+        flat = (
+            slots + capacity * torch.arange(num_stores, device=query.device)[:, None]
+        ).flatten()
         cand = keys.reshape(-1, keys.shape[2]).index_select(0, flat)
         cand = cand.view(num_stores, num_queries, total, -1)
         norms = key_norms.flatten().index_select(0, flat).view(num_stores, num_queries, total)

@@ -60,7 +60,9 @@ class PFCNetwork(nn.Module):
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"PFCNetwork: {name} must be a positive integer, got {value!r}")
         if not isinstance(num_units, int) or num_units < 1:
-            raise ValueError(f"PFCNetwork: num_units must be a positive integer, got {num_units!r}")
+            raise ValueError(
+                f"PFCNetwork: num_units must be a positive integer, got {num_units!r}"
+            )
         self.input_dim = input_dim
         self.num_actions = num_actions
         self.num_units = num_units
@@ -96,7 +98,9 @@ class PFCNetwork(nn.Module):
             self.c0.unsqueeze(0).expand(batch_size, -1),
         )
 
-    def forward(self, obs: Tensor, state: State) -> tuple[Tensor, Tensor, State, dict[str, Tensor]]:
+    def forward(
+        self, obs: Tensor, state: State
+    ) -> tuple[Tensor, Tensor, State, dict[str, Tensor]]:
         """One step of the network.
 
         Parameters
@@ -120,7 +124,10 @@ class PFCNetwork(nn.Module):
         return out[:, :-1], out[:, -1], (h, c), {"h": h, "c": c}
 
     def extra_repr(self) -> str:
-        return f"input_dim={self.input_dim}, num_actions={self.num_actions}, units={self.num_units}"
+        """Sizes shown by ``print(network)``."""
+        return (
+            f"input_dim={self.input_dim}, num_actions={self.num_actions}, units={self.num_units}"
+        )
 
 
 def sample_actions(probs: Tensor, generator: torch.Generator) -> Tensor:

@@ -186,6 +186,27 @@ def _side_by_side(
     return out
 
 
+def _coding_table(fr: xr.Dataset, alpha: float) -> xr.Dataset:
+    """Counts, fractions, chance and false-positive-corrected fractions per term."""
+    fr = fr.drop_sel(term="intercept")
+    table = xr.Dataset(
+        {
+            "count": fr["num_coding"],
+            "total": ("term", np.full(fr.sizes["term"], int(fr.attrs["num_units"]))),
+            "fraction": fr["fraction"],
+            "low": fr["fraction_low"],
+            "high": fr["fraction_high"],
+            "chance": fr["chance"],
+            "chance_low": fr["chance_low"],
+            "chance_high": fr["chance_high"],
+        }
+    )
+    for suffix in ("", "_low", "_high"):
+        source = table["fraction" if not suffix else suffix[1:]].values
+        table[f"corrected{suffix}"] = ("term", false_positive_corrected(source, alpha))
+    return table
+
+
 def compare_coding(
     agent: xr.Dataset,
     neural: xr.Dataset,
@@ -229,32 +250,7 @@ def compare_coding(
             seed=seed,
             ci=ci,
         )
-        fr = fr.drop_sel(term="intercept")
-        parts.append(
-            xr.Dataset(
-                {
-                    "count": fr["num_coding"],
-                    "total": ("term", np.full(fr.sizes["term"], int(fr.attrs["num_units"]))),
-                    "fraction": fr["fraction"],
-                    "low": fr["fraction_low"],
-                    "high": fr["fraction_high"],
-                    "chance": fr["chance"],
-                    "chance_low": fr["chance_low"],
-                    "chance_high": fr["chance_high"],
-                    **{
-                        f"corrected{suffix}": (
-                            "term",
-                            false_positive_corrected(fr[key].values, alpha),
-                        )
-                        for suffix, key in (
-                            ("", "fraction"),
-                            ("_low", "fraction_low"),
-                            ("_high", "fraction_high"),
-                        )
-                    },
-                }
-            )
-        )
+        parts.append(_coding_table(fr, alpha))
     out = _side_by_side(parts[0], parts[1], "term", ci, ("agent", "neural"))
     out.attrs.update(
         alpha=alpha,

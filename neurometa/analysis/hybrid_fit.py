@@ -2,7 +2,7 @@
 
 The likelihood is that of both stages' choices under :func:`hybrid_recursion`. Subjects
 are independent, so all subjects are fitted in one bounded L-BFGS-B problem whose objective
-is the sum of per-subject negative log-likelihoods; the gradient is by central differences,
+is the sum of per-subject negative log-likelihoods; the gradient is by forward differences,
 all perturbed parameter sets evaluated in one vectorised pass. Each restart starts every
 subject from a fresh uniform draw within the bounds, and each subject keeps its best
 restart. Nested models: ``model_free`` (w = 0, 6 parameters) and ``model_based`` (w = 1;
@@ -114,13 +114,13 @@ def _fit_once(data: TrialArrays, model: str, start: np.ndarray, common_prob: flo
     """One joint L-BFGS-B run from ``start`` (N_subj, k); returns the optimum (N_subj, k)."""
     names = MODELS[model][0]
     num_subj, k = start.shape
-    step = 1e-5
-    offsets = np.concatenate([np.zeros((1, k)), step * np.eye(k), -step * np.eye(k)])
+    step = 1e-6
+    offsets = np.concatenate([np.zeros((1, k)), step * np.eye(k)])
 
     def objective(flat: np.ndarray) -> tuple[float, np.ndarray]:
         free = flat.reshape(num_subj, 1, k) + offsets[None]
         nll = _subject_nll(data, _full_params(free, model), common_prob)
-        grad = (nll[:, 1 : k + 1] - nll[:, k + 1 :]) / (2 * step)
+        grad = (nll[:, 1:] - nll[:, :1]) / step
         return float(nll[:, 0].sum()), grad.ravel()
 
     bounds = [BOUNDS[name] for name in names] * num_subj

@@ -113,47 +113,57 @@ def hybrid_recursion(
     """
     params = np.asarray(params, dtype=np.float64)
     num_seq, num_trials = _check_inputs(params, [choice1, state2, choice2, reward, valid])
-    a1_all = np.where(valid, choice1, 0).astype(np.int64)
-    s_all = np.where(valid, state2, 0).astype(np.int64)
-    a2_all = np.where(valid, choice2, 0).astype(np.int64) if num_choice2 > 1 else 0 * a1_all
-    r_all = np.where(valid, reward, 0.0).astype(np.float64)
+    if num_choice2 not in (1, 2):
+        raise ValueError(f"num_choice2 must be 1 or 2, got {num_choice2}")
+    ok_all = np.ascontiguousarray(np.asarray(valid, dtype=bool).T)
+    a1_all = np.ascontiguousarray(np.where(valid, choice1, 0).T.astype(np.float64))
+    s_all = np.where(valid, state2, 0).T.astype(np.int64)
+    a2_all = np.where(valid, choice2, 0).T.astype(np.float64) if num_choice2 > 1 else 0 * a1_all
+    r_all = np.ascontiguousarray(np.where(valid, reward, 0.0).T.astype(np.float64))
+    # One-hot of the updated second-stage entry (state, choice) among 2 * num_choice2.
+    slot = s_all * num_choice2 + a2_all.astype(np.int64)
+    onehot2 = np.eye(2 * num_choice2)[slot]  # (T, S, 2 * num_choice2)
     alpha1, alpha2, lam, beta1, beta2, pers, w = params.T
-    rows = np.arange(num_seq)
-    q_mf = np.zeros((num_seq, 2))
-    q2 = np.zeros((num_seq, 2, num_choice2))
-    prev = np.zeros((num_seq, 2))
-    ll1 = np.zeros((num_seq, num_trials))
-    ll2 = np.zeros((num_seq, num_trials))
-    keep = {k: np.zeros((num_seq, num_trials)) for k in ("q_mf", "q_mb", "q2", "on_mf", "on_mb")}
+    c = common_prob
+    mf0, mf1 = np.zeros(num_seq), np.zeros(num_seq)
+    q2 = np.zeros((num_seq, 2 * num_choice2))
+    prev = np.zeros(num_seq)  # +1 if the previous choice was 1, -1 if 0, 0 before any
+    ll1 = np.zeros((num_trials, num_seq))
+    ll2 = np.zeros((num_trials, num_seq))
+    keep = np.zeros((5, num_trials, num_seq)) if store else None
     for t in range(num_trials):
-        ok = valid[:, t]
-        a1, s, a2, r = a1_all[:, t], s_all[:, t], a2_all[:, t], r_all[:, t]
-        v2 = q2.max(axis=2)
-        q_mb = common_prob * v2 + (1.0 - common_prob) * v2[:, ::-1]
-        logits1 = beta1[:, None] * (
-            w[:, None] * q_mb + (1 - w[:, None]) * q_mf + pers[:, None] * prev
-        )
-        ll1[:, t] = np.where(ok, logits1[rows, a1] - logsumexp(logits1, axis=1), 0.0)
-        q2_s = q2[rows, s]
-        if num_choice2 > 1:
-            logits2 = beta2[:, None] * q2_s
-            ll2[:, t] = np.where(ok, logits2[rows, a2] - logsumexp(logits2, axis=1), 0.0)
-        q2sa = q2_s[rows, a2]
-        d1 = q2sa - q_mf[rows, a1]
+        ok, a1, a2, r = ok_all[t], a1_all[t], a2_all[t], r_all[t]
+        if num_choice2 == 2:
+            v0, v1 = np.maximum(q2[:, 0], q2[:, 1]), np.maximum(q2[:, 2], q2[:, 3])
+            s = s_all[t].astype(bool)
+            q2s0 = np.where(s, q2[:, 2], q2[:, 0])
+            q2s1 = np.where(s, q2[:, 3], q2[:, 1])
+            x2 = beta2 * (q2s1 - q2s0)
+            ll2[t] = np.where(ok, -np.logaddexp(0.0, (1.0 - 2.0 * a2) * x2), 0.0)
+            q2sa = q2s0 + a2 * (q2s1 - q2s0)
+        else:
+            v0, v1 = q2[:, 0], q2[:, 1]
+            q2sa = np.where(s_all[t] == 1, v1, v0)
+        mb_diff = (2.0 * c - 1.0) * (v1 - v0)  # Q_MB(1) - Q_MB(0)
+        x1 = beta1 * (w * mb_diff + (1.0 - w) * (mf1 - mf0) + pers * prev)
+        ll1[t] = np.where(ok, -np.logaddexp(0.0, (1.0 - 2.0 * a1) * x1), 0.0)
+        mfa = mf0 + a1 * (mf1 - mf0)
+        d1 = q2sa - mfa
         d2 = r - q2sa
         if store:
-            keep["q_mf"][:, t], keep["q_mb"][:, t] = q_mf[rows, a1], q_mb[rows, a1]
-            keep["q2"][:, t], keep["on_mf"][:, t] = q2sa, d1
-            keep["on_mb"][:, t] = q2sa - q_mb[rows, a1]
-        q_mf[rows, a1] += np.where(ok, alpha1 * (d1 + lam * d2), 0.0)
-        q2[rows, s, a2] += np.where(ok, alpha2 * d2, 0.0)
-        prev = np.where(ok[:, None], np.eye(2)[a1], prev)
-    trace = HybridTrace(loglik1=ll1, loglik2=ll2)
+            mba = c * (v0 + a1 * (v1 - v0)) + (1.0 - c) * (v1 + a1 * (v0 - v1))
+            keep[:, t] = mfa, mba, q2sa, d1, q2sa - mba
+        upd = np.where(ok, alpha1 * (d1 + lam * d2), 0.0)
+        mf1 += upd * a1
+        mf0 += upd * (1.0 - a1)
+        q2 += np.where(ok, alpha2 * d2, 0.0)[:, None] * onehot2[t]
+        prev = np.where(ok, 2.0 * a1 - 1.0, prev)
+    trace = HybridTrace(loglik1=ll1.T, loglik2=ll2.T)
     if store:
-        nan = np.where(valid, 1.0, np.nan)
-        trace.q_mf, trace.q_mb, trace.q2 = keep["q_mf"] * nan, keep["q_mb"] * nan, keep["q2"] * nan
-        trace.rpe_onset_mf, trace.rpe_onset_mb = keep["on_mf"] * nan, keep["on_mb"] * nan
-        trace.rpe_outcome = (r_all - keep["q2"]) * nan
+        nan = np.where(ok_all, 1.0, np.nan)
+        trace.q_mf, trace.q_mb, trace.q2 = (keep[0] * nan).T, (keep[1] * nan).T, (keep[2] * nan).T
+        trace.rpe_onset_mf, trace.rpe_onset_mb = (keep[3] * nan).T, (keep[4] * nan).T
+        trace.rpe_outcome = ((r_all - keep[2]) * nan).T
     return trace
 
 

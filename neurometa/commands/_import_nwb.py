@@ -60,6 +60,11 @@ def add_nwb_parser(sub: Any) -> argparse.ArgumentParser:
         help="accept windows reaching outside a trial's start/stop times",
     )
     p.add_argument(
+        "--behaviour-only",
+        action="store_true",
+        help="import the trials table only (no units/TimeSeries, no activity)",
+    )
+    p.add_argument(
         "--drop-missing",
         action="store_true",
         help="drop trials with a missing choice, reward or event time",
@@ -88,7 +93,8 @@ def _config(args: argparse.Namespace) -> Any:
         activity_name=args.activity_name,
         allow_outside_trial=args.allow_outside_trial,
         drop_missing=args.drop_missing,
-        task=args.task, behaviour_only=args.behaviour_only,
+        task=args.task,
+        behaviour_only=args.behaviour_only,
     )
 
 

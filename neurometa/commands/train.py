@@ -72,8 +72,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.list:
         for name, cfg in PRESETS.items():
-            print(f"{name:28s} task={cfg.task.preset} units={cfg.network.num_units} "
-                  f"updates={cfg.optim.num_updates} batch={cfg.optim.batch_size}")  # fmt: skip
+            print(
+                f"{name:28s} task={cfg.task.preset} units={cfg.network.num_units} "
+                f"updates={cfg.optim.num_updates} batch={cfg.optim.batch_size}"
+            )
         return 0
     if args.preset is None:
         raise CLIError("give a PRESET (see neurometa train --list)")
@@ -84,8 +86,14 @@ def run(args: argparse.Namespace) -> int:
     torch.set_num_threads(args.threads)
     try:
         config = build_config(args.preset, args.updates, args.overrides)
-        run_dir = train(config, args.out, seed=args.seed, resume=args.resume,
-                        device=args.device, progress=not args.no_progress)  # fmt: skip
+        run_dir = train(
+            config,
+            args.out,
+            seed=args.seed,
+            resume=args.resume,
+            device=args.device,
+            progress=not args.no_progress,
+        )
     except KeyError as err:
         raise CLIError(str(err.args[0])) from err
     except (ConfigError, FileExistsError, TrainingDivergedError, RuntimeError) as err:
@@ -95,8 +103,13 @@ def run(args: argparse.Namespace) -> int:
         emit_json({"run_dir": str(run_dir), **done})
     else:
         final = done.get("final_eval") or {}
-        score = (f"regret {final['regret']:.3f}" if "regret" in final
-                 else f"return {final.get('return', float('nan')):.3f}")  # fmt: skip
-        print(f"trained {done['updates']} updates ({done['env_steps']:,} steps); selection-set "
-              f"{score}; run folder: {run_dir}")  # fmt: skip
+        score = (
+            f"regret {final['regret']:.3f}"
+            if "regret" in final
+            else f"return {final.get('return', float('nan')):.3f}"
+        )
+        print(
+            f"trained {done['updates']} updates ({done['env_steps']:,} steps); selection-set "
+            f"{score}; run folder: {run_dir}"
+        )
     return 0

@@ -54,6 +54,26 @@ def _episode_coord(labels: list[Any]) -> np.ndarray:
     return np.arange(len(labels), dtype=np.int64)
 
 
+def _trial_variables(trials: TrialTable, cfg: Any, shaped: Any) -> dict[str, Any]:
+    """The trial columns as (dims, values, attrs) over (episode, step[, extra dim])."""
+    es = ("episode", "step")
+    frame = trials.frame
+    data: dict[str, Any] = {}
+    for name in frame.columns:
+        if name == "__episode__":
+            continue
+        values = frame[name].to_numpy()
+        if values.dtype == object:
+            values = values.astype(str)
+        if name in _FLOAT32:
+            values = values.astype(np.float32)
+        data[name] = (es, shaped(values), {"description": trials.descriptions.get(name, "")})
+    data["event_time"] = (es, shaped(frame[cfg.event].to_numpy(float)), {"units": "s"})
+    for name, (values, dim) in trials.arrays.items():
+        data[name] = ((*es, dim), shaped(values), {"description": trials.descriptions[name]})
+    return data
+
+
 def assemble_recording(
     trials: TrialTable, activity: dict[str, Any] | None, cfg: Any, meta: dict[str, Any]
 ) -> xr.Dataset:
@@ -85,19 +105,7 @@ def assemble_recording(
         values = np.asarray(values)[order]
         return values.reshape(num_episodes, num_steps, *values.shape[1:])
 
-    data: dict[str, Any] = {}
-    for name in frame.columns:
-        if name == "__episode__":
-            continue
-        values = frame[name].to_numpy()
-        if values.dtype == object:
-            values = values.astype(str)
-        if name in _FLOAT32:
-            values = values.astype(np.float32)
-        data[name] = (es, shaped(values), {"description": trials.descriptions.get(name, "")})
-    data["event_time"] = (es, shaped(frame[cfg.event].to_numpy(float)), {"units": "s"})
-    for name, (values, dim) in trials.arrays.items():
-        data[name] = ((*es, dim), shaped(values), {"description": trials.descriptions[name]})
+    data = _trial_variables(trials, cfg, shaped)
     coords: dict[str, Any] = {
         "episode": _episode_coord(labels),
         "step": np.arange(num_steps, dtype=np.int64),
@@ -111,8 +119,11 @@ def assemble_recording(
         if cfg.bin_width is None:
             act, dims = act[..., 0], dims[:-1]
         else:
-            coords["time_bin"] = ("time_bin", cfg.bin_edges[:-1],
-                                  {"units": "s", "long_name": f"bin start after {cfg.event}"})
+            coords["time_bin"] = (
+                "time_bin",
+                cfg.bin_edges[:-1],
+                {"units": "s", "long_name": f"bin start after {cfg.event}"},
+            )
         data[cfg.activity_name] = (dims, act, activity["attrs"])
         coords["unit"] = np.asarray(activity["unit_ids"]).astype(np.int64)
         coords.update({k: ("unit", v) for k, v in activity["coords"].items()})
@@ -133,14 +144,14 @@ def _attrs(trials: TrialTable, cfg: Any, meta: dict[str, Any]) -> dict[str, Any]
         "neurometa_version": __version__,
         "event": cfg.event,
         "window": np.asarray(cfg.window, dtype=float),
-        "measure": "none" if cfg.behaviour_only else (
-            cfg.measure if cfg.timeseries is None else "mean"
-        ),
+        "measure": "none"
+        if cfg.behaviour_only
+        else (cfg.measure if cfg.timeseries is None else "mean"),
         "num_dropped_trials": trials.num_dropped,
         **{k: v for k, v in meta.items() if k != "origin_attrs"},
     }
     if trials.action_labels is not None:
-        attrs["action_labels"] = np.asarray(trials.action_labels)
+        attrs["action_labels"] = json.dumps(trials.action_labels)  # JSON: h5netcdf-safe
     for key in ("agent", "seed", "discount", "config_json"):
         if key in origin:
             attrs[f"origin_{key}"] = origin[key]

@@ -21,11 +21,28 @@ from neurometa.atomic import write_text_atomic
 __all__ = ["METRICS", "COLUMNS", "summarise_window", "write_metrics"]
 
 METRICS = "metrics.csv"
-_MEANS = ("lr", "entropy_cost", "loss", "pg_loss", "value_loss", "entropy", "grad_norm",
-          "train_return", "train_regret")  # fmt: skip
+_MEANS = (
+    "lr",
+    "entropy_cost",
+    "loss",
+    "pg_loss",
+    "value_loss",
+    "entropy",
+    "grad_norm",
+    "train_return",
+    "train_regret",
+)
 _EVAL = ("eval_return", "eval_return_sem", "eval_regret", "eval_regret_sem")
-COLUMNS = ("update", "episodes", "env_steps", "train_seconds", "steps_per_s",
-           "steps_per_cpu_s", *_MEANS, *_EVAL)  # fmt: skip
+COLUMNS = (
+    "update",
+    "episodes",
+    "env_steps",
+    "train_seconds",
+    "steps_per_s",
+    "steps_per_cpu_s",
+    *_MEANS,
+    *_EVAL,
+)
 
 
 def summarise_window(state: Any, window: list[dict[str, float]], result: dict | None) -> dict:

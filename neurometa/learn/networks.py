@@ -28,7 +28,8 @@ def _build_pfc(
 ) -> nn.Module:
     if config.options:
         raise ConfigError(
-            f"NetworkConfig.options: the 'pfc' network takes no options, got {sorted(config.options)}"
+            "NetworkConfig.options: the 'pfc' network takes no options, "
+            f"got {sorted(config.options)}"
         )
     net = PFCNetwork(input_dim, num_actions, config.num_units)
     net.reset_parameters(generator)

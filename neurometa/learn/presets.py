@@ -65,7 +65,12 @@ _WANG2018_OPTIM = OptimConfig(
 
 
 def _preset(
-    task: str, optim: OptimConfig, *, units: int = 48, trial_index: bool = True, **optim_changes: Any
+    task: str,
+    optim: OptimConfig,
+    *,
+    units: int = 48,
+    trial_index: bool = True,
+    **optim_changes: Any,
 ) -> TrainConfig:
     return TrainConfig(
         task=TaskConfig(preset=task, trial_index=trial_index),
@@ -80,20 +85,43 @@ def _preset(
 def _build() -> dict[str, TrainConfig]:
     presets = {
         f"bandit/{name}": _preset(f"bandit/{name}", _BANDIT_OPTIM)
-        for name in ("independent", "correlated", "fixed_0.1_0.9", "fixed_0.25_0.75",
-                     "fixed_0.4_0.6", "independent_10arm")
-    }  # fmt: skip
+        for name in (
+            "independent",
+            "correlated",
+            "fixed_0.1_0.9",
+            "fixed_0.25_0.75",
+            "fixed_0.4_0.6",
+            "independent_10arm",
+        )
+    }
     presets["harlow/wang2018"] = _preset(
-        "harlow/wang2018", _BANDIT_OPTIM, units=256, num_updates=2000, reward_shift=0.0,
-        reward_scale=1.0, learning_rate=1e-3,
-    )  # fmt: skip
+        "harlow/wang2018",
+        _BANDIT_OPTIM,
+        units=256,
+        num_updates=2000,
+        reward_shift=0.0,
+        reward_scale=1.0,
+        learning_rate=1e-3,
+    )
     for task in ("two_step/daw2011", "two_step/wang2018"):
-        presets[task] = _preset(task, _BANDIT_OPTIM, num_updates=2000, batch_size=64,
-                                discount=0.9, reward_shift=0.0, reward_scale=1.0)  # fmt: skip
+        presets[task] = _preset(
+            task,
+            _BANDIT_OPTIM,
+            num_updates=2000,
+            batch_size=64,
+            discount=0.9,
+            reward_shift=0.0,
+            reward_scale=1.0,
+        )
     presets["foraging/coupled_baiting"] = _preset(
-        "foraging/coupled_baiting", _BANDIT_OPTIM, num_updates=2000, batch_size=64,
-        discount=0.9, reward_shift=0.0, reward_scale=1.0,
-    )  # fmt: skip
+        "foraging/coupled_baiting",
+        _BANDIT_OPTIM,
+        num_updates=2000,
+        batch_size=64,
+        discount=0.9,
+        reward_shift=0.0,
+        reward_scale=1.0,
+    )
     presets["wang2018"] = _preset("bandit/independent", _WANG2018_OPTIM)
     presets["wang2018/two_step"] = _preset("two_step/wang2018", _WANG2018_OPTIM, batch_size=64)
     presets["wang2018/harlow"] = _preset("harlow/wang2018", _WANG2018_OPTIM, units=256)

@@ -40,7 +40,9 @@ class Rollout:
     """V_T after the last step, shape (B,) (zero where the episode terminated)."""
 
 
-def make_task(config: TaskConfig, num_envs: int, device: str | torch.device = "cpu") -> BatchedTask:
+def make_task(
+    config: TaskConfig, num_envs: int, device: str | torch.device = "cpu"
+) -> BatchedTask:
     """Build the training task: the preset with its overrides, wrapped in ``MetaRLInputs``."""
     task = make(config.preset, num_envs, device, **config.overrides)
     return MetaRLInputs(task, trial_index=config.trial_index)

@@ -31,7 +31,6 @@ from neurometa.learn.checkpoint import (
     BEST,
     CHECKPOINT,
     CONFIG,
-    build_from_spec,
     load_checkpoint,
     save_checkpoint,
 )
@@ -83,8 +82,9 @@ def _fresh_state(config: TrainConfig, seed: int, device: torch.device) -> _RunSt
     task = make_task(config.task, config.optim.batch_size, device)
     task.generator.manual_seed(seeds.int("task"))
     spec = {"input_dim": task.obs_dim, "num_actions": task.num_actions}
-    network = build_network(config.network, spec["input_dim"], spec["num_actions"],
-                            seeds.torch("weights")).to(device)  # fmt: skip
+    network = build_network(
+        config.network, spec["input_dim"], spec["num_actions"], seeds.torch("weights")
+    ).to(device)
     optimizer = _make_optimizer(config, network)
     return _RunState(network, optimizer, task, seeds.torch("sampling", str(device)), spec)
 
@@ -100,7 +100,9 @@ def _config_differences(a: TrainConfig, b: TrainConfig) -> list[str]:
     return sorted(k for k in fa.keys() | fb.keys() if fa.get(k) != fb.get(k))
 
 
-def _resume_state(config: TrainConfig, run_dir: Path, seed: int, device: torch.device) -> _RunState:
+def _resume_state(
+    config: TrainConfig, run_dir: Path, seed: int, device: torch.device
+) -> _RunState:
     saved = TrainConfig.load(run_dir / CONFIG)
     diff = _config_differences(saved, config)
     if diff:
@@ -110,14 +112,23 @@ def _resume_state(config: TrainConfig, run_dir: Path, seed: int, device: torch.d
         )
     payload = load_checkpoint(run_dir / CHECKPOINT, device)
     if payload["seed"] != seed:
-        raise ConfigError(f"{run_dir}: the run was started with seed {payload['seed']}, not {seed}")
+        raise ConfigError(
+            f"{run_dir}: the run was started with seed {payload['seed']}, not {seed}"
+        )
     state = _fresh_state(config, seed, device)
     state.network.load_state_dict(payload["network"])
     state.optimizer.load_state_dict(payload["optimizer"])
     state.task.generator.set_state(payload["task_generator"].cpu())
     state.sampler.set_state(payload["sampling_generator"].cpu())
-    for key in ("update", "episodes", "env_steps", "train_seconds", "metrics", "best_score",
-                "best_update"):  # fmt: skip
+    for key in (
+        "update",
+        "episodes",
+        "env_steps",
+        "train_seconds",
+        "metrics",
+        "best_score",
+        "best_update",
+    ):
         setattr(state, key, payload[key])
     state.checkpoint_update = state.update
     state.done = (run_dir / DONE).is_file() and state.update >= config.optim.num_updates
@@ -152,10 +163,20 @@ def _save(state: _RunState, run_dir: Path, seed: int) -> None:
             "network_spec": state.spec,
             "seed": seed,
             "neurometa_version": __version__,
-            **{k: getattr(state, k) for k in ("update", "episodes", "env_steps", "train_seconds",
-                                              "metrics", "best_score", "best_update")},
+            **{
+                k: getattr(state, k)
+                for k in (
+                    "update",
+                    "episodes",
+                    "env_steps",
+                    "train_seconds",
+                    "metrics",
+                    "best_score",
+                    "best_update",
+                )
+            },
         },
-    )  # fmt: skip
+    )
     state.checkpoint_update = state.update
 
 
@@ -181,8 +202,12 @@ def _train_step(state: _RunState, config: TrainConfig) -> dict[str, float]:
     state.episodes += rollout.rewards.shape[1]
     state.env_steps += steps
     state.train_seconds += wall
-    stats = {"loss": loss.detach(), "grad_norm": grad_norm, **parts,
-             "train_return": rollout.rewards.sum(0).mean()}  # fmt: skip
+    stats = {
+        "loss": loss.detach(),
+        "grad_norm": grad_norm,
+        **parts,
+        "train_return": rollout.rewards.sum(0).mean(),
+    }
     if rollout.regrets is not None:
         stats["train_regret"] = rollout.regrets.sum(0).mean()
     out = {k: float(v) for k, v in stats.items()}
@@ -197,7 +222,8 @@ def _check_finite(what: str, value: torch.Tensor, state: _RunState) -> None:
             else "no checkpoint had been written yet"
         )
         raise TrainingDivergedError(
-            f"training diverged: the {what} became {float(value.detach())} at update {state.update + 1}; "
+            f"training diverged: the {what} became {float(value.detach())} "
+            f"at update {state.update + 1}; "
             f"stopped, {kept}. Try a lower learning rate or a smaller max_grad_norm."
         )
 
@@ -214,9 +240,16 @@ def _evaluate(state: _RunState, config: TrainConfig, seed: int, run_dir: Path) -
     score = selection_score(result)
     if score > state.best_score:
         state.best_score, state.best_update = score, state.update
-        save_checkpoint(run_dir / BEST, {"network": state.network.state_dict(),
-                                         "network_spec": state.spec, "update": state.update,
-                                         "score": score, "seed": seed})  # fmt: skip
+        save_checkpoint(
+            run_dir / BEST,
+            {
+                "network": state.network.state_dict(),
+                "network_spec": state.spec,
+                "update": state.update,
+                "score": score,
+                "seed": seed,
+            },
+        )
     return result
 
 
@@ -272,8 +305,15 @@ def train(
     if state.done:
         return run_dir
     total = config.optim.num_updates
-    bar = tqdm(total=total, initial=state.update, desc=f"train {config.task.preset}",
-               unit="upd", file=sys.stderr, disable=not progress, dynamic_ncols=True)  # fmt: skip
+    bar = tqdm(
+        total=total,
+        initial=state.update,
+        desc=f"train {config.task.preset}",
+        unit="upd",
+        file=sys.stderr,
+        disable=not progress,
+        dynamic_ncols=True,
+    )
     window: list[dict[str, float]] = []
     try:
         while state.update < total:
@@ -281,7 +321,9 @@ def train(
             bar.update(1)
             u, last = state.update, state.update == total
             ev = config.eval.interval
-            result = _evaluate(state, config, seed, run_dir) if (ev and u % ev == 0) or last else None
+            result = (
+                _evaluate(state, config, seed, run_dir) if (ev and u % ev == 0) or last else None
+            )
             if u % config.log_interval == 0 or last or result is not None:
                 row = summarise_window(state, window, result)
                 state.metrics.append(row)

@@ -172,6 +172,11 @@ def open_recording(
         The file is missing, truncated, corrupt or not NetCDF/Zarr.
     RecordingError
         The file opens but does not fit the schema (every problem listed).
+
+    Examples
+    --------
+    >>> ds = open_recording("run.nc", chunks={"episode": 1000})  # doctest: +SKIP
+    >>> ds.h.mean("episode").compute()  # doctest: +SKIP
     """
     path = Path(path)
     if not path.exists():

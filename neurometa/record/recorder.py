@@ -65,7 +65,8 @@ def td_errors(rewards: np.ndarray, values: np.ndarray, discount: float) -> np.nd
 
     Examples
     --------
-    >>> td_errors(np.array([[0.0, 1.0]]), np.array([[0.5, 0.8]]), 0.9).round(2).tolist()
+    >>> delta = td_errors(np.array([[0.0, 1.0]]), np.array([[0.5, 0.8]]), 0.9)
+    >>> delta.astype(float).round(2).tolist()
     [[0.22, 0.2]]
     """
     if rewards.shape != values.shape or rewards.ndim != 2:
@@ -267,6 +268,15 @@ def record(
     -------
     xarray.Dataset
         Dims ``(episode, step, ...)``; see ``docs/schema.md``.
+
+    Examples
+    --------
+    >>> from neurometa.agents.baselines import make_baseline
+    >>> from neurometa.tasks import make
+    >>> task = make("bandit/independent", 4, num_trials=10)
+    >>> ds = record(make_baseline("ucb1", task), task, 8, seed=0, progress=False)
+    >>> dict(ds.sizes)["episode"], ds.action.dims
+    (8, ('episode', 'step'))
     """
     if not isinstance(num_episodes, int) or num_episodes < 1:
         raise ValueError(f"num_episodes must be a positive integer, got {num_episodes!r}")

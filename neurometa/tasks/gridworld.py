@@ -97,8 +97,6 @@ class GridworldTask(BatchedTask):
         return self._obs(), info
 
     def _step(self, action: Tensor) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
-        if bool(((action < 0) | (action >= len(MOVES))).any()):
-            raise ValueError(f"GridworldTask: actions must be in [0, 4), got {action.tolist()}")
         size = self.config.size
         info = self._trial_info()
         info["position"] = self._pos.clone()

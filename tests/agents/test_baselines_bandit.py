@@ -232,3 +232,23 @@ def test_registry_errors_name_the_problem() -> None:
     assert make_baseline("model_free", make("two_step/daw2011", 2)).name == "model_free"
     with pytest.raises(TypeError, match="needs a bandit task"):
         make_baseline("ucb1", bandit).begin(make("two_step/daw2011", 2), torch.Generator())
+
+
+@pytest.mark.slow
+def test_benchmark_script_reports_dp_regret() -> None:
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).parents[2] / "benchmarks" / "baselines.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--episodes", "4000", "--presets", "bandit/independent",
+         "--json"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    rows = json.loads(result.stdout)["results"]["bandit/independent"]
+    optimal = rows["bayes_optimal"]
+    assert abs(optimal["regret_100"] - optimal["dp_exact"]) < 4 * optimal["se_100"]
+    assert set(rows) == set(BANDIT_BASELINES)
+    assert rows["ucb1"]["regret_100"] > optimal["regret_100"] + 5 * rows["ucb1"]["se_100"]

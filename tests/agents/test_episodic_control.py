@@ -111,7 +111,9 @@ def _train(method: str, batches: int, seed: int) -> list[float]:
     task = GridworldTask(GridworldConfig(), 8)
     seeds = RunSeeds(seed)
     agent = EpisodicControlAgent(
-        EPISODIC_CONTROL_PRESETS[method], task.obs_dim, task.num_actions,
+        EPISODIC_CONTROL_PRESETS[method],
+        task.obs_dim,
+        task.num_actions,
         generator=seeds.torch("memory"),
     )
     sampler, returns = seeds.torch("sampling"), []
@@ -156,7 +158,10 @@ def test_nec_gradient_step_moves_embedding_and_store() -> None:
         obs, _, terminated, _, info = task.step(action)
         agent.observe(action, torch.ones(2), terminated, info)  # reward 1 every step
     assert int(agent.memory.size.sum()) > 0
-    moved = [not torch.equal(a, b.detach()) for a, b in zip(before, agent.embedding.parameters())]
+    moved = [
+        not torch.equal(a, b.detach())
+        for a, b in zip(before, agent.embedding.parameters(), strict=True)
+    ]
     assert all(moved)
     assert agent.memory.keys.grad is not None
     assert float(agent.memory.keys.grad.abs().sum()) > 0

@@ -119,8 +119,11 @@ def test_batch_independence_and_write_mask() -> None:
     keys, values = torch.randn(2, 6, 4, generator=gen), torch.randn(2, 6, 3, generator=gen)
     both = EpisodicMemory(2, 8, 4, 3)
     both.write(keys, values)
-    both.write(torch.randn(2, 4, generator=gen), torch.randn(2, 3, generator=gen),
-               mask=torch.tensor([False, True]))
+    both.write(
+        torch.randn(2, 4, generator=gen),
+        torch.randn(2, 3, generator=gen),
+        mask=torch.tensor([False, True]),
+    )
     alone = EpisodicMemory(1, 8, 4, 3)
     alone.write(keys[:1], values[:1])
     q = torch.randn(1, 5, 4, generator=gen)
@@ -135,7 +138,8 @@ def test_gradients_flow_to_query_not_through_frozen_store() -> None:
     q = torch.randn(3, 5, generator=gen, requires_grad=True)
     values, _ = mem.read(q, 5)
     values.sum().backward()
-    assert q.grad is not None and float(q.grad.abs().sum()) > 0
+    assert q.grad is not None
+    assert float(q.grad.abs().sum()) > 0
     assert not mem.keys.requires_grad
 
 
@@ -143,8 +147,10 @@ def test_gradients_flow_to_query_not_through_frozen_store() -> None:
 def test_learnable_store_gradients_match_finite_differences(kernel: str) -> None:
     gen = torch_generator(4)
     mem = EpisodicMemory(1, 6, 3, 1, kernel=kernel, learnable=True, dtype=torch.float64)
-    mem.write(torch.randn(1, 6, 3, generator=gen, dtype=torch.float64),
-              torch.randn(1, 6, 1, generator=gen, dtype=torch.float64))
+    mem.write(
+        torch.randn(1, 6, 3, generator=gen, dtype=torch.float64),
+        torch.randn(1, 6, 1, generator=gen, dtype=torch.float64),
+    )
     q = torch.randn(1, 3, generator=gen, dtype=torch.float64, requires_grad=True)
     out = mem.lookup(q, 4)
     out.values.sum().backward()
@@ -194,8 +200,9 @@ def test_approximate_search_recall_on_clustered_keys(kernel: str) -> None:
     assert float(hits) > 0.9
     all_probes = mem.build_index(20, num_probes=20, generator=gen)  # visits every cell: exact
     assert all_probes.num_probes == 20
-    torch.testing.assert_close(mem.search(q, 10, approximate=True)[0].sort(-1).values,
-                               exact.sort(-1).values)
+    torch.testing.assert_close(
+        mem.search(q, 10, approximate=True)[0].sort(-1).values, exact.sort(-1).values
+    )
 
 
 def test_index_tracks_writes_after_build() -> None:
@@ -206,7 +213,8 @@ def test_index_tracks_writes_after_build() -> None:
     new = torch.full((1, 4), 50.0)
     mem.write(new, torch.ones(1, 1))
     values, weights = mem.read(new, 1, approximate=True)
-    assert float(values) == 1.0 and float(weights) == 1.0
+    assert float(values) == 1.0
+    assert float(weights) == 1.0
 
 
 @pytest.mark.parametrize(

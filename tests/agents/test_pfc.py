@@ -53,13 +53,15 @@ def test_learned_initial_state_receives_gradients():
     net = _net()
     logits, value, _, _ = net(torch.randn(3, 5), net.initial_state(3))
     (logits.sum() + value.sum()).backward()
-    assert net.h0.grad is not None and net.h0.grad.abs().sum() > 0
-    assert net.c0.grad is not None and net.c0.grad.abs().sum() > 0
+    assert net.h0.grad is not None
+    assert net.h0.grad.abs().sum() > 0
+    assert net.c0.grad is not None
+    assert net.c0.grad.abs().sum() > 0
 
 
 def test_reset_parameters_is_seeded_and_sets_forget_bias():
     a, b, c = _net(0), _net(0), _net(1)
-    for (name, pa), pb in zip(a.state_dict().items(), b.state_dict().values()):
+    for (name, pa), pb in zip(a.state_dict().items(), b.state_dict().values(), strict=False):
         assert torch.equal(pa, pb), name
     assert not torch.equal(a.core.weight_hh, c.core.weight_hh)
     u = a.num_units

@@ -137,7 +137,7 @@ def test_plain_pynwb_counts_match_brute_force(plain_file):
 def test_plain_pynwb_trial_variables_and_unit_coords(plain_file):
     path, truth = plain_file
     ds = read_nwb(path, event="cue_time", window=(0.0, 0.5))
-    labels = ds.attrs["action_labels"].tolist()
+    labels = json.loads(ds.attrs["action_labels"])
     assert labels == ["left", "right"]
     np.testing.assert_array_equal(
         ds["action"].values[0], [labels.index(c) for c in truth["choices"]]
@@ -363,15 +363,19 @@ def test_example_coding_finds_planted_fractions(example, term):
 
 
 def _file_with_missing(path: Path) -> None:
-    nwb = NWBFile(session_description="missed trials", identifier="missing-1",
-                  session_start_time=datetime(2023, 5, 1, tzinfo=UTC))
+    nwb = NWBFile(
+        session_description="missed trials",
+        identifier="missing-1",
+        session_start_time=datetime(2023, 5, 1, tzinfo=UTC),
+    )
     nwb.add_trial_column("choice", "choice (NaN: no response)")
     nwb.add_trial_column("reward", "reward (NaN: missed)")
     nwb.add_trial_column("cue_time", "cue (NaN: aborted)")
     rows = [(0.0, 1.0, 0.2), (1.0, np.nan, 1.2), (np.nan, 0.0, 2.2), (1.0, 1.0, np.nan)]
     for k, (choice, reward, cue) in enumerate(rows):
-        nwb.add_trial(start_time=float(k), stop_time=k + 0.9, choice=choice, reward=reward,
-                      cue_time=cue)
+        nwb.add_trial(
+            start_time=float(k), stop_time=k + 0.9, choice=choice, reward=reward, cue_time=cue
+        )
     nwb.add_unit(spike_times=[0.25, 1.25, 2.25, 3.25])
     with NWBHDF5IO(str(path), "w") as io:
         io.write(nwb)
@@ -388,3 +392,56 @@ def test_missing_values_marked_per_schema(tmp_path):
     dropped = read_nwb(path, event="cue_time", window=(0.0, 0.1), drop_missing=True)
     np.testing.assert_array_equal(dropped["action"].values[0], [0])
     assert dropped.attrs["num_dropped_trials"] == 3
+
+
+def _import_parser():
+    import argparse
+
+    from neurometa.commands._import_nwb import add_nwb_parser
+
+    parser = argparse.ArgumentParser(prog="neurometa import")
+    add_nwb_parser(parser.add_subparsers(dest="kind", required=True))
+    return parser
+
+
+def test_import_nwb_command_writes_recording(plain_file, tmp_path, capsys):
+    from neurometa.record import open_recording
+
+    path, truth = plain_file
+    out = tmp_path / "lab.nc"
+    args = _import_parser().parse_args(
+        [
+            "nwb",
+            str(path),
+            "--out",
+            str(out),
+            "--event",
+            "cue_time",
+            "--window",
+            "0",
+            "0.5",
+            "--measure",
+            "count",
+            "--json",
+        ]
+    )
+    assert args._import_run(args) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["trials"] == 12
+    assert summary["units"] == 3
+    ds = open_recording(out)
+    expected = [
+        np.sum((truth["trains"][1] >= c) & (truth["trains"][1] < c + 0.5)) for c in truth["cues"]
+    ]
+    np.testing.assert_array_equal(ds["activity"].values[0, :, 1], expected)
+
+
+def test_import_nwb_command_reports_bad_column(plain_file, tmp_path):
+    from neurometa.cli import CLIError
+
+    path, _ = plain_file
+    args = _import_parser().parse_args(
+        ["nwb", str(path), "--out", str(tmp_path / "x.nc"), "--event", "go_cue"]
+    )
+    with pytest.raises(CLIError, match="'go_cue' .* columns present"):
+        args._import_run(args)

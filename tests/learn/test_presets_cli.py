@@ -27,8 +27,11 @@ def test_every_preset_trains_one_small_update(name, tmp_path):
 def test_wang2018_preset_keeps_the_published_hyperparameters():
     opt = PRESETS["wang2018"].optim
     assert (opt.discount, opt.value_cost, opt.entropy_cost, opt.learning_rate) == (
-        0.9, 0.05, 0.05, 7e-4,
-    )  # fmt: skip
+        0.9,
+        0.05,
+        0.05,
+        7e-4,
+    )
     assert opt.entropy_final == opt.entropy_cost  # no anneal
     assert PRESETS["wang2018"].network.num_units == 48
 
@@ -47,12 +50,28 @@ def test_unknown_preset_names_the_closest():
 
 def test_cli_train_and_resume(tmp_path, capsys):
     out = tmp_path / "run"
-    args = ["train", "bandit/independent", "--out", str(out), "--seed", "3", "--updates", "2",
-            "--set", "optim.batch_size=4", "--set", "eval.episodes=5",
-            "--set", 'task.overrides={"num_trials": 6}', "--no-progress", "--json"]  # fmt: skip
+    args = [
+        "train",
+        "bandit/independent",
+        "--out",
+        str(out),
+        "--seed",
+        "3",
+        "--updates",
+        "2",
+        "--set",
+        "optim.batch_size=4",
+        "--set",
+        "eval.episodes=5",
+        "--set",
+        'task.overrides={"num_trials": 6}',
+        "--no-progress",
+        "--json",
+    ]
     assert main(args) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["updates"] == 2 and report["env_steps"] == 2 * 4 * 6
+    assert report["updates"] == 2
+    assert report["env_steps"] == 2 * 4 * 6
     assert report["seed"] == 3
     assert TrainConfig.load(out / "config.json").optim.batch_size == 4
     assert main(args) == 2  # the folder holds a run: needs --resume

@@ -34,9 +34,11 @@ def _setup(num_envs: int = 6, trials: int = 5, bias: tuple[float, float] = (0.0,
 def test_greedy_rollout_matches_task_ground_truth():
     task, net = _setup(bias=(0.0, 3.0))  # always prefers arm 1
     r = run_episodes(net, task, torch.Generator(), greedy=True, seed=11)
-    assert r.logits.shape == (5, 6, 2) and r.values.shape == (5, 6)
+    assert r.logits.shape == (5, 6, 2)
+    assert r.values.shape == (5, 6)
     assert (r.actions == 1).all()
-    assert r.terminals[-1].all() and not r.terminals[:-1].any()
+    assert r.terminals[-1].all()
+    assert not r.terminals[:-1].any()
     inner = task.task  # the bandit draws every outcome at reset
     torch.testing.assert_close(r.rewards, inner._outcomes[:, :, 1])
     p = inner._arm_probs
@@ -62,8 +64,9 @@ def test_rollout_is_differentiable():
 def test_a2c_loss_is_the_weighted_sum_of_its_parts():
     task, net = _setup()
     r = run_episodes(net, task, torch.Generator().manual_seed(0))
-    cfg = OptimConfig(discount=0.9, gae_lambda=0.8, value_cost=0.3, reward_shift=0.5,
-                      reward_scale=2.0)  # fmt: skip
+    cfg = OptimConfig(
+        discount=0.9, gae_lambda=0.8, value_cost=0.3, reward_shift=0.5, reward_scale=2.0
+    )
     loss, parts = a2c_loss(r, cfg, entropy_cost=0.1)
     rewards = (r.rewards - 0.5) * 2.0
     disc = 0.9 * (~r.terminals).float()
@@ -96,8 +99,9 @@ def test_learning_rate_schedules(schedule, update, want):
 
 
 def test_entropy_anneal():
-    cfg = OptimConfig(num_updates=100, entropy_cost=0.05, entropy_final=0.0,
-                      entropy_anneal_fraction=0.5)  # fmt: skip
+    cfg = OptimConfig(
+        num_updates=100, entropy_cost=0.05, entropy_final=0.0, entropy_anneal_fraction=0.5
+    )
     assert entropy_cost_at(cfg, 0) == pytest.approx(0.05)
     assert entropy_cost_at(cfg, 25) == pytest.approx(0.025)
     assert entropy_cost_at(cfg, 50) == 0.0

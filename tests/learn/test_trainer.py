@@ -22,8 +22,14 @@ def _config(updates: int = 6, **optim) -> TrainConfig:
     return TrainConfig(
         task=TaskConfig(preset="bandit/independent", overrides={"num_trials": NUM_TRIALS}),
         network=NetworkConfig(num_units=8),
-        optim=OptimConfig(num_updates=updates, batch_size=BATCH, learning_rate=1e-2,
-                          lr_schedule="linear", reward_shift=0.5, **optim),  # fmt: skip
+        optim=OptimConfig(
+            num_updates=updates,
+            batch_size=BATCH,
+            learning_rate=1e-2,
+            lr_schedule="linear",
+            reward_shift=0.5,
+            **optim,
+        ),
         eval=EvalConfig(interval=2, episodes=40),
         checkpoint_interval=3,
         log_interval=2,
@@ -33,8 +39,12 @@ def _config(updates: int = 6, **optim) -> TrainConfig:
 def test_run_folder_contents(tmp_path):
     run = train(_config(), tmp_path / "run", seed=0, progress=False)
     assert sorted(p.name for p in run.iterdir()) == [
-        "best.pt", "checkpoint.pt", "config.json", "done.json", "metrics.csv",
-    ]  # fmt: skip
+        "best.pt",
+        "checkpoint.pt",
+        "config.json",
+        "done.json",
+        "metrics.csv",
+    ]
     assert TrainConfig.load(run / "config.json") == _config()
     done = json.loads((run / "done.json").read_text())
     assert done["updates"] == 6
@@ -84,12 +94,17 @@ def test_interrupted_run_resumes_to_identical_weights(tmp_path, monkeypatch):
 
     want, got = load_checkpoint(full / "checkpoint.pt"), load_checkpoint(cut / "checkpoint.pt")
     assert all(torch.equal(want["network"][k], got["network"][k]) for k in want["network"])
-    for s_want, s_got in zip(want["optimizer"]["state"].values(),
-                             got["optimizer"]["state"].values()):  # fmt: skip
+    for s_want, s_got in zip(
+        want["optimizer"]["state"].values(), got["optimizer"]["state"].values(), strict=False
+    ):
         assert torch.equal(s_want["exp_avg_sq"], s_got["exp_avg_sq"])
     assert torch.equal(want["sampling_generator"], got["sampling_generator"])
-    strip = lambda rows: [{k: v for k, v in r.items() if "per_" not in k and "seconds" not in k}
-                          for r in rows]  # noqa: E731 fmt: skip
+
+    def strip(rows):
+        return [
+            {k: v for k, v in r.items() if "per_" not in k and "seconds" not in k} for r in rows
+        ]
+
     assert strip(want["metrics"]) == strip(got["metrics"])
     assert json.loads((cut / "done.json").read_text())["updates"] == 6
 
@@ -116,8 +131,13 @@ def test_existing_run_needs_resume_and_matching_config(tmp_path):
     with pytest.raises(FileExistsError, match="resume"):
         train(_config(2), run, seed=0, progress=False)
     with pytest.raises(ConfigError, match="optim.learning_rate"):
-        train(_config(2).replace(optim=_config(2).optim.replace(learning_rate=0.5)), run,
-              seed=0, resume=True, progress=False)  # fmt: skip
+        train(
+            _config(2).replace(optim=_config(2).optim.replace(learning_rate=0.5)),
+            run,
+            seed=0,
+            resume=True,
+            progress=False,
+        )
     with pytest.raises(ConfigError, match="seed 0"):
         train(_config(2), run, seed=1, resume=True, progress=False)
     before = (run / "checkpoint.pt").read_bytes()
@@ -137,7 +157,8 @@ def test_load_agent_reproduces_the_final_evaluation(tmp_path):
 
     run = train(_config(), tmp_path / "run", seed=2, progress=False)
     agent = load_agent(run, which="last")
-    assert agent.discount == 1.0 and agent.greedy
+    assert agent.discount == 1.0
+    assert agent.greedy
     episodes = _config().eval.episodes
     task = agent.make_task(episodes)
     obs, info = task.reset(seed=RunSeeds(2).int("eval"))
@@ -157,8 +178,9 @@ def test_short_training_beats_chance(tmp_path):
     # random play on 10-trial {0.1, 0.9} bandits loses 0.4 per trial: regret 4.0 per episode
     cfg = TrainConfig(
         task=TaskConfig(preset="bandit/fixed_0.1_0.9", overrides={"num_trials": 10}),
-        optim=OptimConfig(num_updates=150, batch_size=64, learning_rate=3e-3,
-                          reward_shift=0.5, entropy_final=0.0),  # fmt: skip
+        optim=OptimConfig(
+            num_updates=150, batch_size=64, learning_rate=3e-3, reward_shift=0.5, entropy_final=0.0
+        ),
         eval=EvalConfig(interval=50, episodes=500),
     )
     run = train(cfg, tmp_path / "run", seed=0, progress=False)

@@ -1,0 +1,124 @@
+"""Sample efficiency of episodic valuation (Box 2, MFEC, NEC) vs the parametric A2C agent.
+
+Task: the 5 x 5 gridworld (``neurometa.tasks.gridworld``; 40 steps per episode, best
+possible return 5). Every learner runs 8 episodes in parallel per batch. Performance
+criterion: the mean return over the last 3 batches (24 episodes) reaches ``--threshold``
+(default 3.0, i.e. 60 % of the best return). Printed per method and seed: episodes consumed
+until the criterion is met (or "not reached" within the budget) and the wall time.
+
+- Box 2 / MFEC / NEC: ``neurometa.agents.episodic_control`` presets (ε = 0.1).
+- A2C: the PFC LSTM (48 units) on meta-RL inputs, trained by ``neurometa.learn.a2c``
+  (Adam 3e-3, γ = 0.95, λ = 0.95, entropy 0.01, value cost 0.5), sampling its policy.
+
+Usage: ``python benchmarks/episodic_valuation.py [--quick] [--seeds 0 1 2]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from neurometa.agents.episodic_control import EPISODIC_CONTROL_PRESETS, EpisodicControlAgent
+from neurometa.learn.a2c import a2c_loss
+from neurometa.learn.config import NetworkConfig, OptimConfig
+from neurometa.learn.networks import build_network
+from neurometa.learn.rollout import run_episodes
+from neurometa.seeding import RunSeeds
+from neurometa.tasks import MetaRLInputs
+from neurometa.tasks.gridworld import GridworldConfig, GridworldTask
+
+BATCH = 8
+WINDOW = 3
+
+
+def reached(returns: list[float], threshold: float) -> bool:
+    return len(returns) >= WINDOW and sum(returns[-WINDOW:]) / WINDOW >= threshold
+
+
+def run_episodic(method: str, seed: int, max_batches: int, threshold: float) -> int | None:
+    task = GridworldTask(GridworldConfig(), BATCH)
+    seeds = RunSeeds(seed)
+    agent = EpisodicControlAgent(EPISODIC_CONTROL_PRESETS[method], task.obs_dim,
+                                 task.num_actions, generator=seeds.torch("memory"))  # fmt: skip
+    sampler, returns = seeds.torch("sampling"), []
+    for batch in range(max_batches):
+        obs, info = task.reset(seed=seeds.int("task") if batch == 0 else None)
+        agent.begin(task, sampler)
+        total = torch.zeros(BATCH)
+        for _ in range(task.episode_length):
+            action, _ = agent.act(obs, info)
+            obs, reward, terminated, _, info = task.step(action)
+            agent.observe(action, reward, terminated, info)
+            total += reward
+        returns.append(float(total.mean()))
+        if reached(returns, threshold):
+            return (batch + 1) * BATCH
+    return None
+
+
+def run_a2c(seed: int, max_batches: int, threshold: float) -> int | None:
+    task = MetaRLInputs(GridworldTask(GridworldConfig(), BATCH), trial_index=True)
+    seeds = RunSeeds(seed)
+    net = build_network(NetworkConfig(kind="pfc", num_units=48), task.obs_dim,
+                        task.num_actions, seeds.torch("weights"))  # fmt: skip
+    optim = OptimConfig(batch_size=BATCH, learning_rate=3e-3, discount=0.95, gae_lambda=0.95,
+                        value_cost=0.5, entropy_cost=0.01, entropy_final=0.01)  # fmt: skip
+    opt = torch.optim.Adam(net.parameters(), lr=optim.learning_rate, eps=optim.adam_eps)
+    sampler, returns = seeds.torch("sampling"), []
+    for batch in range(max_batches):
+        rollout = run_episodes(net, task, sampler, seed=seeds.int("task") if batch == 0 else None)
+        loss, _ = a2c_loss(rollout, optim, optim.entropy_cost)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), optim.max_grad_norm)
+        opt.step()
+        returns.append(float(rollout.rewards.sum(0).mean()))
+        if reached(returns, threshold):
+            return (batch + 1) * BATCH
+    return None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one seed, small budgets")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--threshold", type=float, default=3.0)
+    parser.add_argument("--episodic-batches", type=int, default=40)
+    parser.add_argument("--a2c-batches", type=int, default=1000)
+    parser.add_argument("--methods", default="mfec,nec,box2,a2c")
+    args = parser.parse_args()
+    if args.quick:
+        args.seeds, args.episodic_batches, args.a2c_batches = [0], 10, 50
+    torch.set_num_threads(1)
+    print(
+        f"gridworld 5x5, 40 steps (best return 5); criterion: mean return of the last "
+        f"{WINDOW * BATCH} episodes >= {args.threshold}; {BATCH} episodes per batch"
+    )
+    for method in args.methods.split(","):
+        found = []
+        for seed in args.seeds:
+            start = time.perf_counter()
+            if method == "a2c":
+                episodes, budget = (
+                    run_a2c(seed, args.a2c_batches, args.threshold),
+                    args.a2c_batches,
+                )
+            else:
+                episodes = run_episodic(method, seed, args.episodic_batches, args.threshold)
+                budget = args.episodic_batches
+            seconds = time.perf_counter() - start
+            shown = f"{episodes} episodes" if episodes else f"not reached in {budget * BATCH}"
+            print(f"  {method:5s} seed {seed}: {shown} ({seconds:.0f} s)", flush=True)
+            found.append(episodes)
+        done = [e for e in found if e is not None]
+        if done:
+            print(
+                f"  {method:5s} median over seeds that reached it: "
+                f"{sorted(done)[len(done) // 2]} episodes ({len(done)}/{len(found)} seeds)"
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+r"""Regret of trained meta-RL agents against the Bayes-optimal policy (issue 10 targets).
+
+For each seed: train the preset (or resume its run folder), then evaluate the frozen
+``best.pt`` weights (chosen on the selection episodes during training) on fresh test
+episodes never used for training or selection, with greedy actions, and compare the mean
+cumulative expected regret with the Bayes-optimal regret computed by dynamic programming
+(:mod:`neurometa.agents.baselines.bayes_dp`) for the same prior and horizon. Also prints
+the selection-set regret against environment steps and training time (the learning curve).
+
+    python benchmarks/train_bandit.py --preset bandit/independent --seeds 0 1 2
+    python benchmarks/train_bandit.py --preset bandit/correlated --eval-task bandit/correlated \\
+        --runs-of bandit/independent          # the inductive-bias comparison
+    python benchmarks/train_bandit.py --quick # 100 updates, 1 seed, 1000 test episodes
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import statistics
+import time
+from pathlib import Path
+
+import torch
+
+from neurometa.agents.baselines.bayes_dp import bayes_optimal_table
+from neurometa.agents.baselines.priors import BanditPrior
+from neurometa.config import replace_path
+from neurometa.learn import TaskConfig, evaluate, get_preset, load_network, train
+from neurometa.learn.rollout import make_task
+
+#: Test episodes are seeded far from every training/selection stream of a run.
+TEST_SEED_BASE = 10**9
+
+
+def bayes_regret(task_config: TaskConfig) -> float:
+    """Bayes-optimal expected cumulative regret of the task's prior and horizon."""
+    task = make_task(task_config, 1)
+    return bayes_optimal_table(BanditPrior.from_task(task), task.num_trials).bayes_regret
+
+
+def train_seed(preset: str, seed: int, out: Path, updates: int | None) -> tuple[Path, float]:
+    config = get_preset(preset)
+    if updates is not None:
+        config = replace_path(config, "optim.num_updates", updates)
+    run_dir = out / f"{preset.replace('/', '_')}_seed{seed}"
+    start = time.perf_counter()
+    train(config, run_dir, seed=seed, resume=True, progress=True)
+    return run_dir, time.perf_counter() - start
+
+
+def learning_curve(run_dir: Path) -> list[tuple[int, float, float]]:
+    """(env steps, cumulative training seconds, selection-set regret) at each evaluation."""
+    with (run_dir / "metrics.csv").open() as fh:
+        return [
+            (int(r["env_steps"]), float(r["train_seconds"]), float(r["eval_regret"]))
+            for r in csv.DictReader(fh)
+            if r.get("eval_regret")
+        ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", default="bandit/independent")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--updates", type=int, help="override optim.num_updates")
+    parser.add_argument("--test-episodes", type=int, help="default 10000 (1000 with --quick)")
+    parser.add_argument("--eval-task", help="task preset to test on (default: the training task)")
+    parser.add_argument("--runs-of", help="also test runs of this training preset (same seeds)")
+    parser.add_argument("--out", type=Path, default=Path("results/train_bandit"))
+    parser.add_argument("--quick", action="store_true", help="100 updates, 1 seed, 1000 episodes")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    if args.quick:
+        args.updates, args.seeds = args.updates or 100, args.seeds[:1]
+    if args.test_episodes is None:
+        args.test_episodes = 1000 if args.quick else 10_000
+    eval_task = TaskConfig(preset=args.eval_task) if args.eval_task else None
+    print(f"# load average {os.getloadavg()[0]:.1f} at start ({os.cpu_count()} CPUs)")
+    for preset in [args.preset] + ([args.runs_of] if args.runs_of else []):
+        report(preset, args, eval_task)
+    print(f"# load average {os.getloadavg()[0]:.1f} at end")
+
+
+def report(preset: str, args: argparse.Namespace, eval_task: TaskConfig | None) -> None:
+    rows = []
+    for seed in args.seeds:
+        run_dir, seconds = train_seed(preset, seed, args.out, args.updates)
+        network, config, payload = load_network(run_dir, which="best")
+        task_config = eval_task or config.task
+        result = evaluate(
+            network,
+            task_config,
+            episodes=args.test_episodes,
+            seed=TEST_SEED_BASE + seed,
+            greedy=config.eval.greedy,
+        )
+        optimum = bayes_regret(task_config)
+        curve = learning_curve(run_dir)
+        rows.append(
+            (
+                seed,
+                result["regret"],
+                result["regret_sem"],
+                result["regret"] / optimum,
+                curve[-1][0],
+                curve[-1][1],
+                payload["update"],
+            )
+        )
+        print(
+            f"\n## {preset} seed {seed} -> tested on {task_config.preset}; best.pt from "
+            f"update {payload['update']}; this call took {seconds:.0f} s"
+        )
+        print("env_steps  train_s  selection_regret")
+        for steps, secs, regret in curve:
+            print(f"{steps:11,d}  {secs:7.0f}  {regret:8.3f}")
+    ratios = [r[3] for r in rows]
+    print(
+        f"\n# {preset} on {(eval_task or get_preset(preset).task).preset}: Bayes-optimal regret "
+        f"{optimum:.3f}; {args.test_episodes} fresh test episodes per seed, greedy"
+    )
+    print("seed  regret  sem    ratio  env_steps  train_s  best_update")
+    for seed, regret, sem, ratio, steps, secs, best in rows:
+        print(
+            f"{seed:4d}  {regret:6.3f}  {sem:5.3f}  {ratio:5.3f}  {steps:9,d}  {secs:7.0f}  "
+            f"{best:11d}"
+        )
+    spread = statistics.stdev(ratios) if len(ratios) > 1 else float("nan")
+    print(
+        f"ratio to Bayes-optimal: mean {statistics.mean(ratios):.3f}, sd {spread:.3f}, "
+        f"min {min(ratios):.3f}, max {max(ratios):.3f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
