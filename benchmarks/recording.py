@@ -7,7 +7,7 @@ uses a cheap random-unit agent instead), streaming to a NetCDF (or Zarr) file, a
 
 - recording throughput (steps/s, wall clock, including compression and writing);
 - file size per million steps;
-- peak resident memory of the recording process (``resource.getrusage``) and, in a fresh
+- peak resident memory of the recording process (``VmHWM``) and, in a fresh
   process, of a lazy out-of-core read (mean of ``h`` over episodes with Dask chunks).
 
 The target of issue 4 is 100,000 episodes x 100 steps x 48 units under 2 GB::
@@ -74,8 +74,18 @@ def make_agent(kind: str, task, num_units: int):  # noqa: ANN001, ANN201
 
 
 def peak_rss_mib() -> float:
-    """Peak resident set size of this process in MiB (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident set size of this process image in MiB.
+
+    Linux: ``VmHWM`` from ``/proc/self/status`` (``ru_maxrss`` would include the parent's
+    peak in a child started by fork + exec); elsewhere ``resource.getrusage``.
+    """
+    status = Path("/proc/self/status")
+    if status.is_file():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    scale = 2**20 if sys.platform == "darwin" else 1024  # bytes on macOS, KiB on Linux
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale
 
 
 def read_benchmark(path: Path, chunk: int) -> None:

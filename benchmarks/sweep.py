@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import tempfile
 import time
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from pathlib import Path
 
 from neurometa.config import Config
 from neurometa.sweep import SweepAction, SweepSpec, register_action, run_sweep
+from neurometa.sweep.cluster import usable_cores
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,7 @@ def _cluster(n_workers: int):  # noqa: ANN202
         n_workers=n_workers,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address=":0",
         silence_logs=logging.CRITICAL,
     )
     client = Client(cluster)
@@ -131,6 +133,7 @@ def main() -> None:
             print("neurometa.learn.train is not available; using --work torch")
             work = "torch"
     root = Path(tempfile.mkdtemp(prefix="neurometa-bench-sweep-"))
+    print(f"cores usable: {usable_cores()}; load average at start: {os.getloadavg()[0]:.1f}")
     cluster, client, start_1 = _cluster(1)
     print(f"LocalCluster start-up, 1 worker:  {start_1:.2f} s")
     with cluster, client:
@@ -156,6 +159,7 @@ def main() -> None:
     print(f"  1 worker:  {t1:.2f} s ({t1 / cpu_runs:.2f} s per run)")
     print(f"  2 workers: {t2:.2f} s")
     print(f"  speed-up of 2 workers over 1: {t1 / t2:.2f}x")
+    print(f"load average at end: {os.getloadavg()[0]:.1f} (figures include other load)")
     print(f"(run folders under {root})")
 
 

@@ -40,13 +40,16 @@ def bayes_regret(task_config: TaskConfig) -> float:
     return bayes_optimal_table(BanditPrior.from_task(task), task.num_trials).bayes_regret
 
 
-def train_seed(preset: str, seed: int, out: Path, updates: int | None) -> tuple[Path, float]:
+def train_seed(
+    preset: str, seed: int, out: Path, updates: int | None, skip: bool
+) -> tuple[Path, float]:
     config = get_preset(preset)
     if updates is not None:
         config = replace_path(config, "optim.num_updates", updates)
     run_dir = out / f"{preset.replace('/', '_')}_seed{seed}"
     start = time.perf_counter()
-    train(config, run_dir, seed=seed, resume=True, progress=True)
+    if not skip:
+        train(config, run_dir, seed=seed, resume=True, progress=True)
     return run_dir, time.perf_counter() - start
 
 
@@ -70,6 +73,9 @@ def main() -> None:
     parser.add_argument("--runs-of", help="also test runs of this training preset (same seeds)")
     parser.add_argument("--out", type=Path, default=Path("results/train_bandit"))
     parser.add_argument("--quick", action="store_true", help="100 updates, 1 seed, 1000 episodes")
+    parser.add_argument(
+        "--no-train", action="store_true", help="test the run folders as they are (best.pt)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     if args.quick:
@@ -86,7 +92,7 @@ def main() -> None:
 def report(preset: str, args: argparse.Namespace, eval_task: TaskConfig | None) -> None:
     rows = []
     for seed in args.seeds:
-        run_dir, seconds = train_seed(preset, seed, args.out, args.updates)
+        run_dir, seconds = train_seed(preset, seed, args.out, args.updates, args.no_train)
         network, config, payload = load_network(run_dir, which="best")
         task_config = eval_task or config.task
         result = evaluate(

@@ -38,6 +38,8 @@ class CodingConfig(Config):
 
     train_preset: str = "foraging/coupled_baiting"
     """Training preset of :mod:`neurometa.learn` (task preset included)."""
+    num_trials: int | None = None
+    """Trials per episode in training and test (None: the task preset's, 500)."""
     num_updates: int = 2000
     """A2C updates of the meta-RL agent."""
     seed: int = 0
@@ -52,6 +54,8 @@ class CodingConfig(Config):
     """Trial shuffles behind the chance level."""
 
     def __post_init__(self) -> None:
+        if self.num_trials is not None:
+            check_range(self, "num_trials", low=2)
         check_range(self, "num_updates", low=1)
         check_range(self, "seed", low=0)
         check_range(self, "record_episodes", low=1)
@@ -62,8 +66,8 @@ class CodingConfig(Config):
 
 #: The preset's full training budget.
 FULL = CodingConfig()
-#: Minutes on 2 cores.
-QUICK = CodingConfig(num_updates=200, record_episodes=50, num_shuffles=20)
+#: Minutes on 2 cores: 100-trial sessions.
+QUICK = CodingConfig(num_trials=100, num_updates=150, record_episodes=100, num_shuffles=20)
 
 
 def compute(config: CodingConfig, out_dir: Path) -> xr.Dataset:
@@ -78,9 +82,11 @@ def compute(config: CodingConfig, out_dir: Path) -> xr.Dataset:
     cache = cache_dir(out_dir, config)
 
     def build() -> xr.Dataset:
-        train_config = replace_path(
-            get_preset(config.train_preset), "optim.num_updates", config.num_updates
-        )
+        train_config = get_preset(config.train_preset)
+        train_config = replace_path(train_config, "optim.num_updates", config.num_updates)
+        if config.num_trials is not None:
+            overrides = {**train_config.task.overrides, "num_trials": config.num_trials}
+            train_config = replace_path(train_config, "task.overrides", overrides)
         agent = load_agent(trained_run(train_config, out_dir, seed=config.seed))
         batch = min(config.record_episodes, 100)
         ds = recorded(

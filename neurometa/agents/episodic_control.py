@@ -33,7 +33,7 @@ Methods (``EpisodicControlConfig.method``)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 import torch
 from torch import Tensor, nn
@@ -125,6 +125,9 @@ class EpisodicControlAgent:
     Outputs of :meth:`act`: ``policy [B, A]`` (the ε-greedy probabilities), ``value [B]``
     (``max_a Q``) and the memory read-out ``q_values [B, A]``.
     """
+
+    #: Trailing dims of the memory read-out, for the recorder.
+    variable_dims: ClassVar[dict[str, tuple[str, ...]]] = {"q_values": ("action_id",)}
 
     def __init__(
         self,

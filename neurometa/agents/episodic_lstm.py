@@ -24,7 +24,7 @@ The network follows the contract of :mod:`neurometa.agents.pfc` (``initial_state
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
@@ -196,6 +196,12 @@ class EpisodicLSTMAgent(FrozenAgent):
     learning by storing states); ``act`` also returns the memory read-outs ``gate`` and
     ``retrieval_weights``. Call :meth:`reset_memory` to start a new life-time.
     """
+
+    #: Trailing dims of the memory read-outs, for the recorder.
+    variable_dims: ClassVar[dict[str, tuple[str, ...]]] = {
+        "gate": ("unit",),
+        "retrieval_weights": ("neighbour",),
+    }
 
     def __init__(self, network: EpisodicLSTMNetwork, **kwargs: Any) -> None:
         if not isinstance(network, EpisodicLSTMNetwork):

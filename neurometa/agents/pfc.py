@@ -24,6 +24,9 @@ from typing import Any
 
 import torch
 from torch import Tensor, nn
+from torch.nn.utils import skip_init
+
+from neurometa.seeding import torch_generator
 
 __all__ = ["PFCNetwork", "FrozenAgent", "sample_actions"]
 
@@ -41,6 +44,9 @@ class PFCNetwork(nn.Module):
         Number of discrete actions ``A``.
     num_units : int
         LSTM units ``U`` (48 in Wang et al. 2018; 256 for Harlow).
+    generator : torch.Generator, optional
+        Source of the initial weights (see :meth:`reset_parameters`); a generator seeded
+        with 0 when omitted. Torch's global RNG is never used.
 
     Notes
     -----
@@ -54,7 +60,14 @@ class PFCNetwork(nn.Module):
     and the state value). ``(h_0, c_0)`` are parameters learned with the rest.
     """
 
-    def __init__(self, input_dim: int, num_actions: int, num_units: int = 48) -> None:
+    def __init__(
+        self,
+        input_dim: int,
+        num_actions: int,
+        num_units: int = 48,
+        *,
+        generator: torch.Generator | None = None,
+    ) -> None:
         super().__init__()
         for name, value in (("input_dim", input_dim), ("num_actions", num_actions)):
             if not isinstance(value, int) or value < 1:
@@ -66,13 +79,15 @@ class PFCNetwork(nn.Module):
         self.input_dim = input_dim
         self.num_actions = num_actions
         self.num_units = num_units
-        self.core = nn.LSTMCell(input_dim, num_units)
-        self.head = nn.Linear(num_units, num_actions + 1)
+        # skip_init: no draw from torch's global RNG; reset_parameters draws every weight
+        self.core = skip_init(nn.LSTMCell, input_dim, num_units)
+        self.head = skip_init(nn.Linear, num_units, num_actions + 1)
         self.h0 = nn.Parameter(torch.zeros(num_units))
         self.c0 = nn.Parameter(torch.zeros(num_units))
+        self.reset_parameters(generator if generator is not None else torch_generator(0))
 
     def reset_parameters(self, generator: torch.Generator) -> None:
-        """Draw every weight from ``generator`` (PyTorch's default ranges; heads scaled down).
+        """Draw every weight from ``generator`` (PyTorch's default ranges).
 
         LSTM weights and biases and the read-out weights ~ U(−1/√U, 1/√U) (PyTorch's
         defaults for ``nn.LSTMCell`` and ``nn.Linear``); the forget-gate bias is set to 1; the

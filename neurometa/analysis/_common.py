@@ -56,13 +56,17 @@ def check_recording(ds: xr.Dataset, required: Iterable[str], *, analysis: str) -
 
 
 def _schema_problems(ds: xr.Dataset) -> list[str]:
-    """Problems the project's recording validator reports (empty when it accepts ``ds``)."""
-    from neurometa.record.schema import validate_recording
+    """Problems the project's recording validator reports (empty when it accepts ``ds``).
+
+    Values are not scanned (a lab recording legitimately holds -1 / NaN for missed trials,
+    and the analyses check the values they use).
+    """
+    from neurometa.record.validate import RecordingError, validate_recording
 
     try:
-        validate_recording(ds)
-    except ValueError as err:
-        return [str(err)]
+        validate_recording(ds, check_values=False)
+    except RecordingError as err:
+        return list(err.problems)
     return []
 
 

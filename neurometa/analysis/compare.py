@@ -262,20 +262,8 @@ def compare_coding(
     return out
 
 
-def stay_probabilities(ds: xr.Dataset, *, ci: float = 0.95) -> xr.Dataset:
-    """Probability of repeating the previous choice after rewarded / unrewarded trials.
-
-    Pairs of consecutive trials ``(t-1, t)`` within an episode with valid choices
-    (``action >= 0``, taken at the first stage of each trial) and a finite reward at
-    ``t-1`` (summed over the trial's steps) are counted; ``stay = a(t) == a(t-1)``.
-    Trials are treated as independent draws for the Wilson intervals.
-
-    Returns
-    -------
-    xarray.Dataset, dim outcome ("rewarded", "unrewarded")
-        ``count`` (stays), ``total`` (pairs), ``fraction``, ``low``, ``high``.
-    """
-    check_recording(ds, ["action", "reward"], analysis="stay probabilities")
+def _bandit_stays(ds: xr.Dataset) -> tuple[list[str], list[int], list[int]]:
+    """Stay counts after rewarded / unrewarded trials (choice at each trial's first step)."""
     action = by_trial(ds["action"], ds, 0).transpose("episode", "trial").values
     reward = trial_sum(ds["reward"], ds).transpose("episode", "trial").values
     if action.shape[1] < 2:
@@ -283,15 +271,47 @@ def stay_probabilities(ds: xr.Dataset, *, ci: float = 0.95) -> xr.Dataset:
     prev, cur, prev_r = action[:, :-1], action[:, 1:], reward[:, :-1]
     valid = (prev >= 0) & (cur >= 0) & np.isfinite(prev_r)
     stay = (prev == cur) & valid
-    counts, totals = [], []
-    for mask in (prev_r > 0, prev_r <= 0):
-        counts.append(int((stay & mask).sum()))
-        totals.append(int((valid & mask).sum()))
-    if min(totals) == 0:
-        raise AnalysisError(
-            f"stay probabilities need rewarded and unrewarded trials; got {totals[0]} "
-            f"rewarded and {totals[1]} unrewarded previous trials"
+    masks = (prev_r > 0, prev_r <= 0)
+    counts = [int((stay & m).sum()) for m in masks]
+    return ["rewarded", "unrewarded"], counts, [int((valid & m).sum()) for m in masks]
+
+
+def _two_step_stays(ds: xr.Dataset) -> tuple[list[str], list[int], list[int]]:
+    """First-stage stay counts after each transition x outcome (Daw et al. 2011)."""
+    from neurometa.analysis.two_step import CONDITIONS, stay_table, two_step_trials
+
+    stays = stay_table(two_step_trials(ds))
+    labels, counts, totals = [], [], []
+    for transition, outcome in CONDITIONS:
+        mask = (stays["common"] == (transition == "common")) & (
+            stays["rewarded"] == (outcome == "rewarded")
         )
+        labels.append(f"{transition}/{outcome}")
+        counts.append(int(stays["stay"][mask].sum()))
+        totals.append(int(mask.sum()))
+    return labels, counts, totals
+
+
+def stay_probabilities(ds: xr.Dataset, *, ci: float = 0.95) -> xr.Dataset:
+    """Probability of repeating the previous choice, by the previous trial's outcome.
+
+    Bandit-like recordings: pairs of consecutive trials ``(t-1, t)`` within an episode with
+    valid choices (``action >= 0``, at each trial's first step) and a finite reward at
+    ``t-1`` (summed over the trial's steps), split by rewarded / unrewarded. Two-step
+    recordings (with ``state2``): first-stage stays split by transition (common/rare) x
+    outcome, from :func:`neurometa.analysis.two_step.stay_table` (Daw et al. 2011).
+    Trials are treated as independent draws for the Wilson intervals.
+
+    Returns
+    -------
+    xarray.Dataset, dim outcome (``rewarded``, ``unrewarded`` or ``common/rewarded``, ...)
+        ``count`` (stays), ``total`` (pairs), ``fraction``, ``low``, ``high``.
+    """
+    check_recording(ds, ["action", "reward"], analysis="stay probabilities")
+    labels, counts, totals = (_two_step_stays if "state2" in ds else _bandit_stays)(ds)
+    if min(totals) == 0:
+        shown = ", ".join(f"{lab}: {n}" for lab, n in zip(labels, totals, strict=True))
+        raise AnalysisError(f"stay probabilities need trials after every outcome; got {shown}")
     low, high = wilson_interval(counts, totals, ci)
     out = xr.Dataset(
         {
@@ -301,7 +321,7 @@ def stay_probabilities(ds: xr.Dataset, *, ci: float = 0.95) -> xr.Dataset:
             "low": ("outcome", low),
             "high": ("outcome", high),
         },
-        coords={"outcome": ["rewarded", "unrewarded"]},
+        coords={"outcome": labels},
     )
     out.attrs.update(ci=ci, analysis="P(stay | previous outcome)")
     return out
@@ -316,10 +336,11 @@ def compare_behaviour(agent: xr.Dataset, subjects: xr.Dataset, *, ci: float = 0.
         ``agent_*`` and ``subjects_*`` from :func:`stay_probabilities`, plus
         ``difference``, ``difference_low/high``, ``z``, ``p_z``, ``p_fisher``.
     """
-    return _side_by_side(
-        stay_probabilities(agent, ci=ci),
-        stay_probabilities(subjects, ci=ci),
-        "outcome",
-        ci,
-        ("agent", "subjects"),
-    )
+    first, second = stay_probabilities(agent, ci=ci), stay_probabilities(subjects, ci=ci)
+    if list(first["outcome"].values) != list(second["outcome"].values):
+        raise AnalysisError(
+            "agent and subjects need the same task family for the same behavioural analysis; "
+            f"got conditions {list(first['outcome'].values)} and "
+            f"{list(second['outcome'].values)}"
+        )
+    return _side_by_side(first, second, "outcome", ci, ("agent", "subjects"))

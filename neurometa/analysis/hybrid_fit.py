@@ -19,13 +19,24 @@ from neurometa.analysis._common import AnalysisError
 from neurometa.analysis.hybrid_model import BOUNDS, PARAM_NAMES, hybrid_recursion
 from neurometa.seeding import RunSeeds
 
-__all__ = ["MODELS", "TrialArrays", "trial_arrays", "fit_hybrid", "fit_nested"]
+__all__ = ["MODELS", "START_RANGES", "TrialArrays", "trial_arrays", "fit_hybrid", "fit_nested"]
 
 #: Free parameters and fixed values of each model.
 MODELS: dict[str, tuple[tuple[str, ...], dict[str, float]]] = {
     "hybrid": (PARAM_NAMES, {}),
     "model_free": (("alpha1", "alpha2", "lam", "beta1", "beta2", "pers"), {"w": 0.0}),
     "model_based": (("alpha2", "beta1", "beta2", "pers"), {"w": 1.0, "alpha1": 0.0, "lam": 0.0}),
+}
+
+#: Ranges of the random restarts (inside the bounds, away from flat saturated regions).
+START_RANGES: dict[str, tuple[float, float]] = {
+    "alpha1": (0.1, 0.9),
+    "alpha2": (0.1, 0.9),
+    "lam": (0.1, 0.9),
+    "beta1": (1.0, 8.0),
+    "beta2": (1.0, 8.0),
+    "pers": (-0.5, 0.5),
+    "w": (0.1, 0.9),
 }
 
 _TABLE_COLUMNS = ("subject", "episode", "choice1", "state2", "choice2", "reward")
@@ -54,9 +65,8 @@ class TrialArrays:
             raise AnalysisError("the trial table is empty")
         table = trials.reset_index(drop=True)
         groups = table.groupby(["subject", "episode"], sort=True).indices
-        self.subjects, subj_codes = np.unique(
-            np.array([key[0] for key in groups], dtype=object).astype(str), return_inverse=True
-        )
+        subj_codes, self.subjects = pd.factorize(pd.Series([key[0] for key in groups]))
+        self.subjects = np.asarray(self.subjects)
         num_trials = max(len(idx) for idx in groups.values())
         shape = (len(groups), num_trials)
         self.row_index = np.full(shape, -1, dtype=np.int64)
@@ -130,7 +140,7 @@ def _fit_once(data: TrialArrays, model: str, start: np.ndarray, common_prob: flo
         jac=True,
         method="L-BFGS-B",
         bounds=bounds,
-        options={"maxiter": 3000},
+        options={"maxiter": 5000, "ftol": 1e-8, "gtol": 1e-4},
     )
     return res.x.reshape(num_subj, k)
 
@@ -153,7 +163,7 @@ def fit_hybrid(
         drops the second stage from the likelihood.
     model : {"hybrid", "model_free", "model_based"}
     num_restarts : int
-        Random starts per subject (uniform within the bounds; seeded by ``seed``).
+        Random starts per subject (uniform within :data:`START_RANGES`; seeded by ``seed``).
     seed : int
     common_prob : float, optional
         Common-transition probability; default the observed common rate.
@@ -172,13 +182,12 @@ def fit_hybrid(
     data = trial_arrays(trials)
     c = data.common_prob if common_prob is None else float(common_prob)
     names = MODELS[model][0]
-    lows = np.array([BOUNDS[n][0] for n in names])
-    highs = np.array([BOUNDS[n][1] for n in names])
+    lows = np.array([START_RANGES[n][0] for n in names])
+    highs = np.array([START_RANGES[n][1] for n in names])
     rng = RunSeeds(seed).numpy("extra")
     best, best_nll = None, None
     for _ in range(num_restarts):
         start = rng.uniform(lows, highs, size=(len(data.subjects), len(names)))
-        start = lows + 0.05 * (highs - lows) + 0.9 * (start - lows)  # keep off the bounds
         opt = _fit_once(data, model, start, c)
         nll = _subject_nll(data, _full_params(opt[:, None], model), c)[:, 0]
         if best is None:

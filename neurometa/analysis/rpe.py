@@ -56,10 +56,11 @@ def model_rpes(
     """
     data = trial_arrays(trials)
     by_subject = fits.assign(subject=fits["subject"].astype(str)).set_index("subject")
-    missing = sorted(set(data.subjects) - set(by_subject.index))
+    labels = data.subjects.astype(str)
+    missing = sorted(set(labels) - set(by_subject.index))
     if missing:
         raise AnalysisError(f"no fitted parameters for subject(s) {', '.join(missing)}")
-    params = by_subject.loc[data.subjects[data.seq_subject], list(PARAM_NAMES)].to_numpy()
+    params = by_subject.loc[labels[data.seq_subject], list(PARAM_NAMES)].to_numpy()
     trace = hybrid_recursion(
         params,
         data.choice1,

@@ -19,11 +19,14 @@ position in the recording, for tables made from recordings).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 import xarray as xr
 from scipy import stats
+from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 from neurometa.analysis._common import AnalysisError, by_trial, check_recording, trial_sum
 from neurometa.seeding import RunSeeds
@@ -66,7 +69,8 @@ def two_step_trials(ds: xr.Dataset) -> pd.DataFrame:
     Parameters
     ----------
     ds : xarray.Dataset
-        Recording with ``action``, ``reward``, ``state2`` and 2 steps per trial; optional
+        Recording with ``reward``, ``state2``, 2 steps per trial and either ``action``
+        (agents) or ``choice1`` (+ ``choice2``) at the second stage (lab data); optional
         ``common_transition``, ``reward_probs`` (``(..., 2, 2)`` Daw 2011 or ``(..., 2)``
         Wang/Miller), ``subject`` coordinate on ``episode`` and ``trial_id`` (lab trial
         numbers).
@@ -77,12 +81,19 @@ def two_step_trials(ds: xr.Dataset) -> pd.DataFrame:
         The trial table; ``attrs["second_stage_choice"]`` is False for the Wang/Miller
         variant (reward probabilities per state only).
     """
-    check_recording(ds, ["action", "reward", "state2"], analysis="two-step")
+    check_recording(ds, ["reward", "state2"], analysis="two-step")
     if ds.sizes["step"] % 2 or len(set(np.asarray(ds["stage"].values[:2]).tolist())) != 2:
         raise AnalysisError("a two-step recording needs 2 steps per trial")
+    if "action" in ds:
+        first, second = by_trial(ds["action"], ds, 0), by_trial(ds["action"], ds, 1)
+    elif "choice1" in ds:
+        first = by_trial(ds["choice1"], ds, 1)
+        second = by_trial(ds["choice2"], ds, 1) if "choice2" in ds else xr.full_like(first, 0)
+    else:
+        raise AnalysisError("two-step: the recording has neither 'action' nor 'choice1'")
     cols = {
-        "choice1": by_trial(ds["action"], ds, 0),
-        "choice2": by_trial(ds["action"], ds, 1),
+        "choice1": first,
+        "choice2": second,
         "state2": by_trial(ds["state2"], ds, 1),
         "reward": trial_sum(ds["reward"], ds),
     }
@@ -90,7 +101,7 @@ def two_step_trials(ds: xr.Dataset) -> pd.DataFrame:
         cols["common"] = by_trial(ds["common_transition"], ds, 1)
     if "trial_id" in ds:
         cols["trial"] = by_trial(ds["trial_id"], ds, 0)
-    second_choice = bool(ds.attrs.get("second_stage_choice", 1))
+    second_choice = "action" in ds or "choice2" in ds
     if "reward_probs" in ds:
         probs = by_trial(ds["reward_probs"], ds, 0)
         second_choice = probs.ndim == 4
@@ -220,14 +231,18 @@ def logistic_table(y: np.ndarray, X: pd.DataFrame, groups: np.ndarray | None) ->
     -------
     pandas.DataFrame
         Index: the columns of ``X``; columns ``coef, se, z, p, ci_low, ci_high``;
-        ``attrs["cov_type"]`` and ``attrs["num_obs"]``.
+        ``attrs``: ``cov_type``, ``num_obs``, ``cov`` (covariance of the estimates) and
+        ``perfect_separation`` (True when statsmodels detected it: estimates unreliable).
     """
     model = sm.Logit(np.asarray(y, dtype=np.float64), X.astype(np.float64))
     kwargs = {"cov_type": "cluster", "cov_kwds": {"groups": groups}} if groups is not None else {}
-    try:
-        res = model.fit(disp=0, maxiter=200, **kwargs)
-    except np.linalg.LinAlgError as err:
-        raise AnalysisError(f"logistic regression failed (singular design): {err}") from err
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PerfectSeparationWarning)
+        try:
+            res = model.fit(disp=0, maxiter=200, **kwargs)
+        except np.linalg.LinAlgError as err:
+            raise AnalysisError(f"logistic regression failed (singular design): {err}") from err
+    separated = any(issubclass(w.category, PerfectSeparationWarning) for w in caught)
     ci = res.conf_int()
     out = pd.DataFrame(
         {
@@ -240,7 +255,7 @@ def logistic_table(y: np.ndarray, X: pd.DataFrame, groups: np.ndarray | None) ->
         }
     )
     out.index.name = "term"
-    out.attrs.update(cov_type=res.cov_type, num_obs=int(res.nobs))
+    out.attrs.update(cov_type=res.cov_type, num_obs=int(res.nobs), perfect_separation=separated)
     out.attrs["cov"] = res.cov_params()
     return out
 

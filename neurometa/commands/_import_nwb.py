@@ -102,12 +102,13 @@ def run_nwb(args: argparse.Namespace) -> int:
     """Import the NWB file and save the recording (errors -> one-line CLIError)."""
     from neurometa.config import ConfigError
     from neurometa.data import NWBFormatError, read_nwb
-    from neurometa.record import RecordingError, save_recording
+    from neurometa.record import RecordingError, recording_format, save_recording
 
     try:
+        recording_format(args.out)  # reject an unknown suffix before reading the file
         ds = read_nwb(args.nwb_file, _config(args))
         save_recording(ds, args.out)
-    except (ConfigError, NWBFormatError, RecordingError) as err:
+    except (ConfigError, NWBFormatError, RecordingError, ValueError) as err:
         raise CLIError(str(err)) from err
     act = ds[args.activity_name] if args.activity_name in ds else None
     summary = {

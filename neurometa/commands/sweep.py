@@ -29,6 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     where.add_argument("--cluster", choices=("local", "slurm"), default="local")
     where.add_argument("--workers", type=int, help="local worker processes (default: cores)")
     where.add_argument(
+        "--dashboard", default=":0", help="local dashboard address (default: a free port)"
+    )
+    where.add_argument(
         "--threads-per-run", type=int, help="cores each run uses (overrides the spec)"
     )
     slurm = parser.add_argument_group("SLURM (--cluster slurm, via dask-jobqueue)")
@@ -92,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
             n_workers=args.workers,
             slurm=slurm,
             progress=not args.no_progress,
+            dashboard_address=args.dashboard,
         )
     except ConfigError as err:
         raise CLIError(str(err)) from err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,14 @@ def run(args: argparse.Namespace) -> int:
             device=args.device,
             progress=not args.no_progress,
         )
+    except KeyboardInterrupt:
+        print(
+            f"neurometa train: interrupted; continue from the last checkpoint with: "
+            f"neurometa train {args.preset} --out {args.out} --seed {args.seed} --resume "
+            "(with the same --updates/--set options)",
+            file=sys.stderr,
+        )
+        return 130
     except KeyError as err:
         raise CLIError(str(err.args[0])) from err
     except (ConfigError, FileExistsError, TrainingDivergedError, RuntimeError) as err:

@@ -144,6 +144,12 @@ def trial_table(nwb: Any, cfg: Any) -> TrialTable:
             arrays[name] = (values, tag.group(1) if tag else f"{name}_dim")
         else:
             frame[name] = values
+    for name, what in ((choice, "choice"), (cfg.reward_column, "outcome"), (cfg.event, "event")):
+        if name in arrays:
+            raise NWBFormatError(
+                f"trial column {name!r} ({what}) holds {arrays[name][0].shape[1]} values per "
+                "trial; it must hold one"
+            )
     if episode is not None:
         frame["__episode__"] = np.asarray(table[episode].data[:])
     frame = frame.rename(columns={choice: "action", cfg.reward_column: "reward"})

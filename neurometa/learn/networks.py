@@ -31,9 +31,7 @@ def _build_pfc(
             "NetworkConfig.options: the 'pfc' network takes no options, "
             f"got {sorted(config.options)}"
         )
-    net = PFCNetwork(input_dim, num_actions, config.num_units)
-    net.reset_parameters(generator)
-    return net
+    return PFCNetwork(input_dim, num_actions, config.num_units, generator=generator)
 
 
 #: Registered builders by ``NetworkConfig.kind``.

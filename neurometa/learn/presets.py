@@ -46,7 +46,7 @@ _BANDIT_OPTIM = OptimConfig(
     entropy_final=0.0,
     entropy_anneal_fraction=1.0,
     reward_shift=0.5,
-    reward_scale=0.2,
+    reward_scale=1.0,
 )
 
 _WANG2018_OPTIM = OptimConfig(

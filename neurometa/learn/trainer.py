@@ -315,6 +315,7 @@ def train(
         dynamic_ncols=True,
     )
     window: list[dict[str, float]] = []
+    result: dict | None = None
     try:
         while state.update < total:
             window.append(_train_step(state, config))
@@ -334,6 +335,8 @@ def train(
                 _save(state, run_dir, seed)
     finally:
         bar.close()
+    if result is None:  # killed after the last checkpoint, before done.json
+        result = _evaluate(state, config, seed, run_dir)
     _write_done(state, run_dir, seed, result)
     return run_dir
 

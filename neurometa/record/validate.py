@@ -83,7 +83,9 @@ def _check_attrs(ds: xr.Dataset, source: str, problems: list[str]) -> None:
     if version is None:
         problems.append("missing attr 'schema_version'")
     elif (
-        not isinstance(version, numbers.Integral) or int(version) not in SUPPORTED_SCHEMA_VERSIONS
+        isinstance(version, bool | np.bool_)
+        or not isinstance(version, numbers.Integral)
+        or int(version) not in SUPPORTED_SCHEMA_VERSIONS
     ):
         problems.append(
             f"attr 'schema_version' = {version!r} is unknown "

@@ -110,6 +110,7 @@ def open_client(
     threads_per_run: int = 1,
     slurm: SlurmOptions | None = None,
     connect_timeout_s: float = 30.0,
+    dashboard_address: str = ":0",
 ) -> Iterator[tuple[Any, dict[str, float] | None]]:
     """Yield ``(client, resources)`` for a sweep and close what was started on exit.
 
@@ -127,6 +128,8 @@ def open_client(
         Job settings for ``cluster="slurm"``.
     connect_timeout_s : float
         Seconds to wait for ``scheduler`` before a :class:`ConfigError`.
+    dashboard_address : str
+        Where a local cluster serves its dashboard (``":8787"``; ``":0"``: a free port).
 
     Yields
     ------
@@ -155,7 +158,7 @@ def open_client(
                 n_workers=workers,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                dashboard_address=dashboard_address,
                 silence_logs=40,
             ) as local,
             Client(local) as client,

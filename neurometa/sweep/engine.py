@@ -180,6 +180,7 @@ def run_sweep(
     n_workers: int | None = None,
     slurm: SlurmOptions | None = None,
     progress: bool = True,
+    dashboard_address: str = ":0",
 ) -> SweepReport:
     """Run every (setting, seed) of ``spec`` not yet done, then gather and summarise.
 
@@ -200,7 +201,9 @@ def run_sweep(
     slurm : SlurmOptions, optional
         SLURM job settings for ``cluster="slurm"``.
     progress : bool
-        Show a progress bar over runs on stderr.
+        Show a progress bar over runs (and the dashboard's address) on stderr.
+    dashboard_address : str
+        Dashboard of a local cluster (``":8787"``; default ``":0"``, a free port).
 
     Returns
     -------
@@ -225,7 +228,10 @@ def run_sweep(
             n_workers=n_workers,
             threads_per_run=spec.threads_per_run,
             slurm=slurm,
+            dashboard_address=dashboard_address,
         ) as (own_client, resources):
+            if progress:
+                print(f"Dask dashboard: {own_client.dashboard_link}", file=sys.stderr)
             failed = _submit_and_wait(own_client, tasks, resources, spec, progress)
     results = collect_results(spec, out / "runs")
     results_path = save_results(results, out / "results.nc")

@@ -197,6 +197,8 @@ def summary_table(
     )
     frame = table.to_dataframe().reset_index() if table["mean"].ndim else _scalar_frame(table)
     frame["sem"] = frame["std"] / np.sqrt(frame["n_done"].where(frame["n_done"] > 0))
+    stats_cols = ["mean", "std", "sem", "n_done", "n_failed"]
+    frame = frame[[c for c in frame.columns if c not in stats_cols] + stats_cols]
     frame = frame.sort_values("mean", ascending=goal == "min", na_position="last", kind="stable")
     frame.attrs.update(metric=metric, goal=goal)
     return frame.reset_index(drop=True)

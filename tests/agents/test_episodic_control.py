@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -13,6 +14,7 @@ from neurometa.agents.episodic_control import (
 )
 from neurometa.agents.episodic_replay import ReplayBuffer, n_step_returns
 from neurometa.config import ConfigError
+from neurometa.record import record, validate_recording
 from neurometa.seeding import RunSeeds, torch_generator
 from neurometa.tasks.gridworld import GridworldConfig, GridworldTask
 
@@ -191,3 +193,11 @@ def test_task_mismatch_is_named() -> None:
     agent, _ = _agent("mfec")
     with pytest.raises(ValueError, match="obs_dim"):
         agent.begin(GridworldTask(GridworldConfig(size=4), 1), torch_generator(0))
+
+
+def test_recording_carries_q_values() -> None:
+    agent, task = _agent("mfec")
+    ds = record(agent, task, 4, seed=0, progress=False)
+    validate_recording(ds)
+    assert ds["q_values"].dims == ("episode", "step", "action_id")
+    np.testing.assert_allclose(ds["value"].values, ds["q_values"].max("action_id").values)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -11,6 +12,7 @@ from neurometa.agents.episodic_lstm import EpisodicLSTMAgent, EpisodicLSTMNetwor
 from neurometa.config import ConfigError
 from neurometa.learn import NetworkConfig, build_network, get_preset, load_agent, train
 from neurometa.learn.rollout import make_task, run_episodes
+from neurometa.record import record, validate_recording
 from neurometa.seeding import torch_generator
 
 
@@ -119,3 +121,20 @@ def test_trainer_trains_and_loads_episodic_agent(tmp_path) -> None:
     assert set(out) >= {"policy", "value", "h", "c", "gate", "retrieval_weights"}
     assert out["gate"].shape == (2, 48)
     assert out["retrieval_weights"].shape == (2, 10)
+
+
+def test_recording_carries_memory_readouts() -> None:
+    config = get_preset("ritter2018/episodic")
+    task = make_task(config.task, 4)
+    net = build_network(config.network, task.obs_dim, task.num_actions, torch_generator(0))
+    ds = record(EpisodicLSTMAgent(net, discount=0.9), task, 8, seed=0, progress=False)
+    validate_recording(ds)
+    assert ds["gate"].dims == ("episode", "step", "unit")
+    assert ds["retrieval_weights"].dims == ("episode", "step", "neighbour")
+    first = (ds["encounter"] == 1).values
+    weights = ds["retrieval_weights"].sum("neighbour").values
+    # the memory starts empty: nothing is retrieved in the first batch of 4 episodes
+    assert (weights[:4] == 0).all()
+    # later episodes read stored states: weights sum to one
+    np.testing.assert_allclose(weights[4:], 1.0, rtol=1e-5)
+    assert first[:4].all()

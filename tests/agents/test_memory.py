@@ -159,10 +159,10 @@ def test_learnable_store_gradients_match_finite_differences(kernel: str) -> None
     eps = 1e-6
     with torch.no_grad():
         mem.keys[0, slot, 0] += eps
-    plus = float(mem.lookup(q, 4).values.sum())
+    plus = float(mem.lookup(q, 4).values.sum().detach())
     with torch.no_grad():
         mem.keys[0, slot, 0] -= 2 * eps
-    minus = float(mem.lookup(q, 4).values.sum())
+    minus = float(mem.lookup(q, 4).values.sum().detach())
     fd = (plus - minus) / (2 * eps)
     assert float(mem.keys.grad[0, slot, 0]) == pytest.approx(fd, rel=1e-4, abs=1e-8)
     assert float(q.grad.abs().sum()) > 0

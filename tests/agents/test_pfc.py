@@ -139,3 +139,11 @@ def test_frozen_agent_errors():
         agent.begin(task.task, torch.Generator())
     with pytest.raises(RuntimeError, match="task factory"):
         agent.make_task(2)
+
+
+def test_construction_never_touches_the_global_rng():
+    before = torch.random.get_rng_state()
+    a = PFCNetwork(5, 3, 8, generator=torch.Generator().manual_seed(9))
+    assert torch.equal(torch.random.get_rng_state(), before)
+    b = PFCNetwork(5, 3, 8, generator=torch.Generator().manual_seed(9))
+    assert all(torch.equal(x, y) for x, y in zip(a.parameters(), b.parameters(), strict=True))

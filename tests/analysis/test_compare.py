@@ -17,6 +17,7 @@ from statsmodels.stats.proportion import (
     proportions_ztest,
 )
 
+from neurometa.analysis._common import AnalysisError
 from neurometa.analysis.compare import (
     compare_behaviour,
     compare_coding,
@@ -186,6 +187,55 @@ def test_compare_behaviour_sees_stay_bias():
     assert out["p_z"].sel(outcome="unrewarded") < 0.01
 
 
+class RandomAgent:
+    """Uniform random choices (a stand-in for an agent or a subject without memory)."""
+
+    name = "random"
+    discount = 1.0
+
+    def begin(self, task, generator):
+        self.generator, self.num_envs, self.num_actions = (
+            generator,
+            task.num_envs,
+            task.num_actions,
+        )
+
+    def act(self, obs, info):
+        import torch
+
+        policy = torch.full((self.num_envs, self.num_actions), 1.0 / self.num_actions)
+        action = torch.multinomial(policy, 1, generator=self.generator).squeeze(1)
+        return action, {"policy": policy}
+
+    def observe(self, action, reward, terminated, info):
+        return {}
+
+
+def test_two_step_behaviour_uses_transition_by_outcome():
+    from neurometa.record import record
+    from neurometa.tasks import make
+
+    agent = record(
+        RandomAgent(), make("two_step/daw2011", 8, num_trials=60), 8, seed=0, progress=False
+    )
+    other = record(
+        RandomAgent(), make("two_step/daw2011", 8, num_trials=60), 8, seed=1, progress=False
+    )
+    out = compare_behaviour(agent, other)
+    assert list(out["outcome"].values) == [
+        "common/rewarded",
+        "rare/rewarded",
+        "common/unrewarded",
+        "rare/unrewarded",
+    ]
+    assert int(out["agent_total"].sum()) == 8 * 59
+    # random choices: every stay probability is 0.5, inside its interval
+    assert bool(((out["agent_low"] <= 0.5) & (out["agent_high"] >= 0.5)).all())
+    bandit = lab_recording({}, num_units=2, num_trials=50, seed=0)
+    with pytest.raises(AnalysisError, match="same task family"):
+        compare_behaviour(agent, bandit)
+
+
 # ---------------------------------------------------------------- RSA
 
 
@@ -265,3 +315,16 @@ def test_pipeline_script_runs(agent_like, neurons, tmp_path):
     assert (tmp_path / "out" / "coding_comparison.csv").is_file()
     assert (tmp_path / "out" / "compare.png").is_file()
     assert "prev_reward" in result.stdout
+
+
+def test_compare_modules_import_without_torch():
+    code = (
+        "import sys\n"
+        "import neurometa.analysis.compare, neurometa.analysis.compare_rsa\n"
+        "import neurometa.analysis.compare_report\n"
+        "print('torch' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"

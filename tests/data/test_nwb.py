@@ -323,11 +323,22 @@ def _example_module():
 
 
 @pytest.fixture(scope="module")
-def example(tmp_path_factory: pytest.TempPathFactory) -> tuple[xr.Dataset, object]:
+def example_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
     mod = _example_module()
     cfg = mod.ExampleConfig(num_trials=250, num_units=160)
     path = mod.write_example(tmp_path_factory.mktemp("example") / "example.nwb", cfg, seed=0)
+    return path, cfg
+
+
+@pytest.fixture(scope="module")
+def example(example_file) -> tuple[xr.Dataset, object]:
+    path, cfg = example_file
     return read_nwb(path, event="cue_time", window=(0.0, 0.5)), cfg
+
+
+def test_example_dataset_passes_nwbinspector(example_file):
+    path, _ = example_file
+    assert critical_issues(path) == []
 
 
 def test_example_dataset_imports_and_validates(example):

@@ -186,3 +186,13 @@ def test_short_training_beats_chance(tmp_path):
     run = train(cfg, tmp_path / "run", seed=0, progress=False)
     regret = json.loads((run / "done.json").read_text())["final_eval"]["regret"]
     assert regret < 1.5
+
+
+def test_resume_after_kill_between_last_checkpoint_and_done(tmp_path):
+    run = train(_config(2), tmp_path / "run", seed=0, progress=False)
+    done = json.loads((run / "done.json").read_text())
+    (run / "done.json").unlink()
+    assert train(_config(2), run, seed=0, resume=True, progress=False) == run
+    again = json.loads((run / "done.json").read_text())
+    assert again["updates"] == 2
+    assert again["final_eval"] == done["final_eval"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import numpy as np
 import pytest
@@ -120,3 +121,35 @@ def test_cli_sweep_runs_then_skips_on_rerun(client, tmp_path, capsys):
 def test_cli_sweep_reports_bad_spec(tmp_path, capsys):
     assert main(["sweep", str(tmp_path / "nope.json"), "--out", str(tmp_path)]) == 2
     assert "is neither a file nor a preset" in capsys.readouterr().err
+
+
+def test_run_lost_with_its_worker_is_recorded_then_finished_on_rerun(client, tmp_path, capsys):
+    import dask
+    from distributed import LocalCluster
+
+    spec = toy_spec(grid={"x": (1.0,), "crash": (True,)}, seeds=(0,))
+    spec.save(tmp_path / "spec.json")
+    argv = ["sweep", str(tmp_path / "spec.json"), "--out", str(tmp_path / "out"), "--no-progress"]
+    # allowed-failures = 0: the scheduler gives up on a run the first time its worker dies.
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 0}),
+        LocalCluster(
+            n_workers=1,
+            threads_per_worker=1,
+            dashboard_address=":0",
+            silence_logs=logging.CRITICAL,
+        ) as fragile,
+    ):
+        assert main([*argv, "--scheduler", fragile.scheduler_address]) == 1
+    crashed = plan_runs(spec)[0].run_id
+    assert f"failed: {crashed}: KilledWorker" in capsys.readouterr().err
+    error = json.loads((tmp_path / "out" / "runs" / crashed / "error.json").read_text())
+    assert error["error_type"] == "KilledWorker"
+    assert error["lost_by_cluster"] is True
+    ds = open_results(tmp_path / "out" / "results.nc")
+    assert ds["status"].values.ravel().tolist() == ["failed"]
+    assert main([*argv, "--scheduler", client.scheduler.address]) == 0  # resumes the lost run
+    ds = open_results(tmp_path / "out" / "results.nc")
+    assert ds["status"].values.ravel().tolist() == ["done"]
+    assert ds["attempts"].values.ravel().tolist() == [2]
+    assert not (tmp_path / "out" / "runs" / crashed / "error.json").exists()

@@ -91,3 +91,13 @@ def test_bad_override_fails_before_any_cluster(tmp_path):
     with pytest.raises(ConfigError, match="override xx=1.0: ToyConfig: unknown key 'xx'"):
         run_sweep(spec, tmp_path, scheduler="tcp://127.0.0.1:9", progress=False)
     assert not (tmp_path / "runs").exists()
+
+
+def test_cli_lists_presets_and_actions(capsys):
+    from neurometa.cli import main
+
+    assert main(["sweep", "--list"]) == 0
+    out = capsys.readouterr().out
+    assert "quick/bandit: train bandit/independent, 4 runs" in out
+    for action in ("train", "record", "analyse", "toy"):
+        assert f"\n  {action}: " in out

@@ -1,9 +1,10 @@
-"""The built-in train action against the real trainer."""
+"""The built-in train, record and analyse actions against the real trainer."""
 
 from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from neurometa.sweep import (
@@ -62,3 +63,24 @@ def test_train_sweep_on_cluster_matches_direct_training(client, tmp_path):
     for name in ("final_regret", "final_return", "train_regret", "env_steps"):
         assert float(swept[name]) == pytest.approx(direct[name], rel=1e-6)
     assert report.summary["metric"] == "final_regret"
+
+
+@pytest.mark.slow
+def test_record_and_analyse_actions_report_figures_of_the_recording(tmp_path):
+    from neurometa.record import open_recording
+    from neurometa.sweep.builtin import RECORD_EPISODES, analyse_run
+
+    spec = SweepSpec(action="analyse", base="bandit/independent", overrides=TINY_TRAINING)
+    config = prepare_tasks(spec, tmp_path)[0][0].config
+    results = analyse_run(config, tmp_path / "r", seed=2, resume=False)
+    with open_recording(tmp_path / "r" / "recording.nc") as ds:
+        assert ds.sizes["episode"] == RECORD_EPISODES
+        probs, actions = ds["arm_probs"].values, ds["action"].values
+        chosen = np.take_along_axis(probs, actions[..., None], axis=-1)[..., 0]
+        regret = (probs.max(-1) - chosen).sum(1).mean()
+        assert results["record_regret"] == pytest.approx(regret, rel=1e-6)
+        mean_return = float(ds["reward"].sum("step").mean())
+        assert results["record_return"] == pytest.approx(mean_return, rel=1e-6)
+    for term in ("prev_action", "prev_reward", "interaction", "value"):
+        assert 0.0 <= results[f"coding_{term}"] <= 1.0
+        assert 0.0 <= results[f"coding_{term}_chance"] <= 1.0

@@ -1,0 +1,222 @@
+"""Bandit and Harlow behaviour: regret curves, choice of the better arm, accuracy by trial.
+
+- Expected regret per trial (Wang et al. 2016; Botvinick et al. 2019 Box 3):
+  ``regret_t = max_k p_k - p_{a_t}``; its cumulative sum over trials averaged over episodes
+  is the regret curve compared with the baselines (Bayes-optimal, Gittins, Thompson, UCB).
+- Probability of choosing the better arm as a function of difficulty
+  ``|p_best - p_second|`` (exploration depends on how hard the arms are to tell apart).
+- Harlow learning-to-learn (Harlow 1949; Wang et al. 2018): accuracy by trial within
+  episode, ~50 % on trial 1 and near 100 % after for a learner that has learned to learn.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from scipy import stats
+
+from neurometa.analysis._common import AnalysisError, by_trial, check_recording
+
+__all__ = [
+    "expected_regret",
+    "regret_curve",
+    "regret_summary",
+    "better_arm_by_difficulty",
+    "harlow_accuracy",
+    "win_stay_lose_shift",
+]
+
+
+def expected_regret(ds: xr.Dataset, *, stage: str | int = 0) -> xr.DataArray:
+    """Expected regret of every trial, ``max(arm_probs) - arm_probs[action]``.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Bandit recording with ``action (episode, step)`` and ``arm_probs (episode, step,
+        arm)`` (the probabilities in force when the action was chosen).
+    stage : str or int
+        Stage of the choice within the trial.
+
+    Returns
+    -------
+    xarray.DataArray, dims (episode, trial)
+    """
+    check_recording(ds, ["action", "arm_probs"], analysis="regret")
+    probs = by_trial(ds["arm_probs"], ds, stage)
+    arm_dim = [d for d in probs.dims if d not in ("episode", "trial")]
+    if len(arm_dim) != 1:
+        raise AnalysisError(f"arm_probs must have one extra (arm) dim, got {probs.dims}")
+    probs = probs.transpose("episode", "trial", arm_dim[0])
+    action = by_trial(ds["action"], ds, stage).transpose("episode", "trial").values
+    if action.min() < 0 or action.max() >= probs.shape[-1]:
+        raise AnalysisError(f"actions must lie in [0, {probs.shape[-1]}) for regret")
+    p = probs.values.astype(np.float64)
+    chosen = np.take_along_axis(p, action[..., None], axis=-1)[..., 0]
+    return xr.DataArray(
+        p.max(axis=-1) - chosen,
+        dims=("episode", "trial"),
+        coords={"episode": probs["episode"].values, "trial": probs["trial"].values},
+        name="regret",
+        attrs={"long_name": "expected regret per trial", "equation": "max_k p_k - p_a"},
+    )
+
+
+def regret_curve(ds: xr.Dataset) -> xr.Dataset:
+    """Mean cumulative expected regret after each trial, with its standard error.
+
+    Returns
+    -------
+    xarray.Dataset, dim trial
+        ``mean``, ``sem`` (over episodes) of the cumulative regret after trial ``trial``
+        (trial coordinate counts from 1); attrs ``num_episodes``, ``agent``, ``task``.
+    """
+    cum = expected_regret(ds).cumsum("trial")
+    num = cum.sizes["episode"]
+    sem = cum.std("episode", ddof=1) / np.sqrt(num) if num > 1 else cum.isel(episode=0) * np.nan
+    out = xr.Dataset({"mean": cum.mean("episode"), "sem": sem})
+    out = out.assign_coords(trial=np.arange(1, cum.sizes["trial"] + 1))
+    out.attrs.update(
+        num_episodes=num,
+        agent=str(ds.attrs.get("agent", "")),
+        task=str(ds.attrs.get("preset", ds.attrs.get("task", ""))),
+    )
+    return out
+
+
+def regret_summary(ds: xr.Dataset, *, at: tuple[int, ...] = (10, 25, 50)) -> dict[str, object]:
+    """Mean cumulative expected regret at the last trial and at trials ``at``, with SEs.
+
+    Returns
+    -------
+    dict
+        ``num_episodes``, ``num_trials``, ``final`` ({"mean", "sem"}) and ``at``
+        ({"10": {"mean", "sem"}, ...}; trials beyond the episode length are left out).
+    """
+    curve = regret_curve(ds)
+    num_trials = curve.sizes["trial"]
+
+    def point(t: int) -> dict[str, float]:
+        sel = curve.sel(trial=t)
+        return {"mean": float(sel["mean"]), "sem": float(sel["sem"])}
+
+    return {
+        "num_episodes": int(curve.attrs["num_episodes"]),
+        "num_trials": int(num_trials),
+        "agent": curve.attrs["agent"],
+        "task": curve.attrs["task"],
+        "final": point(num_trials),
+        "at": {str(t): point(t) for t in at if 1 <= t <= num_trials},
+    }
+
+
+def better_arm_by_difficulty(
+    ds: xr.Dataset, *, num_bins: int = 5, min_trial: int = 0
+) -> pd.DataFrame:
+    """Probability of choosing the best arm, by difficulty ``p_best - p_second_best``.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Bandit recording with ``action`` and ``arm_probs``.
+    num_bins : int
+        Equal-width difficulty bins over ``[0, max difficulty]``.
+    min_trial : int
+        Only trials with index ``>= min_trial`` (e.g. skip the exploration phase).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``bin_low, bin_high, p_better, ci_low, ci_high`` (Wilson 95 %), ``num_trials``.
+        Trials with tied best arms are left out.
+    """
+    check_recording(ds, ["action", "arm_probs"], analysis="better arm")
+    probs = by_trial(ds["arm_probs"], ds, 0).transpose("episode", "trial", ...)
+    action = by_trial(ds["action"], ds, 0).transpose("episode", "trial").values
+    keep = probs["trial"].values >= min_trial
+    p = np.sort(probs.values[:, keep].astype(np.float64), axis=-1)
+    gap = (p[..., -1] - p[..., -2]).ravel()
+    best = np.argmax(probs.values[:, keep], axis=-1).ravel()
+    chose = (action[:, keep].ravel() == best).astype(np.float64)
+    ok = gap > 0
+    gap, chose = gap[ok], chose[ok]
+    if gap.size == 0:
+        raise AnalysisError("no trials with a strictly better arm")
+    edges = np.linspace(0.0, gap.max(), num_bins + 1)
+    idx = np.clip(np.digitize(gap, edges[1:-1]), 0, num_bins - 1)
+    n = np.bincount(idx, minlength=num_bins).astype(np.float64)
+    k = np.bincount(idx, weights=chose, minlength=num_bins)
+    z = stats.norm.ppf(0.975)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        phat = k / n
+        centre = (phat + z**2 / (2 * n)) / (1 + z**2 / n)
+        half = z * np.sqrt(phat * (1 - phat) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    return pd.DataFrame(
+        {
+            "bin_low": edges[:-1],
+            "bin_high": edges[1:],
+            "p_better": phat,
+            "ci_low": centre - half,
+            "ci_high": centre + half,
+            "num_trials": n.astype(np.int64),
+        }
+    )
+
+
+def harlow_accuracy(ds: xr.Dataset, *, stage: str | int = -1) -> xr.Dataset:
+    """Harlow accuracy (fraction of episodes choosing the rewarded object) by trial.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Harlow recording with the boolean ``correct`` variable.
+    stage : str or int
+        Stage whose ``correct`` counts (default the last step of each trial, the choice).
+
+    Returns
+    -------
+    xarray.Dataset, dim trial
+        ``accuracy`` and ``sem`` over episodes; trial coordinate counts from 1.
+    """
+    check_recording(ds, ["correct"], analysis="Harlow accuracy")
+    if isinstance(stage, int) and stage < 0:
+        num_stages = int(np.sum(np.asarray(ds["trial"].values) == ds["trial"].values[0]))
+        stage = num_stages + stage
+    correct = by_trial(ds["correct"], ds, stage).astype(np.float64)
+    num = correct.sizes["episode"]
+    out = xr.Dataset(
+        {"accuracy": correct.mean("episode"), "sem": correct.std("episode", ddof=1) / np.sqrt(num)}
+    )
+    out = out.assign_coords(trial=np.arange(1, correct.sizes["trial"] + 1))
+    out.attrs.update(num_episodes=num, agent=str(ds.attrs.get("agent", "")))
+    return out
+
+
+def win_stay_lose_shift(ds: xr.Dataset) -> pd.DataFrame:
+    """P(repeat the previous choice) after a rewarded and after an unrewarded trial.
+
+    Works on any one-choice-per-trial recording (agent or lab; no arm probabilities needed).
+    Missed trials (action −1 or NaN reward) break the pair they belong to.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows ``after`` = rewarded / unrewarded: ``p_stay``, Wilson 95 % ``ci_low``/``ci_high``,
+        ``num_trials``.
+    """
+    check_recording(ds, ["action", "reward"], analysis="win-stay/lose-shift")
+    action = by_trial(ds["action"], ds, 0).transpose("episode", "trial").values
+    reward = by_trial(ds["reward"], ds, 0).transpose("episode", "trial").values
+    ok = (action[:, 1:] >= 0) & (action[:, :-1] >= 0) & np.isfinite(reward[:, :-1])
+    stay = (action[:, 1:] == action[:, :-1])[ok]
+    won = (reward[:, :-1] > 0)[ok]
+    rows = []
+    z = stats.norm.ppf(0.975)
+    for label, mask in (("rewarded", won), ("unrewarded", ~won)):
+        n, k = int(mask.sum()), float(stay[mask].sum())
+        p = k / n if n else np.nan
+        centre = (p + z**2 / (2 * n)) / (1 + z**2 / n) if n else np.nan
+        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n) if n else np.nan
+        rows.append((label, p, centre - half, centre + half, n))
+    return pd.DataFrame(rows, columns=["after", "p_stay", "ci_low", "ci_high", "num_trials"])

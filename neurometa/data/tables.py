@@ -1,0 +1,297 @@
+"""Tidy behavioural tables from labs (CSV) -> validated trial tables -> recordings.
+
+Two layouts, one row per trial:
+
+- two-step: ``subject, trial, choice1, state2, choice2, reward`` (choices and state coded
+  0/1; first-stage choice ``i`` leads to second-stage state ``i`` by the common transition),
+  optional ``transition`` (``common``/``rare``, checked against choice1/state2) and
+  ``session``; any other column is kept.
+- bandit: ``subject, trial, choice, reward`` (choice = arm index from 0), optional
+  ``session``; any other column is kept.
+
+An empty cell (or ``NA``/``NaN``) in a behavioural column marks a missed trial: it is
+dropped and counted (``attrs["num_missed_trials"]``). Anything else that is wrong (missing
+columns, non-numeric cells, values out of range, duplicate trials) is collected and raised
+as one :class:`TableError` listing every problem with its line in the file.
+
+The recording (:func:`table_to_recording`) has one episode per subject (or per subject and
+session), the trials of each packed in order (shorter episodes padded with -1 / NaN), the
+original trial numbers in ``trial_id`` and ``source = "lab"``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from neurometa import __version__
+
+__all__ = [
+    "TableError",
+    "LAYOUTS",
+    "read_table",
+    "read_two_step_csv",
+    "read_bandit_csv",
+    "table_to_recording",
+]
+
+_MISSING = {"", "na", "nan", "n/a", "null"}
+_MAX_LISTED = 100
+
+
+class TableError(ValueError):
+    """A behavioural table is malformed; ``problems`` holds one line per problem."""
+
+    def __init__(self, path: str, problems: list[str]) -> None:
+        self.problems = problems
+        shown = problems[:_MAX_LISTED]
+        more = len(problems) - len(shown)
+        lines = "\n".join(f"  - {p}" for p in shown) + (f"\n  ... and {more} more" if more else "")
+        super().__init__(f"{path}: {len(problems)} problem(s) in the table:\n{lines}")
+
+
+#: Per layout: behavioural columns and their allowed values (None: any finite number).
+LAYOUTS: dict[str, dict[str, tuple[int, ...] | None]] = {
+    "two_step": {"choice1": (0, 1), "state2": (0, 1), "choice2": (0, 1), "reward": None},
+    "bandit": {"choice": (), "reward": None},  # () = any integer >= 0
+}
+
+
+def _numeric(col: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Parse strings: (values, missing mask, non-numeric mask)."""
+    text = col.fillna("").astype(str).str.strip()
+    missing = text.str.lower().isin(_MISSING).to_numpy()
+    values = pd.to_numeric(text.where(~missing), errors="coerce").to_numpy(dtype=np.float64)
+    bad = ~missing & np.isnan(values)
+    return values, missing, bad
+
+
+def _check_values(name: str, values: np.ndarray, allowed: tuple[int, ...] | None) -> np.ndarray:
+    """Boolean mask of rows whose (non-missing) value is out of range for ``name``."""
+    with np.errstate(invalid="ignore"):
+        if allowed is None:
+            return np.isinf(values)
+        if allowed == ():
+            return (values < 0) | (values != np.round(values)) | np.isinf(values)
+        return ~np.isin(values, allowed) & ~np.isnan(values)
+
+
+def read_table(path: str | os.PathLike[str], layout: str) -> pd.DataFrame:
+    """Read and check a tidy behavioural CSV.
+
+    Parameters
+    ----------
+    path : path-like
+        The CSV file (header row first).
+    layout : {"two_step", "bandit"}
+
+    Returns
+    -------
+    pandas.DataFrame
+        The completed trials; numeric behavioural columns, ``subject`` as str, ``trial`` as
+        int; extra columns as read. ``attrs``: ``num_missed_trials``, ``layout``, ``path``.
+
+    Raises
+    ------
+    TableError
+        Listing every problem with its line number (the header is line 1).
+    """
+    if layout not in LAYOUTS:
+        raise ValueError(f"unknown layout {layout!r}; choose from {', '.join(LAYOUTS)}")
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such table: {path}")
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    raw.columns = [c.strip() for c in raw.columns]
+    spec = LAYOUTS[layout]
+    need = ["subject", "trial", *spec]
+    absent = [c for c in need if c not in raw.columns]
+    if absent:
+        raise TableError(
+            str(path),
+            [f"missing column(s) {', '.join(absent)} (columns present: {', '.join(raw.columns)})"],
+        )
+    line = np.arange(len(raw)) + 2
+    problems: list[tuple[int, str]] = []
+    subject = raw["subject"].str.strip()
+    for i in np.flatnonzero(subject.str.lower().isin(_MISSING).to_numpy()):
+        problems.append((line[i], "empty subject"))
+    trial, t_missing, t_bad = _numeric(raw["trial"])
+    t_bad |= t_missing | _check_values("trial", trial, ())
+    for i in np.flatnonzero(t_bad):
+        problems.append(
+            (line[i], f"column 'trial' must be an integer >= 0, got {raw['trial'][i]!r}")
+        )
+    out = pd.DataFrame(
+        {"subject": subject, "trial": np.nan_to_num(trial, nan=-1).astype(np.int64)}
+    )
+    missed = np.zeros(len(raw), dtype=bool)
+    for name, allowed in spec.items():
+        values, miss, bad = _numeric(raw[name])
+        for i in np.flatnonzero(bad):
+            problems.append((line[i], f"column {name!r} is not a number: {raw[name][i]!r}"))
+        for i in np.flatnonzero(~bad & _check_values(name, values, allowed)):
+            rule = "0 or 1" if allowed else ("an integer >= 0" if allowed == () else "finite")
+            problems.append((line[i], f"column {name!r} must be {rule}, got {raw[name][i]!r}"))
+        missed |= miss
+        out[name] = values
+    if layout == "two_step":
+        problems.extend(_transition_problems(raw, out, line, missed))
+    dup = out.duplicated(
+        ["subject", "trial", *(["session"] if "session" in raw else [])], keep=False
+    )
+    for i in np.flatnonzero(dup.to_numpy() & ~t_bad):
+        problems.append(
+            (line[i], f"duplicate trial {out['trial'][i]} of subject {out['subject'][i]!r}")
+        )
+    if problems:
+        raise TableError(str(path), [f"line {n}: {msg}" for n, msg in sorted(problems)])
+    for col in raw.columns:
+        if col not in out:
+            out[col] = _maybe_numeric(raw[col])
+    out = out[~missed].reset_index(drop=True)
+    for name, allowed in spec.items():
+        if allowed is not None:
+            out[name] = out[name].astype(np.int64)
+    out.attrs.update(num_missed_trials=int(missed.sum()), layout=layout, path=str(path))
+    return out
+
+
+def _transition_problems(
+    raw: pd.DataFrame, out: pd.DataFrame, line: np.ndarray, missed: np.ndarray
+) -> list[tuple[int, str]]:
+    """Check the optional ``transition`` column against choice1/state2."""
+    if "transition" not in raw:
+        return []
+    problems = []
+    text = raw["transition"].str.strip().str.lower()
+    empty = text.isin(_MISSING).to_numpy()
+    for i in np.flatnonzero(~empty & ~text.isin(["common", "rare"]).to_numpy()):
+        problems.append(
+            (line[i], f"column 'transition' must be common or rare, got {raw['transition'][i]!r}")
+        )
+    implied = np.where(out["state2"] == out["choice1"], "common", "rare")
+    clash = (
+        ~empty & ~missed & text.isin(["common", "rare"]).to_numpy() & (text.to_numpy() != implied)
+    )
+    for i in np.flatnonzero(clash):
+        problems.append(
+            (
+                line[i],
+                f"transition {text[i]!r} contradicts choice1={int(out['choice1'][i])}, "
+                f"state2={int(out['state2'][i])} (choice i leads to state i when common)",
+            )
+        )
+    return problems
+
+
+def _maybe_numeric(col: pd.Series) -> pd.Series:
+    """An extra column as numbers when every non-empty cell is numeric, else as strings."""
+    values, missing, bad = _numeric(col)
+    return pd.Series(values) if not bad.any() else col.astype(str)
+
+
+def read_two_step_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a two-step table (see the module docstring); adds ``common`` (bool)."""
+    table = read_table(path, "two_step")
+    table["common"] = table["state2"] == table["choice1"]
+    return table
+
+
+def read_bandit_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a bandit table (see the module docstring)."""
+    return read_table(path, "bandit")
+
+
+#: Default task preset id (its family selects the schema's task variables) per layout.
+DEFAULT_PRESETS: dict[str, str] = {"two_step": "two_step/lab", "bandit": "bandit/lab"}
+_STAGES: dict[str, tuple[str, ...]] = {"two_step": ("first", "second"), "bandit": ("choice",)}
+_BEHAVIOUR = {"subject", "trial", "session", "transition", "common"}
+
+
+def table_to_recording(table: pd.DataFrame, *, preset: str | None = None) -> xr.Dataset:
+    """Lay a checked table out as a lab recording (``docs/schema.md``, ``source = "lab"``).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`read_two_step_csv` or :func:`read_bandit_csv`.
+    preset : str, optional
+        Task preset id for the ``preset`` attr (default ``two_step/lab`` / ``bandit/lab``).
+
+    Returns
+    -------
+    xarray.Dataset
+        Dims ``episode`` (subject, or subject × session), ``step`` (trials × stages).
+        Two-step: ``choice1``, ``choice2``, ``state2``, ``common_transition`` on both steps
+        of a trial and ``reward`` on the second; bandit: ``action`` and ``reward``. Every
+        layout: ``trial_id`` (the file's trial numbers) and the extra columns. Padding:
+        -1 for integers, NaN for numbers, False for booleans, "" for text.
+    """
+    layout = table.attrs.get("layout")
+    if layout not in LAYOUTS:
+        raise ValueError("table_to_recording needs a table from read_two_step_csv/read_bandit_csv")
+    keys = ["subject"] + (["session"] if "session" in table else [])
+    ordered = table.sort_values([*keys, "trial"]).reset_index(drop=True)
+    groups = ordered.groupby(keys, sort=True).indices
+    num_trials = max(len(idx) for idx in groups.values())
+    rows = np.full((len(groups), num_trials), -1, dtype=np.int64)
+    for e, idx in enumerate(groups.values()):
+        rows[e, : len(idx)] = idx
+    stages = _STAGES[layout]
+    spt = len(stages)
+
+    def per_step(col: str, pad: object, dtype: object) -> np.ndarray:
+        values = np.asarray(ordered[col].to_numpy(), dtype=dtype)
+        grid = np.where(rows >= 0, values[np.maximum(rows, 0)], pad).astype(dtype)
+        return np.repeat(grid, spt, axis=1)
+
+    dims = ("episode", "step")
+    data: dict[str, tuple] = {"trial_id": (dims, per_step("trial", -1, np.int64))}
+    if layout == "two_step":
+        for name in ("choice1", "choice2", "state2"):
+            data[name] = (dims, per_step(name, -1, np.int64))
+        data["common_transition"] = (dims, per_step("common", False, bool))
+        reward = per_step("reward", np.nan, np.float64)
+        reward[:, 0::2] = np.where(np.isnan(reward[:, 0::2]), np.nan, 0.0)
+        data["reward"] = (dims, reward)
+    else:
+        data["action"] = (dims, per_step("choice", -1, np.int64))
+        data["reward"] = (dims, per_step("reward", np.nan, np.float64))
+    for col in ordered.columns:
+        if col in _BEHAVIOUR or col in LAYOUTS[layout]:
+            continue
+        numeric = pd.api.types.is_numeric_dtype(ordered[col])
+        data[col] = (
+            dims,
+            per_step(col, np.nan if numeric else "", np.float64 if numeric else str),
+        )
+    first = [ordered.loc[idx[0], keys] for idx in groups.values()]
+    coords = {
+        "episode": np.arange(len(groups), dtype=np.int64),
+        "step": np.arange(num_trials * spt, dtype=np.int64),
+        "trial": ("step", np.repeat(np.arange(num_trials, dtype=np.int64), spt)),
+        "stage": ("step", np.tile(np.asarray(stages), num_trials)),
+        "subject": ("episode", np.asarray([str(f["subject"]) for f in first])),
+    }
+    if "session" in keys:
+        coords["session"] = ("episode", np.asarray([str(f["session"]) for f in first]))
+    from neurometa.record.spec import SCHEMA_VERSION
+
+    preset = preset or DEFAULT_PRESETS[layout]
+    config = {"layout": layout, "path": table.attrs.get("path", ""), "preset": preset}
+    attrs = {
+        "schema_version": SCHEMA_VERSION,
+        "source": "lab",
+        "task": f"{layout} (lab table)",
+        "preset": preset,
+        "config_json": json.dumps(config),
+        "neurometa_version": __version__,
+        "num_missed_trials": int(table.attrs.get("num_missed_trials", 0)),
+    }
+    return xr.Dataset(data, coords=coords, attrs=attrs)

@@ -1,0 +1,153 @@
+"""Each paper script with ``--quick`` in a subprocess; its own CSVs must show the effect.
+
+Every test trains its agents from scratch into a temporary folder (minutes each on 2 cores),
+so all are marked slow: ``pytest -m slow tests/paper_scripts``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPTS = ROOT / "paper_scripts"
+
+
+def run_quick(script: str, out: Path) -> Path:
+    """Run ``paper_scripts/<script>.py --quick --out <out>`` and check its outputs exist."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+    cmd = [sys.executable, str(SCRIPTS / f"{script}.py"), "--quick", "--out", str(out)]
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600)
+    assert proc.returncode == 0, f"{script} failed:\n{proc.stdout}\n{proc.stderr}"
+    assert (out / f"{script}.png").stat().st_size > 1000
+    assert (out / "config.json").is_file()
+    return out
+
+
+def check_fig1a(out: Path) -> None:
+    # Harder bandit (0.4/0.6) -> the worse arm is chosen more often (more exploration).
+    worse = pd.read_csv(out / "exploration.csv", index_col="bandit")["worse_fraction"]
+    assert worse["fixed_0.4_0.6"] > worse["fixed_0.25_0.75"]
+    # Both are better than chance once trained.
+    assert (worse < 0.5).all()
+
+
+def check_fig1b(out: Path) -> None:
+    # On correlated bandits, the agent trained on correlated bandits has the lower regret.
+    final = pd.read_csv(out / "final_regret.csv", index_col="agent")["final_regret"]
+    assert final["meta_rl:correlated"] < final["meta_rl:independent"]
+    # Bayes-optimal play sets the floor for every learned agent.
+    assert final["bayes_optimal"] < final["meta_rl:correlated"]
+
+
+def check_two_step(out: Path) -> None:
+    logit = pd.read_csv(out / "stay_regression.csv").set_index(["agent", "term"])["stay_coef"]
+    # Model-based signature: positive reward x transition interaction for the meta-RL agent,
+    # and for the model-based hybrid agent; the model-free agent shows a reward main effect.
+    assert logit["meta_rl", "reward:transition"] > 0
+    assert logit["model_based", "reward:transition"] > 0.3
+    assert logit["model_free", "reward"] > 0.3
+    assert abs(logit["model_free", "reward:transition"]) < logit["model_free", "reward"]
+    rpe = pd.read_csv(out / "rpe_regression.csv").set_index(["event", "rpe_term"])["rpe_coef"]
+    assert rpe.notna()["second_stage_onset", "rpe_mb_minus_mf"]
+
+
+def check_coding(out: Path) -> None:
+    table = pd.read_csv(out / "coding_fractions.csv", index_col="term")
+    # The previous action and reward are coded by more units than the shuffle allows.
+    for term in ("prev_action", "prev_reward"):
+        assert table.loc[term, "fraction"] > table.loc[term, "chance_high"]
+    # Shuffled chance sits near alpha = 0.05.
+    assert (table["chance"].drop("intercept") < 0.15).all()
+
+
+def check_harlow(out: Path) -> None:
+    table = pd.read_csv(out / "accuracy_by_trial.csv").set_index(["agent", "trial"])["accuracy"]
+    trained = max(
+        (a for a in table.index.levels[0] if a.startswith("meta_rl:")),
+        key=lambda a: int(a.split(":")[1]),
+    )
+    acc = table[trained]
+    # Trial 1 at chance (no information yet); trials 2-6 clearly above it.
+    assert abs(acc[1] - 0.5) < 0.1
+    assert acc.loc[2:].mean() > acc[1] + 0.15
+    ideal = table["harlow_ideal"]
+    assert ideal.loc[2:].min() == 1.0
+
+
+CASES: list[tuple[str, Callable[[Path], None]]] = [
+    ("botvinick2019_fig1a_bandit_difficulty", check_fig1a),
+    ("botvinick2019_fig1b_correlated_vs_independent", check_fig1b),
+    ("botvinick2019_box4_two_step_rpe", check_two_step),
+    ("botvinick2019_box4_coding", check_coding),
+    ("wang2018_harlow", check_harlow),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("script", "check"), CASES, ids=[c[0] for c in CASES])
+def test_quick_run_shows_the_effect(
+    script: str, check: Callable[[Path], None], tmp_path: Path
+) -> None:
+    check(run_quick(script, tmp_path / script))
+
+
+# ---- fast checks of the shared plumbing and the script configs (not slow) ----
+
+sys.path.insert(0, str(SCRIPTS))
+import _common  # noqa: E402
+
+SCRIPT_CONFIGS = [
+    ("botvinick2019_fig1a_bandit_difficulty", "num_trials", 1),
+    ("botvinick2019_fig1b_correlated_vs_independent", "seeds", ()),
+    ("wang2016_bandit_table", "distributions", ("bandit/independent",)),
+    ("botvinick2019_box4_two_step_rpe", "record_episodes", 1),
+    ("botvinick2019_box4_coding", "alpha", 1.5),
+    ("wang2018_harlow", "budgets", (500, 100)),
+]
+
+
+@pytest.mark.parametrize(
+    ("script", "field", "bad"), SCRIPT_CONFIGS, ids=[c[0] for c in SCRIPT_CONFIGS]
+)
+def test_script_presets_round_trip_and_reject_bad_values(script: str, field: str, bad) -> None:
+    from neurometa.config import ConfigError
+
+    module = __import__(script)
+    for preset in (module.QUICK, module.FULL):
+        assert type(preset).from_json(preset.to_json()) == preset
+    assert _common.config_hash(module.QUICK) != _common.config_hash(module.FULL)
+    with pytest.raises(ConfigError, match=field):
+        module.QUICK.replace(**{field: bad})
+
+
+def test_config_hash_is_the_sha256_of_sorted_json() -> None:
+    import hashlib
+
+    # Ground truth written out by hand: json.dumps({"a": 1, "b": [2, 3]}, sort_keys=True).
+    expected = hashlib.sha256(b'{"a": 1, "b": [2, 3]}').hexdigest()[:12]
+    assert _common.config_hash({"b": [2, 3], "a": 1}) == expected
+    assert _common.config_hash({"a": 1, "b": [2, 4]}) != expected
+
+
+def test_cached_dataset_builds_once_then_loads(tmp_path: Path) -> None:
+    import numpy as np
+    import xarray as xr
+
+    calls = []
+
+    def build() -> xr.Dataset:
+        calls.append(1)
+        return xr.Dataset({"x": ("trial", np.arange(3.0))})
+
+    first = _common.cached_dataset(tmp_path / "r.nc", build)
+    second = _common.cached_dataset(tmp_path / "r.nc", build)
+    assert len(calls) == 1
+    xr.testing.assert_identical(first, second)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.nc"]
