@@ -22,7 +22,7 @@ import numpy as np
 import xarray as xr
 from scipy import stats
 
-from neurometa.analysis._common import AnalysisError, by_trial, check_recording, trial_sum
+from neurometa.analysis._common import AnalysisError, check_recording
 from neurometa.analysis.coding import coding_fractions
 
 __all__ = [
@@ -263,17 +263,20 @@ def compare_coding(
 
 
 def _bandit_stays(ds: xr.Dataset) -> tuple[list[str], list[int], list[int]]:
-    """Stay counts after rewarded / unrewarded trials (choice at each trial's first step)."""
-    action = by_trial(ds["action"], ds, 0).transpose("episode", "trial").values
-    reward = trial_sum(ds["reward"], ds).transpose("episode", "trial").values
-    if action.shape[1] < 2:
-        raise AnalysisError("stay probabilities need at least two trials per episode")
-    prev, cur, prev_r = action[:, :-1], action[:, 1:], reward[:, :-1]
-    valid = (prev >= 0) & (cur >= 0) & np.isfinite(prev_r)
-    stay = (prev == cur) & valid
-    masks = (prev_r > 0, prev_r <= 0)
-    counts = [int((stay & m).sum()) for m in masks]
-    return ["rewarded", "unrewarded"], counts, [int((valid & m).sum()) for m in masks]
+    """Stay counts after rewarded / unrewarded trials, from the project's bandit analysis.
+
+    Uses :func:`neurometa.analysis.bandits.win_stay_lose_shift`, so agent and subjects go
+    through the same code as ``neurometa analyze bandit``.
+    """
+    from neurometa.analysis.bandits import win_stay_lose_shift
+
+    table = win_stay_lose_shift(ds).set_index("after")
+    totals = [int(table.loc[k, "num_trials"]) for k in ("rewarded", "unrewarded")]
+    counts = [
+        int(round(float(table.loc[k, "p_stay"]) * n)) if n else 0
+        for k, n in zip(("rewarded", "unrewarded"), totals, strict=True)
+    ]
+    return ["rewarded", "unrewarded"], counts, totals
 
 
 def _two_step_stays(ds: xr.Dataset) -> tuple[list[str], list[int], list[int]]:
@@ -296,8 +299,8 @@ def stay_probabilities(ds: xr.Dataset, *, ci: float = 0.95) -> xr.Dataset:
     """Probability of repeating the previous choice, by the previous trial's outcome.
 
     Bandit-like recordings: pairs of consecutive trials ``(t-1, t)`` within an episode with
-    valid choices (``action >= 0``, at each trial's first step) and a finite reward at
-    ``t-1`` (summed over the trial's steps), split by rewarded / unrewarded. Two-step
+    valid choices (``action >= 0``) and a finite reward at ``t-1``, split by rewarded /
+    unrewarded (:func:`neurometa.analysis.bandits.win_stay_lose_shift`). Two-step
     recordings (with ``state2``): first-stage stays split by transition (common/rare) x
     outcome, from :func:`neurometa.analysis.two_step.stay_table` (Daw et al. 2011).
     Trials are treated as independent draws for the Wilson intervals.

@@ -24,10 +24,11 @@ import xarray as xr
 
 from neurometa.analysis.compare import compare_behaviour, compare_coding
 from neurometa.analysis.compare_rsa import compare_rsa
+from neurometa.analysis.report import AnalysisSpec, open_inputs
 from neurometa.atomic import atomic_open, atomic_path
 from neurometa.config import Config, check_range
 
-__all__ = ["CompareConfig", "run_comparison", "plot_comparison"]
+__all__ = ["CompareConfig", "run_comparison", "plot_comparison", "ANALYSIS"]
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,10 @@ def _write_table(ds: xr.Dataset, out_dir: Path, stem: str) -> None:
 
 
 def run_comparison(
-    agent: xr.Dataset, neural: xr.Dataset, out_dir: str | Path, config: CompareConfig | None = None
+    agent: xr.Dataset,
+    neural: xr.Dataset,
+    out_dir: str | Path | None,
+    config: CompareConfig | None = None,
 ) -> dict[str, Any]:
     """Run the three comparisons, write the tables and the figure.
 
@@ -84,8 +88,8 @@ def run_comparison(
     ----------
     agent, neural : xarray.Dataset
         An agent recording and a lab recording (schema of ``docs/schema.md``).
-    out_dir : path-like
-        Output folder (created).
+    out_dir : path-like or None
+        Output folder (created); ``None`` computes without writing anything.
     config : CompareConfig, optional
 
     Returns
@@ -95,8 +99,6 @@ def run_comparison(
         its permutation p and the noise ceiling) and the written paths.
     """
     cfg = config or CompareConfig()
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     stages = {"agent_stage": _stage(cfg.agent_stage), "neural_stage": _stage(cfg.neural_stage)}
     acts = {"agent_activity": cfg.agent_activity, "neural_activity": cfg.neural_activity}
     coding = compare_coding(
@@ -119,16 +121,10 @@ def run_comparison(
         num_splits=cfg.num_splits,
         seed=cfg.seed,
     )
-    _write_table(coding, out, "coding_comparison")
-    _write_table(behaviour, out, "behaviour_comparison")
-    with atomic_path(out / "rsa.nc") as tmp:
-        rsa.to_netcdf(tmp, engine="h5netcdf")
     summary = {k: v for k, v in rsa.attrs.items() if isinstance(v, int | float)}
-    with atomic_open(out / "rsa_summary.csv") as fh:
-        fh.write("quantity,value\n" + "".join(f"{k},{v}\n" for k, v in summary.items()))
-    fig = plot_comparison(coding, behaviour, rsa)
-    with atomic_path(out / "compare.png") as tmp:
-        fig.savefig(tmp, dpi=120)
+    files: list[str] = []
+    if out_dir is not None:
+        files = _write_all(Path(out_dir), coding, behaviour, rsa, summary)
     return {
         "coding": coding[["agent_fraction", "neural_fraction", "difference", "p_fisher"]]
         .to_dataframe()
@@ -137,8 +133,34 @@ def run_comparison(
         .to_dataframe()
         .to_dict(orient="index"),
         "rsa": summary,
-        "files": sorted(str(p) for p in out.iterdir() if not p.name.startswith(".")),
+        "files": files,
     }
+
+
+def _write_all(
+    out: Path, coding: xr.Dataset, behaviour: xr.Dataset, rsa: xr.Dataset, summary: dict
+) -> list[str]:
+    """Write the three tables and the figure into ``out``; return the written paths."""
+    out.mkdir(parents=True, exist_ok=True)
+    _write_table(coding, out, "coding_comparison")
+    _write_table(behaviour, out, "behaviour_comparison")
+    with atomic_path(out / "rsa.nc") as tmp:
+        rsa.to_netcdf(tmp, engine="h5netcdf")
+    with atomic_open(out / "rsa_summary.csv") as fh:
+        fh.write("quantity,value\n" + "".join(f"{k},{v}\n" for k, v in summary.items()))
+    fig = plot_comparison(coding, behaviour, rsa)
+    with atomic_path(out / "compare.png") as tmp:
+        fig.savefig(tmp, dpi=120)
+    names = (
+        "coding_comparison.csv",
+        "coding_comparison.nc",
+        "behaviour_comparison.csv",
+        "behaviour_comparison.nc",
+        "rsa.nc",
+        "rsa_summary.csv",
+        "compare.png",
+    )
+    return [str(out / name) for name in names]
 
 
 def _bars(ax: Any, labels: list[str], groups: list[tuple[str, xr.Dataset, str]]) -> None:
@@ -199,3 +221,41 @@ def plot_comparison(coding: xr.Dataset, behaviour: xr.Dataset, rsa: xr.Dataset) 
         fontsize=9,
     )
     return fig
+
+
+def _add_arguments(parser: Any) -> None:
+    """Options of ``neurometa analyze compare AGENT NEURAL``."""
+    parser.add_argument("--agent-activity", default="h", help="agent activity variable")
+    parser.add_argument("--neural-activity", default="activity", help="neural activity variable")
+    parser.add_argument("--agent-stage", default="0", help="agent stage (name or index)")
+    parser.add_argument("--neural-stage", default="0", help="neural stage (name or index)")
+    parser.add_argument("--alpha", type=float, default=0.05, help="coding test level")
+    parser.add_argument("--shuffles", type=int, default=20, help="shuffles for chance levels")
+    parser.add_argument("--permutations", type=int, default=1000, help="RSA permutations")
+    parser.add_argument("--seed", type=int, default=0, help="seed of shuffles/permutations")
+
+
+def _run(inputs: list[Path], out: Path | None, args: Any) -> dict[str, Any]:
+    """``neurometa analyze compare AGENT.nc NEURAL.nc [--out DIR]``."""
+    if len(inputs) != 2:
+        raise ValueError(f"compare needs two inputs (AGENT NEURAL), got {len(inputs)}")
+    agent, neural = open_inputs(inputs)
+    cfg = CompareConfig(
+        agent_activity=args.agent_activity,
+        neural_activity=args.neural_activity,
+        agent_stage=args.agent_stage,
+        neural_stage=args.neural_stage,
+        alpha=args.alpha,
+        num_shuffles=args.shuffles,
+        num_permutations=args.permutations,
+        seed=args.seed,
+    )
+    return run_comparison(agent, neural, out, cfg)
+
+
+#: The ``compare`` entry of ``neurometa analyze`` (see :mod:`neurometa.commands.analyze`).
+ANALYSIS = AnalysisSpec(
+    "agent vs neurons: coding fractions, RSA, behaviour (Wang 2018 vs Tsutsui 2016)",
+    _add_arguments,
+    _run,
+)

@@ -14,7 +14,7 @@ from typing import Any
 
 from neurometa.cli import CLIError, add_json_flag, emit_json
 
-__all__ = ["add_nwb_parser", "run_nwb"]
+__all__ = ["add_nwb_parser", "run_nwb", "IMPORTER", "NWBImporter"]
 
 
 def add_nwb_parser(sub: Any) -> argparse.ArgumentParser:
@@ -130,3 +130,21 @@ def run_nwb(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+class NWBImporter:
+    """The importer object registered in :data:`neurometa.commands.import_.IMPORTERS`."""
+
+    help = "NWB session (trials + units or a TimeSeries) -> trial-level recording"
+
+    def add_parser(self, sub: Any) -> argparse.ArgumentParser:
+        """Add the ``nwb`` parser to the ``import`` subparsers."""
+        return add_nwb_parser(sub)
+
+    def run(self, args: argparse.Namespace) -> int:
+        """Run the import (see :func:`run_nwb`)."""
+        return run_nwb(args)
+
+
+#: ``neurometa import nwb`` (registered by one line in ``neurometa/commands/import_.py``).
+IMPORTER = NWBImporter()

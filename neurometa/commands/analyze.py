@@ -30,6 +30,8 @@ ANALYSES: dict[str, str] = {
     "regret": "neurometa.analysis.runners:REGRET",
     "bandit": "neurometa.analysis.runners:BANDIT",
     "harlow": "neurometa.analysis.runners:HARLOW",
+    "compare": "neurometa.analysis.compare_report:ANALYSIS",
+    "sweep": "neurometa.sweep.report:ANALYSIS",
 }
 
 

@@ -28,6 +28,7 @@ HELP = "import lab data (two-step-csv, bandit-csv, ...) into a recording file"
 IMPORTERS: dict[str, str] = {
     "two-step-csv": "neurometa.commands.import_:TWO_STEP_CSV",
     "bandit-csv": "neurometa.commands.import_:BANDIT_CSV",
+    "nwb": "neurometa.commands._import_nwb:IMPORTER",
 }
 
 

@@ -2,30 +2,36 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 
+from neurometa.cli import main
 from neurometa.config import ConfigError
-from neurometa.sweep import (
-    summarize_sweep,
-    summary_table,
-)
+from neurometa.sweep import save_results, summarize_sweep, summary_table
 from neurometa.sweep.cluster import SlurmOptions, slurm_cluster
 
 
-def test_summary_matches_numpy_over_seeds():
-    rng = np.random.default_rng(0)
-    scores = rng.normal(size=(3, 4))
+def _results(scores: np.ndarray) -> xr.Dataset:
+    """A results Dataset over (x, seed) with one failed run at x=0.2, seed=3."""
     ds = xr.Dataset(
         {
             "score": (("x", "seed"), scores),
             "status": (("x", "seed"), np.full((3, 4), "done", dtype="<U7")),
         },
         coords={"x": [0.1, 0.2, 0.3], "seed": np.arange(4)},
-        attrs={"metric": "score", "goal": "min", "source": "sweep"},
+        attrs={"metric": "score", "goal": "min", "source": "sweep", "name": "t"},
     )
     ds["status"][1, 3] = "failed"  # excluded from the statistics
+    return ds
+
+
+def test_summary_matches_numpy_over_seeds():
+    scores = np.random.default_rng(0).normal(size=(3, 4))
+    ds = _results(scores)
     table = summary_table(ds)
     kept = [scores[0], scores[1, :3], scores[2]]
     means = np.array([k.mean() for k in kept])
@@ -79,3 +85,19 @@ def test_unreachable_scheduler_is_a_clear_error():
         open_client(scheduler="tcp://127.0.0.1:9", connect_timeout_s=1),
     ):
         pass  # pragma: no cover - never reached
+
+
+def test_analyze_sweep_command_prints_and_writes_the_summary(tmp_path, capsys):
+    scores = np.arange(12.0).reshape(3, 4)[::-1]  # x = 0.3 has the lowest scores
+    save_results(_results(scores), tmp_path / "results.nc")
+    argv = ["analyze", "sweep", str(tmp_path / "results.nc"), "--json", "--out", str(tmp_path)]
+    assert main(argv) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["best"]["x"] == 0.3
+    assert summary["best"]["mean"] == pytest.approx(1.5)  # mean of 0, 1, 2, 3
+    assert [row["x"] for row in summary["settings"]] == [0.3, 0.2, 0.1]
+    assert summary["settings"][1]["mean"] == pytest.approx(5.0)  # 4, 5, 6 (7 failed)
+    assert summary["num_failed"] == 1
+    table = pd.read_csv(tmp_path / "results_settings.csv")
+    np.testing.assert_allclose(table["mean"], [1.5, 5.0, 9.5])
+    assert (tmp_path / "results_settings.png").stat().st_size > 0

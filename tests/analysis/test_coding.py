@@ -1,0 +1,110 @@
+import numpy as np
+import pytest
+import statsmodels.api as sm
+from _synthetic_recordings import agent_recording
+
+from neurometa.analysis import coding
+from neurometa.analysis._common import AnalysisError
+
+
+def _planted(num_coding: int = 30, num_null: int = 70, effect: float = 1.0, seed: int = 0):
+    """Bandit recording whose first ``num_coding`` units code previous reward (±1 coded)."""
+    rng = np.random.default_rng(seed)
+    num_episodes, num_trials = 20, 50
+    action = rng.integers(0, 2, (num_episodes, num_trials))
+    reward = (rng.random((num_episodes, num_trials)) < 0.5).astype(float)
+    value = rng.normal(size=(num_episodes, num_trials)).astype(np.float32)
+    prev_r = np.zeros((num_episodes, num_trials))
+    prev_r[:, 1:] = np.where(reward[:, :-1] > 0, 1.0, -1.0)
+    h = rng.normal(size=(num_episodes, num_trials, num_coding + num_null))
+    h[:, :, :num_coding] += effect * prev_r[:, :, None]
+    ds = agent_recording(
+        action,
+        reward,
+        variables={
+            "value": (("episode", "step"), value),
+            "h": (("episode", "step", "unit"), h.astype(np.float32)),
+        },
+    )
+    return ds.assign_coords(unit=np.arange(num_coding + num_null))
+
+
+def test_ols_matches_statsmodels_to_1e8():
+    rng = np.random.default_rng(1)
+    X = np.column_stack([np.ones(200), rng.normal(size=(200, 4))])
+    Y = X @ rng.normal(size=(5, 6)) + rng.normal(size=(200, 6))
+    res = coding.OLSDesign(X).fit(Y)
+    for u in range(Y.shape[1]):
+        ref = sm.OLS(Y[:, u], X).fit()
+        np.testing.assert_allclose(res["coef"][:, u], ref.params, rtol=0, atol=1e-8)
+        np.testing.assert_allclose(res["se"][:, u], ref.bse, rtol=0, atol=1e-8)
+        np.testing.assert_allclose(res["t"][:, u], ref.tvalues, rtol=0, atol=1e-8)
+        np.testing.assert_allclose(res["p"][:, u], ref.pvalues, rtol=0, atol=1e-8)
+
+
+def test_coding_regression_matches_statsmodels_on_a_recording():
+    ds = _planted(num_coding=2, num_null=2)
+    fit = coding.coding_regression(ds)
+    X, Y, _ = coding._coding_inputs(ds, "h", 0, None)
+    for u in range(Y.shape[1]):
+        ref = sm.OLS(Y[:, u].astype(np.float64), X).fit()
+        np.testing.assert_allclose(fit["t"].values[:, u], ref.tvalues, atol=1e-8)
+        np.testing.assert_allclose(fit["p"].values[:, u], ref.pvalues, atol=1e-8)
+    assert fit.attrs["num_obs"] == 20 * 49  # the first trial of each episode has no past
+
+
+def test_chunking_does_not_change_results():
+    rng = np.random.default_rng(2)
+    X = np.column_stack([np.ones(100), rng.normal(size=(100, 2))])
+    Y = rng.normal(size=(100, 37))
+    a, b = coding.ols_units(X, Y, chunk_units=5), coding.ols_units(X, Y, chunk_units=1000)
+    for key in ("coef", "t", "p"):
+        np.testing.assert_allclose(a[key], b[key], rtol=1e-12, atol=1e-14)
+
+
+def test_planted_previous_reward_units_are_found_and_null_units_sit_at_chance():
+    ds = _planted()
+    fit = coding.coding_regression(ds)
+    sig = fit["significant"].sel(term="prev_reward").values
+    assert sig[:30].all()
+    frac = coding.coding_fractions(ds, num_shuffles=30, seed=3)
+    # 30 planted + about alpha of the 70 null units.
+    assert 0.3 <= float(frac["fraction"].sel(term="prev_reward")) <= 0.3 + 0.15
+    chance = frac["chance"].sel(term="prev_reward").item()
+    assert abs(chance - 0.05) < 0.03  # shuffled trials: about alpha of all units
+    null = fit["significant"].sel(term=["prev_action", "interaction", "value"]).values
+    assert null.mean() < 0.1  # no planted coding for these terms: near alpha = 0.05
+    low, high = frac["fraction_low"].values, frac["fraction_high"].values
+    assert (low <= frac["fraction"].values).all() and (frac["fraction"].values <= high).all()
+
+
+def test_shuffle_chance_is_reproducible_with_the_seed():
+    ds = _planted(num_coding=5, num_null=15)
+    a = coding.coding_fractions(ds, num_shuffles=5, seed=7)
+    b = coding.coding_fractions(ds, num_shuffles=5, seed=7)
+    np.testing.assert_array_equal(a["chance"].values, b["chance"].values)
+
+
+def test_missing_activity_is_a_clear_error():
+    ds = _planted(num_coding=1, num_null=1).drop_vars("h")
+    with pytest.raises(AnalysisError, match="missing variable.*'h'"):
+        coding.coding_regression(ds)
+
+
+@pytest.mark.parametrize(
+    ("X", "message"),
+    [
+        (np.ones((10, 2)), "rank deficient"),
+        (np.ones((2, 3)), "more observations"),
+        (np.full((10, 2), np.nan), "NaN"),
+    ],
+    ids=["collinear", "too-few-rows", "nan"],
+)
+def test_bad_designs_are_rejected(X, message):
+    with pytest.raises(AnalysisError, match=message):
+        coding.OLSDesign(X)
+
+
+def test_non_binary_actions_are_rejected():
+    with pytest.raises(AnalysisError, match="binary"):
+        coding.coding_design(np.array([0, 2]), np.array([1, 0]), np.array([0.0, 1.0]))
