@@ -32,6 +32,9 @@ from neurometa.seeding import RunSeeds
 
 def train_network(kind: str, args: argparse.Namespace):
     config = get_preset(f"ritter2018/{kind}")
+    if kind == "episodic" and args.null_similarity is not None:
+        options = {**config.network.options, "null_similarity": args.null_similarity}
+        config = config.replace(network=config.network.replace(options=options))
     optim = config.optim.replace(num_updates=args.updates, batch_size=args.batch)
     seeds = RunSeeds(args.seed)
     task = make_task(config.task, args.batch)
@@ -115,6 +118,9 @@ def main() -> None:
     parser.add_argument("--eval-lifetimes", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--agents", default="plain,episodic")
+    parser.add_argument(
+        "--null-similarity", type=float, default=None, help="epLSTM read's null neighbour"
+    )
     args = parser.parse_args()
     if args.quick:
         args.updates, args.eval_lifetimes = 200, 1

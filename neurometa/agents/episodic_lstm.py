@@ -56,6 +56,10 @@ class EpisodicLSTMNetwork(nn.Module):
         ``k`` of the memory read.
     temperature : float
         τ of the cosine-kernel softmax.
+    null_similarity : float, optional
+        If set, the read includes a "null" neighbour of this cosine similarity, so a context
+        unlike every stored one retrieves ≈ 0 (no reinstatement) instead of the nearest
+        unrelated state (see :class:`~neurometa.agents.memory.EpisodicMemory`).
     """
 
     def __init__(
@@ -68,6 +72,7 @@ class EpisodicLSTMNetwork(nn.Module):
         capacity: int = 1000,
         num_neighbours: int = 10,
         temperature: float = 0.05,
+        null_similarity: float | None = None,
     ) -> None:
         super().__init__()
         for name, value in (("input_dim", input_dim), ("num_actions", num_actions),
@@ -90,6 +95,7 @@ class EpisodicLSTMNetwork(nn.Module):
         self.input_dim, self.num_actions, self.num_units = input_dim, num_actions, num_units
         self.context_dim, self.capacity = context_dim, capacity
         self.num_neighbours, self.temperature = num_neighbours, float(temperature)
+        self.null_similarity = null_similarity
         self.gates = nn.Linear(input_dim + num_units, 5 * num_units)
         self.head = nn.Linear(num_units, num_actions + 1)
         self.h0 = nn.Parameter(torch.zeros(num_units))
@@ -128,6 +134,7 @@ class EpisodicLSTMNetwork(nn.Module):
                 self.num_units,
                 kernel="cosine",
                 temperature=self.temperature,
+                null_similarity=self.null_similarity,
                 eviction="oldest",
                 device=like.device,
             )

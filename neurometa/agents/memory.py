@@ -94,6 +94,10 @@ class EpisodicMemory:
         The δ of the inverse-distance kernel (NEC used 1e-3).
     temperature : float
         The τ of the cosine kernel's softmax.
+    null_similarity : float, optional
+        Cosine kernel only: add a "null" neighbour of this similarity to the softmax and
+        drop its weight, so weights sum to *less* than one when no stored key is more
+        similar than it (a novel query reads ≈ 0 instead of the nearest unrelated value).
     eviction : {"oldest", "lru"}
         Which slot a full store overwrites.
     learnable : bool
@@ -113,6 +117,7 @@ class EpisodicMemory:
         kernel: Literal["inverse_distance", "cosine", "uniform"] = "inverse_distance",
         delta: float = 1e-3,
         temperature: float = 1.0,
+        null_similarity: float | None = None,
         eviction: Literal["oldest", "lru"] = "lru",
         learnable: bool = False,
         device: str | torch.device = "cpu",
@@ -136,6 +141,9 @@ class EpisodicMemory:
         self.key_dim, self.value_dim = key_dim, value_dim
         self.kernel, self.eviction = kernel, eviction
         self.delta, self.temperature = float(delta), float(temperature)
+        if null_similarity is not None and kernel != "cosine":
+            raise ValueError("EpisodicMemory: null_similarity needs kernel='cosine'")
+        self.null_similarity = None if null_similarity is None else float(null_similarity)
         self.learnable = learnable
         self.device = torch.device(device)
         self.dtype = dtype
@@ -436,8 +444,11 @@ class EpisodicMemory:
             return raw / torch.where(total > 0, total, torch.ones_like(total))
         cos = torch.nn.functional.cosine_similarity(q[:, :, None, :], keys, dim=3, eps=_EPS)
         logits = (cos / self.temperature).masked_fill(~found, float("-inf"))
-        weights = torch.softmax(logits, dim=2)
-        return torch.nan_to_num(weights, nan=0.0)  # empty store: all -inf -> zeros
+        if self.null_similarity is None:
+            weights = torch.softmax(logits, dim=2)
+            return torch.nan_to_num(weights, nan=0.0)  # empty store: all -inf -> zeros
+        null = logits.new_full((*logits.shape[:2], 1), self.null_similarity / self.temperature)
+        return torch.softmax(torch.cat([logits, null], dim=2), dim=2)[..., :-1]
 
     def _mark_used(self, idx: Tensor, used: Tensor) -> None:
         if self.eviction != "lru":

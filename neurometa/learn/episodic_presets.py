@@ -8,7 +8,8 @@ meta-RL agent (``ritter2018/plain``).
 
 ``NetworkConfig.options`` of ``"episodic_lstm"``: ``context_dim`` (int, required: leading
 observation features used as the memory key — the barcode length of the contextual bandit),
-``capacity`` (default 1000), ``num_neighbours`` (default 10), ``temperature`` (default 0.05).
+``capacity`` (default 1000), ``num_neighbours`` (default 10), ``temperature`` (default 0.05),
+``null_similarity`` (default none: plain softmax; see ``EpisodicLSTMNetwork``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ EPISODIC_OPTIONS: dict[str, type] = {
     "capacity": int,
     "num_neighbours": int,
     "temperature": float,
+    "null_similarity": float,
 }
 
 

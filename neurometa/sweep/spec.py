@@ -29,6 +29,8 @@ from neurometa.config import Config, ConfigError, check_choice, check_range
 
 __all__ = ["SweepSpec", "RunPlan", "plan_runs", "setting_overrides", "load_spec", "run_id"]
 
+#: Names of the results' own dims and variables, which a grid key may not take.
+_RESERVED_KEYS = ("seed", "setting", "status", "wall_time_s", "attempts", "run_id")
 _SAFE = re.compile(r"[^A-Za-z0-9_.+-]")
 _MAX_ID = 120
 
@@ -76,6 +78,9 @@ class SweepSpec(Config):
         if any(s < 0 for s in self.seeds):
             raise ConfigError(f"SweepSpec.seeds must be non-negative, got {list(self.seeds)}")
         for key, values in self.grid.items():
+            if key in _RESERVED_KEYS:
+                reserved = ", ".join(_RESERVED_KEYS)
+                raise ConfigError(f"SweepSpec.grid key {key!r} is a reserved name ({reserved})")
             if not values:
                 raise ConfigError(f"SweepSpec.grid[{key!r}] has no values")
             if len({_canonical(v) for v in values}) != len(values):

@@ -263,3 +263,16 @@ def test_pair_mask_writes_selected_pairs_in_order() -> None:
     assert mem.size.tolist() == [2, 3]
     assert mem.keys[0, :2, 0].tolist() == [0.0, 2.0]
     assert mem.keys[1, :, 0].tolist() == [5.0, 6.0, 7.0]
+
+
+def test_null_similarity_damps_novel_queries() -> None:
+    # cosine kernel, τ = 0.1, null at 0.9: an exact match (cos 1) gets e^10 / (e^10 + e^9)
+    mem = EpisodicMemory(1, 4, 2, 1, kernel="cosine", temperature=0.1, null_similarity=0.9)
+    mem.write(torch.tensor([[[1.0, 0.0], [0.0, 1.0]]]), torch.tensor([[[1.0], [2.0]]]))
+    _, weights = mem.read(torch.tensor([[1.0, 0.0]]), 2)
+    e = np.exp([10.0, 0.0, 9.0])  # logits cos/τ of the two keys and of the null neighbour
+    np.testing.assert_allclose(weights[0].numpy(), (e / e.sum())[:2], rtol=1e-5)
+    novel, _ = mem.read(torch.tensor([[1.0, -1.0]]), 2)  # cos 0.71 and -0.71: mostly null
+    assert float(novel.abs().max()) < 0.25
+    with pytest.raises(ValueError, match="null_similarity"):
+        EpisodicMemory(1, 4, 2, 1, kernel="uniform", null_similarity=0.5)

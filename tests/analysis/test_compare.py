@@ -289,6 +289,24 @@ def test_run_comparison_writes_table_and_figure(agent_like, neurons, tmp_path):
     assert back.attrs["similarity"] == pytest.approx(summary["rsa"]["similarity"])
 
 
+def test_analyze_compare_command(agent_like, neurons, tmp_path, capsys):
+    import json
+
+    from neurometa.cli import main
+
+    agent_path, neural_path = tmp_path / "agent.nc", tmp_path / "neural.nc"
+    agent_like.to_netcdf(agent_path, engine="h5netcdf")
+    neurons.to_netcdf(neural_path, engine="h5netcdf")
+    argv = ["analyze", "compare", str(agent_path), str(neural_path), "--out", str(tmp_path / "o")]
+    opts = ["--agent-activity", "activity", "--shuffles", "2", "--permutations", "50", "--json"]
+    assert main([*argv, *opts]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["coding"]["prev_reward"]["p_fisher"] < 0.001
+    assert (tmp_path / "o" / "coding_comparison.csv").is_file()
+    assert main(["analyze", "compare", str(agent_path), "--out", str(tmp_path / "o")]) == 2
+    assert "compare needs two inputs" in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_pipeline_script_runs(agent_like, neurons, tmp_path):
     agent_path, neural_path = tmp_path / "agent.nc", tmp_path / "neural.nc"

@@ -28,17 +28,12 @@ def test_trial_table_reproduces_the_simulated_trials():
 def test_missing_choices_are_dropped_and_break_stay_pairs():
     params = hybrid_params(1, np.random.default_rng(0))
     ds, _ = two_step_recording(params, 10, 0)
-    action = ds["action"].values.copy()
-    action[0, 2 * 4] = -1  # trial 4 has no first-stage choice
-    ds["action"] = (("episode", "step"), action)
-    with pytest.raises(AnalysisError, match="action"):
-        two_step.two_step_trials(ds)  # an agent recording may not hold -1 actions ...
     lab = ds.drop_vars(["action", "policy", "obs"]).assign_attrs(source="lab")
     lab = lab.assign_coords(subject=("episode", ["rat1"]))
     choice1 = lab["choice1"].values.copy()
     choice1[0, 8:10] = -1
     lab["choice1"] = (("episode", "step"), choice1)
-    table = two_step.two_step_trials(lab)  # ... a lab recording may (missed trial)
+    table = two_step.two_step_trials(lab)  # trial 4 missed (no first-stage choice)
     assert list(table["trial"]) == [0, 1, 2, 3, 5, 6, 7, 8, 9]
     stays = two_step.stay_table(table)
     assert 5 not in set(stays["trial"])  # its predecessor (trial 4) was missed

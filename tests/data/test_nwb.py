@@ -405,38 +405,13 @@ def test_missing_values_marked_per_schema(tmp_path):
     assert dropped.attrs["num_dropped_trials"] == 3
 
 
-def _import_parser():
-    import argparse
-
-    from neurometa.commands._import_nwb import add_nwb_parser
-
-    parser = argparse.ArgumentParser(prog="neurometa import")
-    add_nwb_parser(parser.add_subparsers(dest="kind", required=True))
-    return parser
-
-
 def test_import_nwb_command_writes_recording(plain_file, tmp_path, capsys):
     from neurometa.record import open_recording
 
     path, truth = plain_file
     out = tmp_path / "lab.nc"
-    args = _import_parser().parse_args(
-        [
-            "nwb",
-            str(path),
-            "--out",
-            str(out),
-            "--event",
-            "cue_time",
-            "--window",
-            "0",
-            "0.5",
-            "--measure",
-            "count",
-            "--json",
-        ]
-    )
-    assert args._import_run(args) == 0
+    argv = ["import", "nwb", str(path), "--out", str(out), "--event", "cue_time"]
+    assert main([*argv, "--window", "0", "0.5", "--measure", "count", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["trials"] == 12
     assert summary["units"] == 3
@@ -447,12 +422,11 @@ def test_import_nwb_command_writes_recording(plain_file, tmp_path, capsys):
     np.testing.assert_array_equal(ds["activity"].values[0, :, 1], expected)
 
 
-def test_import_nwb_command_reports_bad_column(plain_file, tmp_path):
-    from neurometa.cli import CLIError
-
+def test_import_nwb_command_reports_bad_column(plain_file, tmp_path, capsys):
     path, _ = plain_file
-    args = _import_parser().parse_args(
-        ["nwb", str(path), "--out", str(tmp_path / "x.nc"), "--event", "go_cue"]
-    )
-    with pytest.raises(CLIError, match="'go_cue' .* columns present"):
-        args._import_run(args)
+    argv = ["import", "nwb", str(path), "--out", str(tmp_path / "x.nc"), "--event", "go_cue"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "'go_cue' (the alignment event) is not in the trials table" in err
+    assert "columns present: start_time, stop_time, cue_time" in err
+    assert not (tmp_path / "x.nc").exists()

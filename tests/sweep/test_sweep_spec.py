@@ -69,8 +69,9 @@ def test_sweep_presets_resolve_every_run(name, tmp_path):
         ({"settings": ({"x": 3.0},)}, "grid also sweeps"),
         ({"goal": "best"}, "goal"),
         ({"threads_per_run": 0}, "threads_per_run"),
+        ({"grid": {"seed": (1, 2)}}, "grid key 'seed' is a reserved name"),
     ],
-    ids=["dup-seeds", "no-seeds", "empty-grid", "dup-grid", "clash", "goal", "threads"],
+    ids=["dup-seeds", "no-seeds", "empty-grid", "dup-grid", "clash", "goal", "threads", "seed"],
 )
 def test_spec_rejects_bad_input(changes, message):
     with pytest.raises(ConfigError, match=message):
