@@ -27,7 +27,7 @@ from neurometa.analysis.hybrid_fit import fit_hybrid, trial_arrays
 from neurometa.analysis.hybrid_model import PARAM_NAMES, hybrid_recursion
 from neurometa.analysis.two_step import two_step_trials
 
-__all__ = ["RPE_TERMS", "model_rpes", "rpe_decomposition"]
+__all__ = ["RPE_TERMS", "model_rpes", "model_value", "rpe_decomposition"]
 
 #: Regressors of the decomposition, in design order.
 RPE_TERMS: tuple[str, ...] = ("intercept", "rpe_mf", "rpe_mb_minus_mf")
@@ -158,3 +158,33 @@ def rpe_decomposition(
     for name in PARAM_NAMES:
         out.attrs[f"fit_{name}"] = float(fits[name].mean())
     return out
+
+
+def model_value(ds: xr.Dataset, fits: pd.DataFrame) -> xr.DataArray:
+    """The fitted hybrid model's value of the chosen option at each step (for lab data).
+
+    First-stage step: ``Q_net(a1) = w Q_MB(a1) + (1 - w) Q_MF(a1)`` before the choice;
+    second-stage step: ``Q2(s, a2)``. Use it as the value regressor of the coding regression
+    when a recording has no ``value`` of its own.
+
+    Returns
+    -------
+    xarray.DataArray, dims (episode, step)
+        NaN on missed trials.
+    """
+    trials = two_step_trials(ds)
+    table = model_rpes(trials, fits)
+    w = fits.assign(subject=fits["subject"].astype(str)).set_index("subject")["w"]
+    weight = w.loc[table["subject"].astype(str)].to_numpy()
+    net = weight * table["q_mb"].to_numpy() + (1 - weight) * table["q_mf"].to_numpy()
+    out = np.full((ds.sizes["episode"], ds.sizes["step"]), np.nan)
+    ep, tr = table["episode"].to_numpy(), table["trial_index"].to_numpy()
+    out[ep, 2 * tr] = net
+    out[ep, 2 * tr + 1] = table["q2"].to_numpy()
+    return xr.DataArray(
+        out,
+        dims=("episode", "step"),
+        coords={"episode": ds["episode"].values},
+        name="value",
+        attrs={"long_name": "hybrid-model value of the chosen option"},
+    )

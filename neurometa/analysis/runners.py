@@ -13,7 +13,7 @@ from typing import Any
 
 from neurometa.analysis.report import AnalysisSpec, open_inputs, stem, write_figure, write_result
 
-__all__ = ["CODING", "TWO_STEP", "HYBRID", "RPE", "REGRET", "BANDIT", "HARLOW"]
+__all__ = ["CODING", "TWO_STEP", "HYBRID", "RPE", "REGRET", "BANDIT", "HARLOW", "DECODE"]
 
 
 def _seed(parser: argparse.ArgumentParser) -> None:
@@ -206,7 +206,8 @@ def _run_bandit(inputs: list[Path], out: Path | None, args: argparse.Namespace) 
     from neurometa.analysis.plotting import plot_better_arm
 
     summary: dict[str, Any] = {}
-    for path, ds in zip(inputs, open_inputs(inputs), strict=True):
+    datasets = open_inputs(inputs)
+    for path, ds in zip(inputs, datasets, strict=True):
         name = stem(path)
         wsls = win_stay_lose_shift(ds)
         write_result(out, f"win_stay_lose_shift_{name}", wsls)
@@ -221,7 +222,7 @@ def _run_bandit(inputs: list[Path], out: Path | None, args: argparse.Namespace) 
                 orient="records"
             )
         summary[name] = result
-    if all("arm_probs" in ds for ds in open_inputs(inputs)):
+    if all("arm_probs" in ds for ds in datasets):
         summary["regret"] = _run_regret(inputs, out, argparse.Namespace(at=[10, 25, 50]))[
             "results"
         ]
@@ -246,6 +247,31 @@ def _run_harlow(inputs: list[Path], out: Path | None, args: argparse.Namespace) 
             "accuracy": acc["accuracy"].values.tolist(),
             "sem": acc["sem"].values.tolist(),
         }
+    return summary
+
+
+def _decode_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--target", required=True, help="variable to decode (e.g. action)")
+    parser.add_argument("--features", default="h", help="unit-activity variable (default h)")
+    parser.add_argument("--stage", default="0", help="stage name or index within the trial")
+    parser.add_argument("--folds", type=int, default=5, help="GroupKFold folds (by episode)")
+
+
+def _run_decode(inputs: list[Path], out: Path | None, args: argparse.Namespace) -> dict[str, Any]:
+    from neurometa.analysis.population import decode
+
+    summary: dict[str, Any] = {}
+    for path, ds in zip(inputs, open_inputs(inputs), strict=True):
+        name = stem(path)
+        res = decode(
+            ds,
+            args.target,
+            features=args.features,
+            stage=_stage(args.stage),
+            num_folds=args.folds,
+        )
+        write_result(out, f"decode_{args.target}_{name}", res)
+        summary[name] = {k: res.attrs[k] for k in ("metric", "mean_score", "mean_chance")}
     return summary
 
 
@@ -274,3 +300,8 @@ BANDIT = AnalysisSpec(
     _run_bandit,
 )
 HARLOW = AnalysisSpec("Harlow accuracy by trial within episode", _no_args, _run_harlow)
+DECODE = AnalysisSpec(
+    "cross-validated decoding of a task variable from units (folds grouped by episode)",
+    _decode_args,
+    _run_decode,
+)

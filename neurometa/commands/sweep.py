@@ -21,31 +21,56 @@ HELP = "run a sweep of seeds x configurations on Dask (local cluster, scheduler 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``neurometa sweep``."""
-    parser.add_argument("spec", nargs="?", help="sweep spec JSON file or sweep preset name")
-    parser.add_argument("--out", help="output folder (shared by all workers)")
+    parser.add_argument(
+        "spec", nargs="?", metavar="SPEC", help="sweep spec JSON file or sweep preset name"
+    )
+    parser.add_argument("--out", metavar="DIR", help="output folder (shared by all workers)")
     parser.add_argument("--list", action="store_true", help="list sweep presets and actions")
     where = parser.add_argument_group("where runs go")
-    where.add_argument("--scheduler", help="address of a running Dask scheduler (tcp://...)")
-    where.add_argument("--cluster", choices=("local", "slurm"), default="local")
-    where.add_argument("--workers", type=int, help="local worker processes (default: cores)")
     where.add_argument(
-        "--dashboard", default=":0", help="local dashboard address (default: a free port)"
+        "--scheduler", metavar="ADDRESS", help="address of a running Dask scheduler (tcp://...)"
     )
     where.add_argument(
-        "--threads-per-run", type=int, help="cores each run uses (overrides the spec)"
+        "--cluster", choices=("local", "slurm"), default="local", help="cluster to start"
+    )
+    where.add_argument(
+        "--workers", type=int, metavar="N", help="local worker processes (default: cores)"
+    )
+    where.add_argument(
+        "--dashboard",
+        default=":0",
+        metavar="ADDRESS",
+        help="local dashboard address (default: a free port)",
+    )
+    where.add_argument(
+        "--threads-per-run", type=int, metavar="N", help="cores each run uses (overrides the spec)"
     )
     slurm = parser.add_argument_group("SLURM (--cluster slurm, via dask-jobqueue)")
-    slurm.add_argument("--slurm-jobs", type=int, default=1, help="batch jobs to submit")
-    slurm.add_argument("--slurm-processes", type=int, default=1, help="workers per job")
-    slurm.add_argument("--slurm-queue", default="", help="partition (#SBATCH -p)")
-    slurm.add_argument("--slurm-account", default="", help="account (#SBATCH -A)")
-    slurm.add_argument("--slurm-walltime", default="01:00:00", help="job time limit")
-    slurm.add_argument("--slurm-memory", default="8GB", help="memory per job")
     slurm.add_argument(
-        "--slurm-directive", action="append", default=[], help="extra #SBATCH line (repeat)"
+        "--slurm-jobs", type=int, default=1, metavar="N", help="batch jobs to submit"
     )
     slurm.add_argument(
-        "--slurm-prologue", action="append", default=[], help="shell line before the worker"
+        "--slurm-processes", type=int, default=1, metavar="N", help="workers per job"
+    )
+    slurm.add_argument("--slurm-queue", default="", metavar="NAME", help="partition (#SBATCH -p)")
+    slurm.add_argument("--slurm-account", default="", metavar="NAME", help="account (#SBATCH -A)")
+    slurm.add_argument(
+        "--slurm-walltime", default="01:00:00", metavar="HH:MM:SS", help="job time limit"
+    )
+    slurm.add_argument("--slurm-memory", default="8GB", metavar="SIZE", help="memory per job")
+    slurm.add_argument(
+        "--slurm-directive",
+        action="append",
+        default=[],
+        metavar="LINE",
+        help="extra #SBATCH line (repeat)",
+    )
+    slurm.add_argument(
+        "--slurm-prologue",
+        action="append",
+        default=[],
+        metavar="LINE",
+        help="shell line before the worker",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_json_flag(parser)
@@ -65,12 +90,26 @@ def _list() -> int:
     return 0
 
 
+def _check_placement(args: argparse.Namespace) -> None:
+    """Refuse option combinations that would be silently ignored."""
+    defaults = {"slurm_jobs": 1, "slurm_processes": 1, "slurm_queue": "", "slurm_account": "",
+                "slurm_walltime": "01:00:00", "slurm_memory": "8GB", "slurm_directive": [],
+                "slurm_prologue": []}  # fmt: skip
+    changed = [k for k, v in defaults.items() if getattr(args, k) != v]
+    if changed and (args.cluster != "slurm" or args.scheduler):
+        flag = "--" + changed[0].replace("_", "-")
+        raise CLIError(f"{flag} applies only with --cluster slurm (and no --scheduler)")
+    if args.scheduler and (args.cluster != "local" or args.workers is not None):
+        raise CLIError("--scheduler uses a running cluster; drop --cluster/--workers")
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the sweep and print its summary."""
     if args.list:
         return _list()
     if not args.spec or not args.out:
         raise CLIError("give a SPEC (file or preset) and --out DIR (or --list)")
+    _check_placement(args)
     from neurometa.sweep import SlurmOptions, format_summary, load_spec, run_sweep
 
     try:

@@ -13,7 +13,6 @@ import xarray as xr
 
 from neurometa import __version__
 from neurometa.data._nwb_tables import NWBFormatError, TrialTable
-from neurometa.record.schema import SCHEMA_VERSION
 
 __all__ = ["assemble_recording", "episode_layout"]
 
@@ -134,6 +133,8 @@ def assemble_recording(
 
 def _attrs(trials: TrialTable, cfg: Any, meta: dict[str, Any]) -> dict[str, Any]:
     """Schema attributes of an imported recording, with the file's provenance."""
+    from neurometa.record.schema import SCHEMA_VERSION  # lazy: neurometa.record imports torch
+
     origin = meta.get("origin_attrs", {})
     attrs: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,

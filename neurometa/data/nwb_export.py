@@ -34,7 +34,6 @@ import numpy as np
 import xarray as xr
 
 from neurometa.atomic import atomic_path
-from neurometa.record.validate import validate_recording
 
 __all__ = ["export_nwb", "critical_issues", "PROCESSING_MODULE", "DEFAULT_RATE"]
 
@@ -175,6 +174,8 @@ def export_nwb(
     """
     from pynwb import NWBHDF5IO, NWBFile
     from pynwb.file import Subject
+
+    from neurometa.record.validate import validate_recording  # lazy: neurometa.record -> torch
 
     if not np.isfinite(rate) or rate <= 0:
         raise ValueError(f"rate must be a positive number of Hz, got {rate!r}")

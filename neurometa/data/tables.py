@@ -73,12 +73,13 @@ def _numeric(col: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _check_values(name: str, values: np.ndarray, allowed: tuple[int, ...] | None) -> np.ndarray:
     """Boolean mask of rows whose (non-missing) value is out of range for ``name``."""
+    present = ~np.isnan(values)
     with np.errstate(invalid="ignore"):
         if allowed is None:
             return np.isinf(values)
         if allowed == ():
-            return (values < 0) | (values != np.round(values)) | np.isinf(values)
-        return ~np.isin(values, allowed) & ~np.isnan(values)
+            return present & ((values < 0) | (values != np.round(values)) | np.isinf(values))
+        return present & ~np.isin(values, allowed)
 
 
 def read_table(path: str | os.PathLike[str], layout: str) -> pd.DataFrame:

@@ -30,7 +30,8 @@ __all__ = ["PRESETS", "DEFAULT_PRESET", "get_preset"]
 #: The preset the README demo trains.
 DEFAULT_PRESET = "bandit/independent"
 
-# Bandit default: undiscounted returns with a trial-index input, centred and scaled rewards,
+# Bandit default: undiscounted returns with a trial-index input, centred rewards, a small
+# value cost (0.05: with γ = 1 a larger one let the value loss dominate and learning stalled),
 # entropy annealed to zero, learning rate decayed to zero, greedy test actions.
 _BANDIT_OPTIM = OptimConfig(
     num_updates=3000,

@@ -77,10 +77,10 @@ class SweepSpec(Config):
             raise ConfigError(f"SweepSpec.seeds has duplicates: {list(self.seeds)}")
         if any(s < 0 for s in self.seeds):
             raise ConfigError(f"SweepSpec.seeds must be non-negative, got {list(self.seeds)}")
+        for key in set(self.grid).union(*map(set, self.settings)) & set(_RESERVED_KEYS):
+            reserved = ", ".join(_RESERVED_KEYS)
+            raise ConfigError(f"SweepSpec: swept key {key!r} is a reserved name ({reserved})")
         for key, values in self.grid.items():
-            if key in _RESERVED_KEYS:
-                reserved = ", ".join(_RESERVED_KEYS)
-                raise ConfigError(f"SweepSpec.grid key {key!r} is a reserved name ({reserved})")
             if not values:
                 raise ConfigError(f"SweepSpec.grid[{key!r}] has no values")
             if len({_canonical(v) for v in values}) != len(values):

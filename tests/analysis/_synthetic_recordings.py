@@ -82,8 +82,10 @@ def two_step_recording(
     return ds, sim
 
 
-def hybrid_params(num: int, rng: np.random.Generator, *, w: np.ndarray | None = None) -> np.ndarray:
-    """Parameter vectors (alpha1, alpha2, lam, beta1, beta2, pers, w) in a well-identified range."""
+def hybrid_params(
+    num: int, rng: np.random.Generator, *, w: np.ndarray | None = None
+) -> np.ndarray:
+    """Parameter vectors (PARAM_NAMES order) in a well-identified range."""
     return np.column_stack(
         [
             rng.uniform(0.3, 0.7, num),

@@ -75,7 +75,8 @@ def test_planted_previous_reward_units_are_found_and_null_units_sit_at_chance():
     null = fit["significant"].sel(term=["prev_action", "interaction", "value"]).values
     assert null.mean() < 0.1  # no planted coding for these terms: near alpha = 0.05
     low, high = frac["fraction_low"].values, frac["fraction_high"].values
-    assert (low <= frac["fraction"].values).all() and (frac["fraction"].values <= high).all()
+    assert (low <= frac["fraction"].values).all()
+    assert (frac["fraction"].values <= high).all()
 
 
 def test_shuffle_chance_is_reproducible_with_the_seed():

@@ -79,8 +79,16 @@ def test_planted_logistic_coefficients_are_recovered():
     for t in range(1, n):
         choice1[t] = choice1[t - 1] if stay[t] else 1 - choice1[t - 1]
     table = pd.DataFrame(
-        {"subject": "s", "episode": 0, "trial": np.arange(n), "choice1": choice1,
-         "state2": 0, "choice2": 0, "reward": rewarded.astype(float), "common": common}
+        {
+            "subject": "s",
+            "episode": 0,
+            "trial": np.arange(n),
+            "choice1": choice1,
+            "state2": 0,
+            "choice2": 0,
+            "reward": rewarded.astype(float),
+            "common": common,
+        }
     )
     # Trial t's stay depends on trial t-1's reward and transition: shift by one.
     table["reward"] = np.roll(table["reward"], -1)
@@ -96,7 +104,8 @@ def test_planted_logistic_coefficients_are_recovered():
 )
 def test_miller_indices_separate_model_free_from_model_based(w, index, other):
     _, indices = two_step.lagged_regression(_table(w), num_lags=3)
-    assert indices.loc[index, "estimate"] > 0 and indices.loc[index, "p"] < 0.001
+    assert indices.loc[index, "estimate"] > 0
+    assert indices.loc[index, "p"] < 0.001
     assert indices.loc[index, "estimate"] > 3 * abs(indices.loc[other, "estimate"])
 
 

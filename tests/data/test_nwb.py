@@ -430,3 +430,13 @@ def test_import_nwb_command_reports_bad_column(plain_file, tmp_path, capsys):
     assert "'go_cue' (the alignment event) is not in the trials table" in err
     assert "columns present: start_time, stop_time, cue_time" in err
     assert not (tmp_path / "x.nc").exists()
+
+
+def test_data_package_imports_without_torch_or_pynwb():
+    import subprocess
+
+    code = "import sys, neurometa.data; print('torch' in sys.modules, 'pynwb' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == ["False", "False"]

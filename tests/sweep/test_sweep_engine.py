@@ -118,6 +118,20 @@ def test_cli_sweep_runs_then_skips_on_rerun(client, tmp_path, capsys):
     assert "ranked by min mean score" in text
 
 
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--slurm-queue", "short"], "--slurm-queue applies only with --cluster slurm"),
+        (["--scheduler", "tcp://h:1", "--workers", "2"], "drop --cluster/--workers"),
+    ],
+    ids=["slurm-flag-on-local", "scheduler-and-workers"],
+)
+def test_cli_sweep_refuses_ignored_options(tmp_path, capsys, extra, message):
+    assert main(["sweep", "quick/bandit", "--out", str(tmp_path), *extra]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()
+
+
 def test_cli_sweep_reports_bad_spec(tmp_path, capsys):
     assert main(["sweep", str(tmp_path / "nope.json"), "--out", str(tmp_path)]) == 2
     assert "is neither a file nor a preset" in capsys.readouterr().err

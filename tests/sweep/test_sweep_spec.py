@@ -69,9 +69,20 @@ def test_sweep_presets_resolve_every_run(name, tmp_path):
         ({"settings": ({"x": 3.0},)}, "grid also sweeps"),
         ({"goal": "best"}, "goal"),
         ({"threads_per_run": 0}, "threads_per_run"),
-        ({"grid": {"seed": (1, 2)}}, "grid key 'seed' is a reserved name"),
+        ({"grid": {"seed": (1, 2)}}, "swept key 'seed' is a reserved name"),
+        ({"settings": ({"status": 1},)}, "swept key 'status' is a reserved name"),
     ],
-    ids=["dup-seeds", "no-seeds", "empty-grid", "dup-grid", "clash", "goal", "threads", "seed"],
+    ids=[
+        "dup-seeds",
+        "no-seeds",
+        "empty-grid",
+        "dup-grid",
+        "clash",
+        "goal",
+        "threads",
+        "grid-seed",
+        "settings-status",
+    ],  # fmt: skip
 )
 def test_spec_rejects_bad_input(changes, message):
     with pytest.raises(ConfigError, match=message):

@@ -1,0 +1,139 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from _synthetic_recordings import agent_recording, hybrid_params
+
+from neurometa.analysis.bandits import regret_summary
+from neurometa.analysis.hybrid_model import simulate_hybrid
+from neurometa.analysis.two_step import stay_probabilities, two_step_trials
+from neurometa.cli import main
+from neurometa.commands.analyze import ANALYSES, load_spec
+from neurometa.record.io import open_recording, save_recording
+
+
+def _json(capsys) -> dict:
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1
+    return json.loads(out[0])
+
+
+@pytest.fixture
+def bandit_file(tmp_path):
+    rng = np.random.default_rng(0)
+    probs = rng.random((30, 1, 2)).repeat(60, axis=1)
+    action = rng.integers(0, 2, (30, 60))
+    ds = agent_recording(
+        action,
+        np.zeros((30, 60)),
+        variables={"arm_probs": (("episode", "step", "arm"), probs.astype(np.float32))},
+    )
+    path = tmp_path / "bandit.nc"
+    save_recording(ds, path)
+    return path
+
+
+def test_regret_json_matches_the_library(bandit_file, capsys):
+    assert main(["analyze", "regret", str(bandit_file), "--json"]) == 0
+    got = _json(capsys)
+    ref = regret_summary(open_recording(bandit_file).load())
+    assert got["final"]["mean"] == pytest.approx(ref["final"]["mean"])
+    assert got["final"]["sem"] == pytest.approx(ref["final"]["sem"])
+    assert set(got["at"]) == {"10", "25", "50"}
+
+
+def test_regret_writes_netcdf_csv_and_png(bandit_file, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert (
+        main(
+            ["analyze", "regret", str(bandit_file), str(bandit_file), "--out", str(out), "--json"]
+        )
+        == 0
+    )
+    assert len(_json(capsys)["results"]) == 2
+    for suffix in ("nc", "csv", "png"):
+        assert (out / f"regret_curves.{suffix}").is_file()
+
+
+def test_import_then_analyze_two_step_lab_behaviour(tmp_path, capsys):
+    params = hybrid_params(3, np.random.default_rng(1), w=np.full(3, 0.8))
+    sim = simulate_hybrid(params, 150, np.random.default_rng(2))
+    table = pd.DataFrame({k: sim[k].ravel() for k in ("choice1", "state2", "choice2", "reward")})
+    table.insert(0, "trial", np.tile(np.arange(150), 3))
+    table.insert(0, "subject", np.repeat(["a", "b", "c"], 150))
+    table.loc[7, "choice2"] = np.nan  # one missed trial
+    table.to_csv(tmp_path / "lab.csv", index=False)
+    nc = tmp_path / "lab.nc"
+    assert (
+        main(["import", "two-step-csv", str(tmp_path / "lab.csv"), "--out", str(nc), "--json"])
+        == 0
+    )
+    assert _json(capsys)["num_missed_trials"] == 1
+    out = tmp_path / "res"
+    argv = [
+        "analyze",
+        "two-step",
+        str(nc),
+        "--out",
+        str(out),
+        "--boot",
+        "50",
+        "--lags",
+        "2",
+        "--json",
+    ]
+    assert main(argv) == 0
+    got = _json(capsys)["lab"]
+    ref = stay_probabilities(two_step_trials(open_recording(nc).load()), num_boot=50)
+    assert got["p_stay"]["common_rewarded"] == pytest.approx(ref["p_stay"][0])
+    assert got["num_trials"] == 449
+    for name in (
+        "stay_probabilities_lab.nc",
+        "stay_probabilities_lab.csv",
+        "stay_probabilities_lab.png",
+        "stay_regression_lab.csv",
+        "model_indices_lab.csv",
+    ):
+        assert (out / name).is_file()
+
+
+def test_import_reports_every_bad_row_and_exits_2(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("subject,trial,choice1,state2,choice2,reward\ns,0,3,0,0,1\ns,1,0,y,0,1\n")
+    assert main(["import", "two-step-csv", str(bad), "--out", str(tmp_path / "x.nc")]) == 2
+    err = capsys.readouterr().err
+    assert "line 2: column 'choice1'" in err
+    assert "line 3: column 'state2'" in err
+    assert not (tmp_path / "x.nc").exists()
+
+
+def test_missing_variable_is_a_one_line_error(bandit_file, capsys):
+    assert main(["analyze", "coding", str(bandit_file)]) == 2
+    assert "value" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", sorted(ANALYSES), ids=sorted(ANALYSES))
+def test_every_registered_analysis_has_a_spec(name):
+    spec = load_spec(name)
+    assert spec.help
+    assert callable(spec.run)
+    assert callable(spec.add_arguments)
+
+
+def test_analysis_package_imports_without_torch():
+    code = (
+        "import sys\n"
+        "import neurometa.analysis, neurometa.analysis.coding, neurometa.analysis.two_step\n"
+        "import neurometa.analysis.hybrid_fit, neurometa.analysis.rpe\n"
+        "import neurometa.analysis.bandits\n"
+        "import neurometa.analysis.population, neurometa.analysis.plotting\n"
+        "import neurometa.analysis.runners, neurometa.commands.analyze\n"
+        "print('torch' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"

@@ -1,0 +1,69 @@
+import numpy as np
+import pytest
+from _synthetic_recordings import agent_recording
+
+from neurometa.analysis import bandits
+
+
+def _bandit(action: np.ndarray, probs: np.ndarray, reward: np.ndarray | None = None):
+    reward = np.zeros(action.shape) if reward is None else reward
+    var = {"arm_probs": (("episode", "step", "arm"), probs.astype(np.float32))}
+    return agent_recording(action, reward, variables=var)
+
+
+def test_regret_by_hand():
+    # Episode 0: p = (0.2, 0.7) fixed; actions 0, 1, 0 -> regrets 0.5, 0, 0.5.
+    # Episode 1: p = (0.9, 0.4); actions 0, 0, 1 -> regrets 0, 0, 0.5.
+    probs = np.array([[[0.2, 0.7]] * 3, [[0.9, 0.4]] * 3])
+    ds = _bandit(np.array([[0, 1, 0], [0, 0, 1]]), probs)
+    regret = bandits.expected_regret(ds)
+    np.testing.assert_allclose(regret.values, [[0.5, 0, 0.5], [0, 0, 0.5]], atol=1e-6)
+    curve = bandits.regret_curve(ds)
+    np.testing.assert_allclose(curve["mean"].values, [0.25, 0.25, 0.75], atol=1e-6)
+    cum = np.cumsum(regret.values, axis=1)
+    np.testing.assert_allclose(
+        curve["sem"].values, cum.std(axis=0, ddof=1) / np.sqrt(2), atol=1e-6
+    )
+    summary = bandits.regret_summary(ds, at=(1, 2, 10))
+    assert summary["final"]["mean"] == pytest.approx(0.75, abs=1e-6)
+    assert set(summary["at"]) == {"1", "2"}  # trial 10 is past the end
+
+
+def test_better_arm_choice_follows_planted_difficulty_curve():
+    rng = np.random.default_rng(0)
+    num_episodes, num_trials = 400, 50
+    p1 = rng.random((num_episodes, 1)).repeat(num_trials, 1)
+    probs = np.stack([p1, 1 - p1], axis=-1)
+    gap = np.abs(2 * p1 - 1)
+    p_best = 0.5 + 0.5 * gap  # planted: easier pairs -> better choices
+    best = np.argmax(probs, axis=-1)
+    action = np.where(rng.random(best.shape) < p_best, best, 1 - best)
+    table = bandits.better_arm_by_difficulty(_bandit(action, probs), num_bins=4)
+    mid = (table["bin_low"] + table["bin_high"]) / 2
+    np.testing.assert_allclose(table["p_better"], 0.5 + 0.5 * mid, atol=0.03)
+    assert (table["ci_low"] <= table["p_better"]).all()
+    assert (table["p_better"] <= table["ci_high"]).all()
+
+
+def test_win_stay_lose_shift_counts():
+    action = np.array([[0, 0, 1, 1, 0]])
+    reward = np.array([[1, 0, 1, 1, 0]], dtype=float)
+    table = bandits.win_stay_lose_shift(_bandit(action, np.full((1, 5, 2), 0.5), reward))
+    # after rewards (trials 0, 2, 3): stay, stay, shift -> 2/3; after the loss (1): shift.
+    assert table.set_index("after").loc["rewarded", "p_stay"] == pytest.approx(2 / 3)
+    assert table.set_index("after").loc["unrewarded", "p_stay"] == 0.0
+
+
+def test_harlow_accuracy_by_trial():
+    correct = np.zeros((4, 6), dtype=bool)
+    correct[:2, 0] = True  # trial 1: half the episodes correct
+    correct[:, 1:] = True
+    ds = agent_recording(
+        np.zeros((4, 6), dtype=np.int64),
+        np.zeros((4, 6)),
+        preset="harlow/default",
+        variables={"correct": (("episode", "step"), correct)},
+    )
+    acc = bandits.harlow_accuracy(ds)
+    np.testing.assert_allclose(acc["accuracy"].values, [0.5, 1, 1, 1, 1, 1])
+    assert list(acc["trial"].values) == [1, 2, 3, 4, 5, 6]

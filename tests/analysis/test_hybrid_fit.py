@@ -1,0 +1,115 @@
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from _synthetic_recordings import hybrid_params
+
+from neurometa.analysis import hybrid_fit
+from neurometa.analysis._common import AnalysisError
+from neurometa.analysis.hybrid_model import PARAM_NAMES, hybrid_recursion, simulate_hybrid
+
+
+def _slow_loglik(p, choice1, state2, choice2, reward, common_prob=0.7):
+    """Daw 2011 likelihood written out trial by trial with dicts (obviously correct)."""
+    a1_lr, a2_lr, lam, b1, b2, pers, w = p
+    q_mf = {0: 0.0, 1: 0.0}
+    q2 = {(s, b): 0.0 for s in (0, 1) for b in (0, 1)}
+    prev, total = None, 0.0
+    for a1, s, a2, r in zip(choice1, state2, choice2, reward, strict=True):
+        q_mb = {
+            a: common_prob * max(q2[(a, 0)], q2[(a, 1)])
+            + (1 - common_prob) * max(q2[(1 - a, 0)], q2[(1 - a, 1)])
+            for a in (0, 1)
+        }
+        util = {a: w * q_mb[a] + (1 - w) * q_mf[a] + pers * (a == prev) for a in (0, 1)}
+        total += b1 * util[a1] - math.log(sum(math.exp(b1 * util[a]) for a in (0, 1)))
+        total += b2 * q2[(s, a2)] - math.log(sum(math.exp(b2 * q2[(s, b)]) for b in (0, 1)))
+        d1 = q2[(s, a2)] - q_mf[a1]
+        d2 = r - q2[(s, a2)]
+        q_mf[a1] += a1_lr * d1 + a1_lr * lam * d2
+        q2[(s, a2)] += a2_lr * d2
+        prev = a1
+    return total
+
+
+def _table(params: np.ndarray, trials: int, seed: int) -> pd.DataFrame:
+    sim = simulate_hybrid(params, trials, np.random.default_rng(seed))
+    num = params.shape[0]
+    table = pd.DataFrame({k: sim[k].ravel() for k in ("choice1", "state2", "choice2", "reward")})
+    table["common"] = sim["common"].ravel()
+    table["subject"] = np.repeat([f"s{i:02d}" for i in range(num)], trials)
+    table["episode"] = 0
+    table["trial"] = np.tile(np.arange(trials), num)
+    return table
+
+
+def test_vectorised_likelihood_equals_the_slow_loop():
+    rng = np.random.default_rng(0)
+    params = hybrid_params(3, rng)
+    sim = simulate_hybrid(params, 60, rng)
+    valid = np.ones((3, 60), dtype=bool)
+    trace = hybrid_recursion(
+        params, sim["choice1"], sim["state2"], sim["choice2"], sim["reward"], valid
+    )
+    for i in range(3):
+        ref = _slow_loglik(
+            params[i], *(sim[k][i] for k in ("choice1", "state2", "choice2", "reward"))
+        )
+        assert (trace.loglik1[i] + trace.loglik2[i]).sum() == pytest.approx(ref, abs=1e-10)
+
+
+def test_invalid_trials_neither_count_nor_update():
+    rng = np.random.default_rng(1)
+    params = hybrid_params(1, rng)
+    sim = simulate_hybrid(params, 30, rng)
+    keep = np.ones(30, dtype=bool)
+    keep[[5, 17]] = False
+    args = [sim[k] for k in ("choice1", "state2", "choice2", "reward")]
+    full = hybrid_recursion(params, *args, keep[None])
+    ref = _slow_loglik(params[0], *(a[0][keep] for a in args))
+    assert (full.loglik1 + full.loglik2).sum() == pytest.approx(ref, abs=1e-10)
+
+
+def test_fit_finds_at_least_the_likelihood_of_the_true_parameters():
+    params = hybrid_params(3, np.random.default_rng(2))
+    table = _table(params, 150, seed=3)
+    fit = hybrid_fit.fit_hybrid(table, num_restarts=1, seed=0)
+    data = hybrid_fit.trial_arrays(table)
+    true_nll = hybrid_fit._subject_nll(data, params[:, None], data.common_prob)[:, 0]
+    assert (fit["nll"].to_numpy() <= true_nll + 1e-3).all()
+    assert list(fit["subject"]) == [f"s{i:02d}" for i in range(3)]
+    k, n = 7, 300
+    np.testing.assert_allclose(fit["aic"], 2 * k + 2 * fit["nll"])
+    np.testing.assert_allclose(fit["bic"], k * np.log(n) + 2 * fit["nll"])
+    for name in PARAM_NAMES:
+        low, high = hybrid_fit.BOUNDS[name]
+        assert fit[name].between(low, high).all()
+
+
+def test_nested_models_fix_their_parameters_and_fit_no_better_than_the_hybrid():
+    params = hybrid_params(2, np.random.default_rng(4))
+    fits = hybrid_fit.fit_nested(_table(params, 120, seed=5), num_restarts=1, seed=0)
+    by_model = {m: f.set_index("subject") for m, f in fits.groupby("model")}
+    assert (by_model["model_free"]["w"] == 0).all()
+    assert (by_model["model_based"]["w"] == 1).all()
+    assert set(by_model["model_based"]["num_params"]) == {4}
+    assert (by_model["hybrid"]["nll"] <= by_model["model_free"]["nll"] + 1e-2).all()
+    assert (by_model["hybrid"]["nll"] <= by_model["model_based"]["nll"] + 1e-2).all()
+
+
+@pytest.mark.slow
+def test_w_is_recovered_across_subjects():
+    params = hybrid_params(40, np.random.default_rng(6))
+    fit = hybrid_fit.fit_hybrid(_table(params, 200, seed=7), num_restarts=2, seed=0)
+    assert np.corrcoef(params[:, 6], fit["w"])[0, 1] > 0.8
+
+
+def test_bad_model_and_empty_table_are_rejected():
+    table = _table(hybrid_params(1, np.random.default_rng(0)), 10, seed=0)
+    with pytest.raises(AnalysisError, match="unknown model"):
+        hybrid_fit.fit_hybrid(table, model="mixed")
+    with pytest.raises(AnalysisError, match="empty"):
+        hybrid_fit.fit_hybrid(table.iloc[:0])
+    with pytest.raises(AnalysisError, match="lacks column"):
+        hybrid_fit.fit_hybrid(table.drop(columns="state2"))
