@@ -14,9 +14,18 @@ from neurometa.record.io import (
     recording_format,
     save_recording,
 )
-from neurometa.record.recorder import record, td_errors
 from neurometa.record.schema import POLICY_DIM, SCHEMA_VERSION, annotate
 from neurometa.record.validate import RecordingError, validate_recording
+
+
+def __getattr__(name: str):  # noqa: ANN202 - lazy: keep `import neurometa.record` torch-free
+    """Import the recorder (which needs torch) only when it is asked for."""
+    if name in ("record", "td_errors"):
+        from neurometa.record import recorder
+
+        return getattr(recorder, name)
+    raise AttributeError(f"module 'neurometa.record' has no attribute {name!r}")
+
 
 __all__ = [
     "POLICY_DIM",

@@ -196,3 +196,45 @@ def test_resume_after_kill_between_last_checkpoint_and_done(tmp_path):
     again = json.loads((run / "done.json").read_text())
     assert again["updates"] == 2
     assert again["final_eval"] == done["final_eval"]
+
+
+@pytest.mark.slow
+def test_cli_run_killed_with_sigkill_resumes_to_identical_weights(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    sets = [
+        "optim.batch_size=16",
+        "optim.num_updates=200",
+        "checkpoint_interval=20",
+        "eval.interval=50",
+        "eval.episodes=20",
+        'task.overrides={"num_trials": 8}',
+    ]
+    args = [
+        sys.executable,
+        "-m",
+        "neurometa",
+        "train",
+        "bandit/independent",
+        "--seed",
+        "5",
+        "--no-progress",
+        *[x for s in sets for x in ("--set", s)],
+    ]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    subprocess.run([*args, "--out", str(tmp_path / "full")], check=True, env=env)
+    proc = subprocess.Popen([*args, "--out", str(tmp_path / "cut")], env=env)
+    ckpt = tmp_path / "cut" / "checkpoint.pt"
+    while not ckpt.exists() and proc.poll() is None:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (tmp_path / "cut" / "done.json").exists(), "the run finished before the kill"
+    subprocess.run([*args, "--out", str(tmp_path / "cut"), "--resume"], check=True, env=env)
+    want = load_checkpoint(tmp_path / "full" / "checkpoint.pt")["network"]
+    got = load_checkpoint(ckpt)["network"]
+    assert all(torch.equal(want[k], got[k]) for k in want)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -101,3 +103,15 @@ def test_analyze_sweep_command_prints_and_writes_the_summary(tmp_path, capsys):
     table = pd.read_csv(tmp_path / "results_settings.csv")
     np.testing.assert_allclose(table["mean"], [1.5, 5.0, 9.5])
     assert (tmp_path / "results_settings.png").stat().st_size > 0
+
+
+def test_sweep_package_imports_without_torch_or_dask():
+    code = (
+        "import sys\n"
+        "import neurometa.sweep, neurometa.sweep.report\n"
+        "print('torch' in sys.modules, 'distributed' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False False"
