@@ -102,7 +102,19 @@ def report(preset: str, args: argparse.Namespace, eval_task: TaskConfig | None) 
             seed=TEST_SEED_BASE + seed,
             greedy=config.eval.greedy,
         )
+        other = evaluate(
+            network,
+            task_config,
+            episodes=args.test_episodes,
+            seed=TEST_SEED_BASE + seed,
+            greedy=not config.eval.greedy,
+        )
         optimum = bayes_regret(task_config)
+        print(
+            f"# seed {seed}: {'sampled' if config.eval.greedy else 'greedy'} actions instead: "
+            f"regret {other['regret']:.3f} ± {other['regret_sem']:.3f} "
+            f"(ratio {other['regret'] / optimum:.3f})"
+        )
         curve = learning_curve(run_dir)
         rows.append(
             (

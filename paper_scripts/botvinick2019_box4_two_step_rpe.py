@@ -45,6 +45,8 @@ class TwoStepRPEConfig(Config):
 
     train_preset: str = "two_step/wang2018"
     """Training preset of :mod:`neurometa.learn` (task preset included)."""
+    num_trials: int | None = None
+    """Trials per episode in training and test (None: the task preset's, 100)."""
     num_updates: int = 2000
     """A2C updates of the meta-RL agent."""
     seed: int = 0
@@ -59,6 +61,8 @@ class TwoStepRPEConfig(Config):
     """Random restarts of the hybrid-model fit behind the RPE regressors."""
 
     def __post_init__(self) -> None:
+        if self.num_trials is not None:
+            check_range(self, "num_trials", low=2)
         check_range(self, "num_updates", low=1)
         check_range(self, "seed", low=0)
         check_range(self, "record_episodes", low=2)
@@ -68,14 +72,16 @@ class TwoStepRPEConfig(Config):
 
 #: Paper scale (Wang et al. 2018 trained far longer; this is our preset's full budget).
 FULL = TwoStepRPEConfig()
-#: Minutes on 2 cores; enough for the model-based stay pattern to emerge.
-QUICK = TwoStepRPEConfig(num_updates=300, record_episodes=100, num_restarts=2)
+#: Minutes on 2 cores: 50-trial episodes.
+QUICK = TwoStepRPEConfig(num_trials=50, num_updates=200, record_episodes=100, num_restarts=2)
 
 
 def _recordings(config: TwoStepRPEConfig, out_dir: Path, cache: Path) -> dict[str, xr.Dataset]:
-    train_config = replace_path(
-        get_preset(config.train_preset), "optim.num_updates", config.num_updates
-    )
+    train_config = get_preset(config.train_preset)
+    train_config = replace_path(train_config, "optim.num_updates", config.num_updates)
+    if config.num_trials is not None:
+        overrides = {**train_config.task.overrides, "num_trials": config.num_trials}
+        train_config = replace_path(train_config, "task.overrides", overrides)
     run_dir = trained_run(train_config, out_dir, seed=config.seed)
     agent = load_agent(run_dir)
     batch = min(config.record_episodes, 100)

@@ -70,7 +70,7 @@ class Fig1BConfig(Config):
 #: Paper scale: 100-trial episodes, three seeds per training distribution.
 FULL = Fig1BConfig()
 #: Minutes on 2 cores: 20-trial episodes, one seed.
-QUICK = Fig1BConfig(num_trials=20, num_updates=300, seeds=(0,), test_episodes=500)
+QUICK = Fig1BConfig(num_trials=20, num_updates=600, seeds=(0,), test_episodes=500)
 
 
 def per_episode_regret(ds: xr.Dataset) -> np.ndarray:

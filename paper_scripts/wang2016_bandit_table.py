@@ -179,8 +179,10 @@ def plot(ds: xr.Dataset):  # noqa: ANN201 - matplotlib Figure
     table = tables(ds)["regret_table"]
     fig, ax = plt.subplots(figsize=(6.2, 4.2))
     image = ax.imshow(table.to_numpy(), cmap="viridis_r", aspect="auto")
+    middle = np.nanmean(table.to_numpy())
     for (r, c), value in np.ndenumerate(table.to_numpy()):
-        ax.text(c, r, f"{value:.2f}", ha="center", va="center", fontsize=7, color="w")
+        colour = "k" if value < middle else "w"
+        ax.text(c, r, f"{value:.2f}", ha="center", va="center", fontsize=7, color=colour)
     ax.set_xticks(range(table.shape[1]), table.columns, rotation=30, fontsize=7)
     ax.set_yticks(range(table.shape[0]), table.index, fontsize=7)
     ax.axhline(ds.sizes["train"] - 0.5, color="w", lw=2)

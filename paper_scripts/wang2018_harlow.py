@@ -18,8 +18,9 @@ Objects are random feature vectors, not images, and a trial is one step (see
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -40,7 +41,9 @@ class HarlowConfig(Config):
 
     train_preset: str = "harlow/wang2018"
     """Training preset of :mod:`neurometa.learn` (task preset included)."""
-    budgets: tuple[int, ...] = (100, 500, 2000)
+    train_overrides: dict[str, Any] = field(default_factory=dict)
+    """Dotted overrides of the training preset (e.g. ``{"network.num_units": 48}``)."""
+    budgets: tuple[int, ...] = (1000, 3000, 10000)
     """A2C updates of each trained agent (one run per budget), increasing."""
     seed: int = 0
     """Training seed of every run."""
@@ -55,14 +58,28 @@ class HarlowConfig(Config):
         if list(self.budgets) != sorted(set(self.budgets)):
             raise ConfigError(f"HarlowConfig.budgets must increase, got {self.budgets}")
         check_range(self, "seed", low=0)
+        base = get_preset(self.train_preset)  # unknown preset: KeyError naming the valid ones
+        for key, value in self.train_overrides.items():
+            base = replace_path(base, key, value)  # bad key or value: ConfigError naming it
         check_range(self, "test_episodes", low=2)
         check_range(self, "test_seed", low=0)
 
 
-#: The preset's full budget (2000 updates of 128 episodes) and two earlier stages.
-FULL = HarlowConfig()
-#: Minutes on 2 cores.
-QUICK = HarlowConfig(budgets=(20, 300), test_episodes=500)
+#: Settings that learned the task in our runs: the ``harlow/wang2018`` preset with 256 units,
+#: a decaying learning rate and entropy 0.05 -> 0 stayed at chance for 500 updates, while 48
+#: units, a constant learning rate of 2e-3 and a constant entropy cost of 0.01 jumped from
+#: chance to 93 % on trials 2-6 between updates 2,600 and 3,000 (seed 0).
+LEARNING_SETTINGS: dict[str, Any] = {
+    "network.num_units": 48,
+    "optim.learning_rate": 2e-3,
+    "optim.lr_schedule": "constant",
+    "optim.entropy_cost": 0.01,
+    "optim.entropy_final": 0.01,
+}
+#: Three stages of training, up to 10,000 updates of 128 episodes.
+FULL = HarlowConfig(train_overrides=LEARNING_SETTINGS)
+#: Minutes on 2 cores: before and just after the jump.
+QUICK = HarlowConfig(train_overrides=LEARNING_SETTINGS, budgets=(300, 3000), test_episodes=500)
 
 
 def accuracy_by_trial(ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray]:
@@ -84,6 +101,8 @@ def compute(config: HarlowConfig, out_dir: Path) -> xr.Dataset:
     """
     cache = cache_dir(out_dir, config)
     base = get_preset(config.train_preset)
+    for key, value in config.train_overrides.items():
+        base = replace_path(base, key, value)
 
     def build() -> xr.Dataset:
         names, updates, curves = [], [], []

@@ -77,6 +77,7 @@ class IVFIndex:
         self.num_lists = num_lists
         self.num_probes = num_probes
         self._layout: tuple[Tensor, Tensor, Tensor] | None = None
+        self._sorted: tuple[tuple[int, int, int], Tensor, Tensor] | None = None
 
     @classmethod
     def train(
@@ -131,7 +132,29 @@ class IVFIndex:
             ).scatter_add_(1, self.cell, torch.ones_like(self.cell))[:, :-1]
             starts = torch.cumsum(sizes, dim=1) - sizes
             self._layout = (order, sizes, starts)
+            self._sorted = None
         return self._layout
+
+    def _sorted_keys(
+        self, keys: Tensor, key_norms: Tensor, valid: Tensor, kernel: str
+    ) -> tuple[Tensor, Tensor]:
+        """Keys in cell order ``[B*C, D]`` and their score bias ``[B*C]`` (cached).
+
+        Cell-ordered copies make the candidates of a cell contiguous in memory. The cache is
+        keyed by the tensors' version counters, so in-place changes rebuild it.
+        """
+        order, _, _ = self._cells()
+        version = (keys._version, valid._version, keys.data_ptr())
+        if self._sorted is None or self._sorted[0] != version:
+            b = torch.arange(keys.shape[0], device=keys.device)[:, None]
+            sk, norms, ok = keys[b, order], key_norms[b, order], valid[b, order]
+            if kernel == "cosine":
+                sk, bias = sk / (norms[..., None] + 1e-8), torch.zeros_like(norms)
+            else:
+                bias = -norms.square()
+            bias = bias.masked_fill(~ok, float("-inf"))
+            self._sorted = (version, sk.reshape(-1, keys.shape[2]), bias.flatten())
+        return self._sorted[1], self._sorted[2]
 
     def search(
         self, query: Tensor, keys: Tensor, key_norms: Tensor, valid: Tensor, k: int, kernel: str
@@ -144,6 +167,7 @@ class IVFIndex:
         capacity = keys.shape[1]
         probes = self._probe(query, kernel)  # [B, Q, P]
         order, sizes, starts = self._cells()
+        sorted_keys, sorted_bias = self._sorted_keys(keys, key_norms, valid, kernel)
         lens = sizes[:, None, :].expand(-1, num_queries, -1).gather(2, probes)
         first = starts[:, None, :].expand(-1, num_queries, -1).gather(2, probes)
         ends = torch.cumsum(lens, dim=2)
@@ -153,20 +177,17 @@ class IVFIndex:
         pos = first.gather(2, which) + j - (ends - lens).gather(2, which)
         inside = j < ends[..., -1:]
         pos = torch.where(inside, pos, torch.zeros_like(pos)).clamp(max=capacity - 1)
-        slots = order.gather(1, pos.flatten(1))  # [B, Q*T]
-        flat = (
-            slots + capacity * torch.arange(num_stores, device=query.device)[:, None]
-        ).flatten()
-        cand = keys.reshape(-1, keys.shape[2]).index_select(0, flat)
-        cand = cand.view(num_stores, num_queries, total, -1)
-        norms = key_norms.flatten().index_select(0, flat).view(num_stores, num_queries, total)
-        dots = (cand @ query[..., None]).squeeze(3)
-        scores = dots / (norms + 1e-8) if kernel == "cosine" else 2.0 * dots - norms.square()
-        ok = inside & valid.flatten().index_select(0, flat).view_as(inside)
-        scores = scores.masked_fill(~ok, float("-inf"))
+        offset = capacity * torch.arange(num_stores, device=query.device)[:, None, None]
+        flat = (pos + offset).flatten()
+        cand = sorted_keys.index_select(0, flat).view(num_stores, num_queries, total, -1)
+        dots = torch.einsum("bqtd,bqd->bqt", cand, query)
+        bias = sorted_bias.index_select(0, flat).view_as(dots)
+        scores = (dots if kernel == "cosine" else 2.0 * dots) + bias
+        scores = scores.masked_fill(~inside, float("-inf"))
         top = torch.topk(scores, min(k, total), dim=2)
-        slots = slots.view(num_stores, num_queries, total)
-        idx, found = slots.gather(2, top.indices), torch.isfinite(top.values)
+        best = pos.gather(2, top.indices)  # positions in cell order
+        idx = order.gather(1, best.flatten(1)).view_as(best)
+        found = torch.isfinite(top.values)
         if total < k:  # pad to k with missing neighbours
             pad = k - total
             idx = torch.cat([idx, idx.new_zeros(num_stores, num_queries, pad)], dim=2)

@@ -23,7 +23,7 @@ import xarray as xr
 from neurometa import __version__
 from neurometa.atomic import atomic_path
 from neurometa.sweep.runner import ERROR_FILE, RESULT_FILE, RUN_FILE, read_json
-from neurometa.sweep.spec import _RESERVED_KEYS, RunPlan, SweepSpec, plan_runs
+from neurometa.sweep.spec import RESERVED_NAMES, RunPlan, SweepSpec, plan_runs
 
 __all__ = [
     "collect_results",
@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 #: Variable names the sweep itself uses (an action's results may not take them).
-RESERVED = _RESERVED_KEYS
+RESERVED = RESERVED_NAMES
 
 
 def _coord(values: list[Any]) -> np.ndarray:

@@ -27,10 +27,18 @@ from typing import Any
 
 from neurometa.config import Config, ConfigError, check_choice, check_range
 
-__all__ = ["SweepSpec", "RunPlan", "plan_runs", "setting_overrides", "load_spec", "run_id"]
+__all__ = [
+    "RESERVED_NAMES",
+    "SweepSpec",
+    "RunPlan",
+    "plan_runs",
+    "setting_overrides",
+    "load_spec",
+    "run_id",
+]
 
 #: Names of the results' own dims and variables, which a grid key may not take.
-_RESERVED_KEYS = ("seed", "setting", "status", "wall_time_s", "attempts", "run_id")
+RESERVED_NAMES = ("seed", "setting", "status", "wall_time_s", "attempts", "run_id")
 _SAFE = re.compile(r"[^A-Za-z0-9_.+-]")
 _MAX_ID = 120
 
@@ -77,8 +85,8 @@ class SweepSpec(Config):
             raise ConfigError(f"SweepSpec.seeds has duplicates: {list(self.seeds)}")
         if any(s < 0 for s in self.seeds):
             raise ConfigError(f"SweepSpec.seeds must be non-negative, got {list(self.seeds)}")
-        for key in set(self.grid).union(*map(set, self.settings)) & set(_RESERVED_KEYS):
-            reserved = ", ".join(_RESERVED_KEYS)
+        for key in set(self.grid).union(*map(set, self.settings)) & set(RESERVED_NAMES):
+            reserved = ", ".join(RESERVED_NAMES)
             raise ConfigError(f"SweepSpec: swept key {key!r} is a reserved name ({reserved})")
         for key, values in self.grid.items():
             if not values:

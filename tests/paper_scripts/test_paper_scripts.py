@@ -46,6 +46,18 @@ def check_fig1b(out: Path) -> None:
     assert final["bayes_optimal"] < final["meta_rl:correlated"]
 
 
+def check_bandit_table(out: Path) -> None:
+    table = pd.read_csv(out / "regret_table.csv", index_col="agent")
+    trained = table.drop(index=[i for i in table.index if i.startswith("baseline:")])
+    assert list(trained.index) == list(trained.columns)  # the full cross-matrix
+    # Bayes-optimal play is the floor on every test distribution.
+    assert (trained.min(axis=0) > table.loc["baseline:bayes_optimal"]).all()
+    # Averaged over distributions, an agent tested on its own training distribution beats
+    # UCB1 (Wang et al. 2016: meta-RL is competitive with the classic algorithms).
+    diagonal = pd.Series({d: trained.loc[d, d] for d in trained.index})
+    assert diagonal.mean() < table.loc["baseline:ucb1"].mean()
+
+
 def check_two_step(out: Path) -> None:
     logit = pd.read_csv(out / "stay_regression.csv").set_index(["agent", "term"])["stay_coef"]
     # Model-based signature: positive reward x transition interaction for the meta-RL agent,
@@ -84,6 +96,7 @@ def check_harlow(out: Path) -> None:
 CASES: list[tuple[str, Callable[[Path], None]]] = [
     ("botvinick2019_fig1a_bandit_difficulty", check_fig1a),
     ("botvinick2019_fig1b_correlated_vs_independent", check_fig1b),
+    ("wang2016_bandit_table", check_bandit_table),
     ("botvinick2019_box4_two_step_rpe", check_two_step),
     ("botvinick2019_box4_coding", check_coding),
     ("wang2018_harlow", check_harlow),

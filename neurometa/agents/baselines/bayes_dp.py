@@ -243,17 +243,17 @@ def bayes_optimal_table(
     if not isinstance(horizon, int) or horizon < 1:
         raise ValueError(f"horizon must be a positive integer, got {horizon!r}")
     key = (repr(prior), horizon)
-    if key in _MEMORY_CACHE:
-        return _MEMORY_CACHE[key]
     path = _cache_file(Path(cache_dir), prior, horizon) if cache_dir is not None else None
-    if path is not None and path.is_file():
+    if key in _MEMORY_CACHE:
+        table = _MEMORY_CACHE[key]
+    elif path is not None and path.is_file():
         with np.load(path) as data:
             table = DPTable(prior, horizon, data["value"], data["action"])
     else:
         table = _solve(prior, horizon)
-        if path is not None:
-            with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-                np.savez(fh, value=table.value, action=table.action)
+    if path is not None and not path.is_file():
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, value=table.value, action=table.action)
     table.value.setflags(write=False)
     table.action.setflags(write=False)
     _MEMORY_CACHE[key] = table
