@@ -17,10 +17,9 @@ Example::
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
-from neurometa.analysis.report import open_inputs
+from neurometa.analysis.report import open_inputs, summary_json
 from neurometa.analysis.runners import BANDIT, HARLOW
 
 
@@ -40,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         summary["bandit"] = BANDIT.run(bandit, args.out, args)
     if harlow:
         summary["harlow"] = HARLOW.run(harlow, args.out, args)
-    print(json.dumps(summary, indent=1, default=float))
+    print(summary_json(summary))
     return 0
 
 

@@ -15,9 +15,9 @@ Example::
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
+from neurometa.analysis.report import summary_json
 from neurometa.analysis.runners import RPE
 
 
@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="seed of the restarts")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    print(json.dumps(RPE.run(args.inputs, args.out, args), indent=1, default=float))
+    print(summary_json(RPE.run(args.inputs, args.out, args)))
     return 0
 
 

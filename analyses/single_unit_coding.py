@@ -16,13 +16,12 @@ Example::
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from neurometa.analysis.coding import coding_fractions, coding_regression
 from neurometa.analysis.hybrid_fit import fit_hybrid
 from neurometa.analysis.plotting import plot_coding_fractions
-from neurometa.analysis.report import open_inputs, stem, write_figure, write_result
+from neurometa.analysis.report import open_inputs, stem, summary_json, write_figure, write_result
 from neurometa.analysis.rpe import model_value
 from neurometa.analysis.two_step import two_step_trials
 
@@ -53,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         write_result(args.out, f"coding_fractions_{name}", frac)
         write_figure(args.out, f"coding_fractions_{name}", lambda f=frac: plot_coding_fractions(f))
         summary[name] = frac[["fraction", "chance"]].to_dataframe().to_dict(orient="index")
-    print(json.dumps(summary, indent=1, default=float))
+    print(summary_json(summary))
     return 0
 
 

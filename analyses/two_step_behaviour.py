@@ -16,9 +16,9 @@ Example::
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
+from neurometa.analysis.report import summary_json
 from neurometa.analysis.runners import HYBRID, TWO_STEP
 
 
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         "behaviour": TWO_STEP.run(args.inputs, args.out, args),
         "hybrid_fits": HYBRID.run(args.inputs, args.out, args),
     }
-    print(json.dumps(summary, indent=1, default=float))
+    print(summary_json(summary))
     return 0
 
 

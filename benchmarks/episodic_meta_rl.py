@@ -34,6 +34,8 @@ def train_network(kind: str, args: argparse.Namespace):
     config = get_preset(f"ritter2018/{kind}")
     if kind == "episodic" and args.null_similarity is not None:
         options = {**config.network.options, "null_similarity": args.null_similarity}
+        if args.null_similarity < 0:  # plain softmax read (no null neighbour)
+            options.pop("null_similarity")
         config = config.replace(network=config.network.replace(options=options))
     optim = config.optim.replace(num_updates=args.updates, batch_size=args.batch)
     seeds = RunSeeds(args.seed)
@@ -119,7 +121,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--agents", default="plain,episodic")
     parser.add_argument(
-        "--null-similarity", type=float, default=None, help="epLSTM read's null neighbour"
+        "--null-similarity",
+        type=float,
+        default=None,
+        help="override the epLSTM read's null neighbour (preset: 0.9; negative: none)",
     )
     args = parser.parse_args()
     if args.quick:

@@ -17,8 +17,9 @@ Run ``python paper_scripts/ritter2018_episodic_meta_rl.py --quick`` (minutes) or
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -39,6 +40,8 @@ class RitterConfig(Config):
 
     presets: tuple[str, ...] = ("ritter2018/episodic", "ritter2018/plain")
     """Training presets compared (episodic LSTM and its plain-LSTM control)."""
+    train_overrides: dict[str, Any] = field(default_factory=dict)
+    """Dotted overrides applied to every training preset (e.g. ``{"optim.batch_size": 64}``)."""
     num_updates: int = 3000
     """A2C updates per agent."""
     seed: int = 0
@@ -55,6 +58,10 @@ class RitterConfig(Config):
     def __post_init__(self) -> None:
         check_range(self, "num_updates", low=1)
         check_range(self, "seed", low=0)
+        for preset in self.presets:
+            base = get_preset(preset)  # unknown preset: KeyError naming the valid ones
+            for key, value in self.train_overrides.items():
+                base = replace_path(base, key, value)  # bad key or value: ConfigError naming it
         check_range(self, "lifetimes", low=2)
         check_range(self, "episodes_per_lifetime", low=2)
         check_range(self, "max_encounter", low=2)
@@ -93,9 +100,10 @@ def compute(config: RitterConfig, out_dir: Path) -> xr.Dataset:
     def build() -> xr.Dataset:
         names, stats = [], []
         for preset in config.presets:
-            train_config = replace_path(
-                get_preset(preset), "optim.num_updates", config.num_updates
-            )
+            train_config = get_preset(preset)
+            for key, value in config.train_overrides.items():
+                train_config = replace_path(train_config, key, value)
+            train_config = replace_path(train_config, "optim.num_updates", config.num_updates)
             agent = load_agent(trained_run(train_config, out_dir, seed=config.seed))
             name = preset.split("/")[-1]
             ds = recorded(

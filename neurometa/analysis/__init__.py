@@ -1,0 +1,18 @@
+"""Torch-free analyses of recordings (agent or lab): xarray in, xarray / DataFrame out.
+
+Modules (import the one you need; nothing heavy is imported here):
+
+- :mod:`~neurometa.analysis.coding`: single-unit coding regression, all units in one solve,
+  fractions of coding units with shuffle chance levels (Tsutsui 2016; Wang 2018).
+- :mod:`~neurometa.analysis.two_step`: trial tables from two-step recordings, stay
+  probabilities, ``stay ~ reward × transition``, Miller 2017 and Akam 2015 regressions.
+- :mod:`~neurometa.analysis.hybrid_model` / :mod:`~neurometa.analysis.hybrid_fit`: the
+  Daw 2011 hybrid learner (likelihood, simulation) and its maximum-likelihood fits.
+- :mod:`~neurometa.analysis.rpe`: RPE decomposition into model-free and (MB − MF) parts.
+- :mod:`~neurometa.analysis.bandits`: regret curves, P(better arm) by difficulty,
+  win-stay/lose-shift, Harlow accuracy by trial.
+- :mod:`~neurometa.analysis.population`: decoding with folds grouped by episode; RDMs.
+- :mod:`~neurometa.analysis.plotting`: figures (kept apart from computing).
+- :mod:`~neurometa.analysis.report` / :mod:`~neurometa.analysis.runners`: the analyses as
+  units that write NetCDF + CSV + PNG (``neurometa analyze NAME``).
+"""

@@ -7,8 +7,8 @@ for every unit ``u`` and trial ``t`` (activity taken at one stage of the trial),
 
 with the previous action ``a`` and previous reward ``r`` coded ±1 and ``V`` the current value
 estimate, and call a unit coding a variable when the two-sided t-test of its coefficient
-gives p < α. The design ``X`` is shared by all units, so ``(X'X)^-1 X'`` is computed once
-and applied to every unit (chunked over units to bound memory); the fraction of coding units
+gives p < α. The design ``X`` is shared by all units, so its QR factorisation is computed
+once and applied to every unit (chunked over units to bound memory); the fraction of coding units
 is compared with a chance level obtained by shuffling trials (seeded).
 """
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 import xarray as xr
-from scipy import stats
+from scipy import linalg, stats
 
 from neurometa.analysis._common import AnalysisError, by_trial, check_recording, trial_sum
 
@@ -63,8 +63,9 @@ class OLSDesign:
                 "design is rank deficient (a regressor is constant or collinear with others)"
             )
         self.X = X
+        self.q = q
+        self.r = r
         self.df_resid = n - k
-        self.pinv = np.linalg.solve(r, q.T)  # (X'X)^-1 X', shape (k, n)
         r_inv = np.linalg.inv(r)
         self.xtx_inv_diag = np.sum(r_inv**2, axis=1)  # diag((X'X)^-1) = row norms of R^-1
 
@@ -80,13 +81,25 @@ class OLSDesign:
         -------
         dict
             ``coef``, ``se``, ``t``, ``p``, each shape (k, m); ``rss`` shape (m,).
+
+        Notes
+        -----
+        ``RSS = y'y - |Q'y|^2`` avoids forming the residuals; columns fitted almost exactly
+        (RSS below 1e-6 of ``y'y``, where that difference would lose digits) get their
+        residuals computed explicitly.
         """
         Y = np.asarray(Y, dtype=np.float64)
         if Y.ndim != 2 or Y.shape[0] != self.X.shape[0]:
             raise AnalysisError(f"responses must have shape ({self.X.shape[0]}, m), got {Y.shape}")
-        coef = self.pinv @ Y
-        resid = Y - self.X @ coef
-        rss = np.einsum("ij,ij->j", resid, resid)
+        qty = (Y.T @ self.q).T  # (k, m); this operand order is the fast BLAS path
+        coef = linalg.solve_triangular(self.r, qty)
+        yty = np.einsum("ij,ij->j", Y, Y)
+        rss = yty - np.einsum("ij,ij->j", qty, qty)
+        exact = rss <= 1e-6 * yty
+        if exact.any():
+            resid = Y[:, exact] - self.X @ coef[:, exact]
+            rss[exact] = np.einsum("ij,ij->j", resid, resid)
+        rss = np.maximum(rss, 0.0)
         se = np.sqrt(np.outer(self.xtx_inv_diag, rss / self.df_resid))
         with np.errstate(divide="ignore", invalid="ignore"):
             t = coef / se

@@ -21,7 +21,7 @@ import xarray as xr
 
 from neurometa.atomic import atomic_open, atomic_path
 
-__all__ = ["AnalysisSpec", "open_inputs", "write_result", "write_figure", "stem"]
+__all__ = ["AnalysisSpec", "open_inputs", "write_result", "write_figure", "stem", "summary_json"]
 
 
 @dataclass(frozen=True)
@@ -87,3 +87,22 @@ def write_figure(out: Path | None, name: str, make: Callable[[], Any]) -> None:
 def stem(path: Path) -> str:
     """File name without its extension (labels results of several inputs)."""
     return os.path.splitext(Path(path).name)[0]
+
+
+def summary_json(summary: Any) -> str:
+    """A summary as strict JSON text (NaN and infinities become null; numpy to Python)."""
+    import json
+    import math
+
+    def clean(obj: Any) -> Any:
+        if isinstance(obj, dict):
+            return {str(k): clean(v) for k, v in obj.items()}
+        if isinstance(obj, list | tuple):
+            return [clean(v) for v in obj]
+        if hasattr(obj, "tolist"):
+            return clean(obj.tolist())
+        if isinstance(obj, float) and not math.isfinite(obj):
+            return None
+        return obj
+
+    return json.dumps(clean(summary), indent=1)

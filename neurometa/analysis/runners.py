@@ -222,10 +222,10 @@ def _run_bandit(inputs: list[Path], out: Path | None, args: argparse.Namespace) 
                 orient="records"
             )
         summary[name] = result
-    if all("arm_probs" in ds for ds in datasets):
-        summary["regret"] = _run_regret(inputs, out, argparse.Namespace(at=[10, 25, 50]))[
-            "results"
-        ]
+    with_probs = [p for p, ds in zip(inputs, datasets, strict=True) if "arm_probs" in ds]
+    if with_probs:
+        regret = _run_regret(with_probs, out, argparse.Namespace(at=[10, 25, 50]))
+        summary["regret"] = regret["results"]
     return summary
 
 

@@ -30,6 +30,7 @@ ANALYSES: dict[str, str] = {
     "regret": "neurometa.analysis.runners:REGRET",
     "bandit": "neurometa.analysis.runners:BANDIT",
     "harlow": "neurometa.analysis.runners:HARLOW",
+    "decode": "neurometa.analysis.runners:DECODE",
     "compare": "neurometa.analysis.compare_report:ANALYSIS",
     "sweep": "neurometa.sweep.report:ANALYSIS",
 }

@@ -86,7 +86,9 @@ def _ritter(kind: str, options: dict) -> TrainConfig:
 
 #: The episodic meta-RL agent and its plain meta-RL control on the recurring-context bandit.
 EPISODIC_PRESETS: dict[str, TrainConfig] = {
-    "ritter2018/episodic": _ritter("episodic_lstm", {"context_dim": 10}),
+    # null_similarity 0.9: a novel barcode (cosine <= 0.8 to every stored one) reinstates
+    # ~nothing; benchmarks/episodic_meta_rl.py measured first-encounter interference without it
+    "ritter2018/episodic": _ritter("episodic_lstm", {"context_dim": 10, "null_similarity": 0.9}),
     "ritter2018/plain": _ritter("pfc", {}),
 }
 

@@ -131,6 +131,9 @@ def test_analysis_package_imports_without_torch():
         "import neurometa.analysis.bandits\n"
         "import neurometa.analysis.population, neurometa.analysis.plotting\n"
         "import neurometa.analysis.runners, neurometa.commands.analyze\n"
+        "import xarray\n"
+        "from neurometa.analysis._common import _schema_problems\n"
+        "assert _schema_problems(xarray.Dataset())  # runs the project's validator\n"
         "print('torch' in sys.modules)"
     )
     result = subprocess.run(

@@ -109,3 +109,16 @@ def test_bad_designs_are_rejected(X, message):
 def test_non_binary_actions_are_rejected():
     with pytest.raises(AnalysisError, match="binary"):
         coding.coding_design(np.array([0, 2]), np.array([1, 0]), np.array([0.0, 1.0]))
+
+
+def test_near_exact_fits_take_the_explicit_residual_path_and_still_match_statsmodels():
+    rng = np.random.default_rng(4)
+    X = np.column_stack([np.ones(300), rng.normal(size=(300, 2))])
+    Y = np.column_stack(
+        [X @ [50.0, 1.0, -2.0] + 1e-7 * rng.normal(size=300), rng.normal(size=300)]
+    )
+    res = coding.OLSDesign(X).fit(Y)
+    for u in range(2):
+        ref = sm.OLS(Y[:, u], X).fit()
+        np.testing.assert_allclose(res["t"][:, u], ref.tvalues, rtol=1e-7)
+        np.testing.assert_allclose(res["p"][:, u], ref.pvalues, atol=1e-8)

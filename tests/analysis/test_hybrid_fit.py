@@ -113,3 +113,27 @@ def test_bad_model_and_empty_table_are_rejected():
         hybrid_fit.fit_hybrid(table.iloc[:0])
     with pytest.raises(AnalysisError, match="lacks column"):
         hybrid_fit.fit_hybrid(table.drop(columns="state2"))
+
+
+def test_likelihood_agrees_with_the_baseline_agents_model_equations():
+    from neurometa.agents.baselines.hybrid import HybridParams, hybrid_log_likelihood
+
+    rng = np.random.default_rng(8)
+    params = hybrid_params(2, rng)
+    sim = simulate_hybrid(params, 50, rng)
+    trace = hybrid_recursion(
+        params,
+        sim["choice1"],
+        sim["state2"],
+        sim["choice2"],
+        sim["reward"],
+        np.ones((2, 50), dtype=bool),
+    )
+    for i in range(2):
+        values = dict(zip(PARAM_NAMES, params[i], strict=True))
+        values["perseveration"] = values.pop("pers")
+        p = HybridParams(**values)
+        ref = hybrid_log_likelihood(
+            sim["choice1"][i], sim["state2"][i], sim["choice2"][i], sim["reward"][i], p
+        )
+        assert (trace.loglik1[i] + trace.loglik2[i]).sum() == pytest.approx(float(ref), abs=1e-9)
