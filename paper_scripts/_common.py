@@ -154,7 +154,7 @@ def _parser(doc: str | None, name: str) -> argparse.ArgumentParser:
         "--out",
         type=Path,
         default=None,
-        help=f"output folder (default: results/{name}; add -quick for --quick runs)",
+        help=f"output folder (default: results/{name}, or results/{name}-quick with --quick)",
     )
     return parser
 

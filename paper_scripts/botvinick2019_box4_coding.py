@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 import xarray as xr
 from _common import cache_dir, cached_dataset, recorded, script_main, trained_run
+from matplotlib.figure import Figure
 
 from neurometa.analysis.coding import coding_fractions
 from neurometa.config import Config, check_range, replace_path
@@ -116,7 +117,7 @@ def tables(ds: xr.Dataset) -> dict[str, pd.DataFrame]:
     return {"coding_fractions": ds.to_dataframe()}
 
 
-def plot(ds: xr.Dataset):  # noqa: ANN201 - matplotlib Figure
+def plot(ds: xr.Dataset) -> Figure:
     """Bars: fraction of units coding each regressor; grey bars: the shuffle chance level."""
     import matplotlib.pyplot as plt
     import numpy as np

@@ -28,6 +28,7 @@ from typing import Any
 import pandas as pd
 import xarray as xr
 from _common import cache_dir, cached_dataset, recorded, script_main, trained_run
+from matplotlib.figure import Figure
 
 from neurometa.agents.baselines import make_baseline
 from neurometa.analysis.rpe import rpe_decomposition
@@ -77,7 +78,7 @@ class TwoStepRPEConfig(Config):
 
 
 #: Settings that learned the task in our runs. The ``two_step/wang2018`` preset (Adam 3e-3
-#: decaying, entropy 0.05 -> 0, 64 episodes of 100 trials) stayed at chance for 400 updates;
+#: decaying, entropy 0.05 -> 0, 64 episodes of 100 trials) stayed at chance for 200 updates;
 #: with 20-trial episodes, 32 episodes per update, a constant learning rate of 2e-3 and a
 #: constant entropy cost of 0.01 the return rose above chance after about 1,000 updates.
 LEARNING_SETTINGS: dict[str, Any] = {
@@ -178,7 +179,7 @@ def tables(ds: xr.Dataset) -> dict[str, pd.DataFrame]:
     return {"stay_probabilities": stays, "stay_regression": logit, "rpe_regression": rpe}
 
 
-def plot(ds: xr.Dataset):  # noqa: ANN201 - matplotlib Figure
+def plot(ds: xr.Dataset) -> Figure:
     """Panel C (stay probabilities per agent) and panel D (RPE regression weights)."""
     import matplotlib.pyplot as plt
     import numpy as np

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 from _common import cache_dir, cached_dataset, recorded, script_main, trained_run
+from matplotlib.figure import Figure
 
 from neurometa.config import Config, ConfigError, check_range, replace_path
 from neurometa.learn import TaskConfig, get_preset, load_agent
@@ -139,7 +140,7 @@ def tables(ds: xr.Dataset) -> dict[str, pd.DataFrame]:
     }
 
 
-def plot(ds: xr.Dataset):  # noqa: ANN201 - matplotlib Figure
+def plot(ds: xr.Dataset) -> Figure:
     """Example episodes per bandit (top rows) and P(better arm) over trials (bottom)."""
     import matplotlib.pyplot as plt
 

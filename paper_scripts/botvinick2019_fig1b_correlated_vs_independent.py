@@ -30,6 +30,7 @@ import pandas as pd
 import torch
 import xarray as xr
 from _common import cache_dir, cached_dataset, recorded, script_main, trained_run
+from matplotlib.figure import Figure
 
 from neurometa.agents.baselines import make_baseline
 from neurometa.config import Config, ConfigError, check_range, replace_path
@@ -180,7 +181,7 @@ def tables(ds: xr.Dataset) -> dict[str, pd.DataFrame]:
     }
 
 
-def plot(ds: xr.Dataset):  # noqa: ANN201 - matplotlib Figure
+def plot(ds: xr.Dataset) -> Figure:
     """Cumulative regret over trials: meta-RL agents (solid) and baselines (dashed)."""
     import matplotlib.pyplot as plt
 

@@ -25,6 +25,7 @@ import pandas as pd
 import xarray as xr
 from _common import cache_dir, cached_dataset, recorded, script_main, trained_run
 from botvinick2019_fig1b_correlated_vs_independent import per_episode_regret
+from matplotlib.figure import Figure
 
 from neurometa.agents.baselines import make_baseline
 from neurometa.config import Config, ConfigError, check_range, replace_path
@@ -172,7 +173,7 @@ def tables(ds: xr.Dataset) -> dict[str, pd.DataFrame]:
     }
 
 
-def plot(ds: xr.Dataset):  # noqa: ANN201 - matplotlib Figure
+def plot(ds: xr.Dataset) -> Figure:
     """Heat map of the cross-matrix, with the baselines as extra rows."""
     import matplotlib.pyplot as plt
 

@@ -32,9 +32,12 @@ from torch import Tensor, nn
 from neurometa.agents.memory import EpisodicMemory
 from neurometa.agents.pfc import FrozenAgent
 
-__all__ = ["EpisodicLSTMNetwork", "EpisodicLSTMAgent"]
+__all__ = ["EpisodicLSTMNetwork", "EpisodicLSTMAgent", "READOUT_DIMS"]
 
 State = tuple[Tensor, Tensor]
+
+#: Trailing dims of the memory read-outs in ``activity`` (recordings name them so).
+READOUT_DIMS: dict[str, tuple[str, ...]] = {"gate": ("unit",), "retrieval_weights": ("neighbour",)}
 
 
 class EpisodicLSTMNetwork(nn.Module):
@@ -61,6 +64,9 @@ class EpisodicLSTMNetwork(nn.Module):
         unlike every stored one retrieves ≈ 0 (no reinstatement) instead of the nearest
         unrelated state (see :class:`~neurometa.agents.memory.EpisodicMemory`).
     """
+
+    #: Trailing dims of the memory read-outs (for agents wrapping this network).
+    variable_dims: ClassVar[dict[str, tuple[str, ...]]] = READOUT_DIMS
 
     def __init__(
         self,
@@ -205,10 +211,7 @@ class EpisodicLSTMAgent(FrozenAgent):
     """
 
     #: Trailing dims of the memory read-outs, for the recorder.
-    variable_dims: ClassVar[dict[str, tuple[str, ...]]] = {
-        "gate": ("unit",),
-        "retrieval_weights": ("neighbour",),
-    }
+    variable_dims: ClassVar[dict[str, tuple[str, ...]]] = READOUT_DIMS
 
     def __init__(self, network: EpisodicLSTMNetwork, **kwargs: Any) -> None:
         if not isinstance(network, EpisodicLSTMNetwork):

@@ -167,7 +167,8 @@ def _coding_inputs(
     ds: xr.Dataset, activity: str, stage: str | int, value: xr.DataArray | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Design ``(n, 5)``, activity ``(n, U)`` and the episode of each row ``(n,)``."""
-    action = by_trial(ds["action"], ds, 0).transpose("episode", "trial").values
+    choice = ds["action"] if "action" in ds else ds["choice1"]  # lab two-step: choice1
+    action = by_trial(choice, ds, 0).transpose("episode", "trial").values
     reward = trial_sum(ds["reward"], ds).transpose("episode", "trial").values
     if value is None:
         value = ds["value"]
@@ -197,8 +198,8 @@ def coding_regression(
     Parameters
     ----------
     ds : xarray.Dataset
-        Recording with ``action``, ``reward``, ``value`` (unless ``value`` is given) and the
-        activity variable ``(episode, step, unit)``.
+        Recording with ``action`` (or, for lab two-step data, ``choice1``), ``reward``,
+        ``value`` (unless ``value`` is given) and the activity ``(episode, step, unit)``.
     activity : str
         Name of the unit-activity variable (``"h"``, ``"c"``, or recorded rates).
     stage : str or int
@@ -218,7 +219,8 @@ def coding_regression(
     """
     check_recording(
         ds,
-        ["action", "reward", activity] + ([] if value is not None else ["value"]),
+        ["action" if "choice1" not in ds else "choice1", "reward", activity]
+        + ([] if value is not None else ["value"]),
         analysis="coding regression",
     )
     if not 0 < alpha < 1:

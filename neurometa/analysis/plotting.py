@@ -38,8 +38,9 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 120) ->
 
 
 def plot_coding_fractions(fractions: xr.Dataset) -> Figure:
-    """Bars of the fraction of coding units per term, with CIs and the shuffle chance band."""
+    """Fraction of coding units per regressor (intercept left out), CIs and shuffle chance."""
     fig, ax = plt.subplots(figsize=(5, 3))
+    fractions = fractions.sel(term=[t for t in fractions["term"].values if t != "intercept"])
     terms = [str(t) for t in fractions["term"].values]
     x = np.arange(len(terms))
     frac = fractions["fraction"].values

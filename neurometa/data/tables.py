@@ -118,6 +118,39 @@ def read_table(path: str | os.PathLike[str], layout: str) -> pd.DataFrame:
             [f"missing column(s) {', '.join(absent)} (columns present: {', '.join(raw.columns)})"],
         )
     line = np.arange(len(raw)) + 2
+    out, missed, t_bad, problems = _parse_columns(raw, spec, line)
+    if layout == "two_step":
+        problems.extend(_transition_problems(raw, out, line, missed))
+    if "session" in raw:
+        out["session"] = raw["session"].str.strip()
+    dup = out.duplicated(
+        ["subject", "trial", *(["session"] if "session" in raw else [])], keep=False
+    )
+    for i in np.flatnonzero(dup.to_numpy() & ~t_bad):
+        problems.append(
+            (line[i], f"duplicate trial {out['trial'][i]} of subject {out['subject'][i]!r}")
+        )
+    if problems:
+        raise TableError(str(path), [f"line {n}: {msg}" for n, msg in sorted(problems)])
+    for col in raw.columns:
+        if col not in out:
+            out[col] = _maybe_numeric(raw[col])
+    out = out[~missed].reset_index(drop=True)
+    for name, allowed in spec.items():
+        if allowed is not None:
+            out[name] = out[name].astype(np.int64)
+    out.attrs.update(num_missed_trials=int(missed.sum()), layout=layout, path=str(path))
+    return out
+
+
+def _parse_columns(
+    raw: pd.DataFrame, spec: dict[str, tuple[int, ...] | None], line: np.ndarray
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, list[tuple[int, str]]]:
+    """Parse subject, trial and the behavioural columns; collect their problems.
+
+    Returns the parsed table, the missed-trial mask, the bad-trial-number mask and the
+    problems as (line, message).
+    """
     problems: list[tuple[int, str]] = []
     subject = raw["subject"].str.strip()
     for i in np.flatnonzero(subject.str.lower().isin(_MISSING).to_numpy()):
@@ -141,26 +174,7 @@ def read_table(path: str | os.PathLike[str], layout: str) -> pd.DataFrame:
             problems.append((line[i], f"column {name!r} must be {rule}, got {raw[name][i]!r}"))
         missed |= miss
         out[name] = values
-    if layout == "two_step":
-        problems.extend(_transition_problems(raw, out, line, missed))
-    dup = out.duplicated(
-        ["subject", "trial", *(["session"] if "session" in raw else [])], keep=False
-    )
-    for i in np.flatnonzero(dup.to_numpy() & ~t_bad):
-        problems.append(
-            (line[i], f"duplicate trial {out['trial'][i]} of subject {out['subject'][i]!r}")
-        )
-    if problems:
-        raise TableError(str(path), [f"line {n}: {msg}" for n, msg in sorted(problems)])
-    for col in raw.columns:
-        if col not in out:
-            out[col] = _maybe_numeric(raw[col])
-    out = out[~missed].reset_index(drop=True)
-    for name, allowed in spec.items():
-        if allowed is not None:
-            out[name] = out[name].astype(np.int64)
-    out.attrs.update(num_missed_trials=int(missed.sum()), layout=layout, path=str(path))
-    return out
+    return out, missed, t_bad, problems
 
 
 def _transition_problems(
@@ -240,10 +254,8 @@ def table_to_recording(table: pd.DataFrame, *, preset: str | None = None) -> xr.
     keys = ["subject"] + (["session"] if "session" in table else [])
     ordered = table.sort_values([*keys, "trial"]).reset_index(drop=True)
     groups = ordered.groupby(keys, sort=True).indices
-    num_trials = max(len(idx) for idx in groups.values())
-    rows = np.full((len(groups), num_trials), -1, dtype=np.int64)
-    for e, idx in enumerate(groups.values()):
-        rows[e, : len(idx)] = idx
+    rows = _episode_rows(list(groups.values()))
+    num_trials = rows.shape[1]
     stages = _STAGES[layout]
     spt = len(stages)
 
@@ -282,11 +294,24 @@ def table_to_recording(table: pd.DataFrame, *, preset: str | None = None) -> xr.
     }
     if "session" in keys:
         coords["session"] = ("episode", np.asarray([str(f["session"]) for f in first]))
+    attrs = _recording_attrs(table, layout, preset or DEFAULT_PRESETS[layout])
+    return xr.Dataset(data, coords=coords, attrs=attrs)
+
+
+def _episode_rows(groups: list[np.ndarray]) -> np.ndarray:
+    """Table rows of each episode's trials, padded with -1: shape (episodes, max trials)."""
+    rows = np.full((len(groups), max(len(idx) for idx in groups)), -1, dtype=np.int64)
+    for e, idx in enumerate(groups):
+        rows[e, : len(idx)] = idx
+    return rows
+
+
+def _recording_attrs(table: pd.DataFrame, layout: str, preset: str) -> dict[str, object]:
+    """The schema's attrs of a lab recording made from ``table``."""
     from neurometa.record.spec import SCHEMA_VERSION
 
-    preset = preset or DEFAULT_PRESETS[layout]
     config = {"layout": layout, "path": table.attrs.get("path", ""), "preset": preset}
-    attrs = {
+    return {
         "schema_version": SCHEMA_VERSION,
         "source": "lab",
         "task": f"{layout} (lab table)",
@@ -295,4 +320,3 @@ def table_to_recording(table: pd.DataFrame, *, preset: str | None = None) -> xr.
         "neurometa_version": __version__,
         "num_missed_trials": int(table.attrs.get("num_missed_trials", 0)),
     }
-    return xr.Dataset(data, coords=coords, attrs=attrs)

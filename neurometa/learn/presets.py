@@ -95,6 +95,8 @@ def _build() -> dict[str, TrainConfig]:
             "independent_10arm",
         )
     }
+    # lr 3e-3 collapsed back to the uniform policy on correlated bandits; 1e-3 learned
+    presets["bandit/correlated"] = _preset("bandit/correlated", _BANDIT_OPTIM, learning_rate=1e-3)
     presets["harlow/wang2018"] = _preset(
         "harlow/wang2018",
         _BANDIT_OPTIM,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
 import torch
 
@@ -127,7 +126,7 @@ def test_recording_carries_memory_readouts() -> None:
     config = get_preset("ritter2018/episodic")
     task = make_task(config.task, 4)
     net = build_network(config.network, task.obs_dim, task.num_actions, torch_generator(0))
-    ds = record(EpisodicLSTMAgent(net, discount=0.9), task, 8, seed=0, progress=False)
+    ds = record(EpisodicLSTMAgent(net, discount=0.9), task, 24, seed=0, progress=False)
     validate_recording(ds)
     assert ds["gate"].dims == ("episode", "step", "unit")
     assert ds["retrieval_weights"].dims == ("episode", "step", "neighbour")

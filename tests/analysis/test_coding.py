@@ -122,3 +122,27 @@ def test_near_exact_fits_take_the_explicit_residual_path_and_still_match_statsmo
         ref = sm.OLS(Y[:, u], X).fit()
         np.testing.assert_allclose(res["t"][:, u], ref.tvalues, rtol=1e-7)
         np.testing.assert_allclose(res["p"][:, u], ref.pvalues, atol=1e-8)
+
+
+def test_lab_two_step_units_with_model_value():
+    import pandas as pd
+    from _synthetic_recordings import hybrid_params, two_step_recording
+
+    from neurometa.analysis.hybrid_model import PARAM_NAMES
+    from neurometa.analysis.rpe import model_value
+
+    params = np.repeat(hybrid_params(1, np.random.default_rng(9)), 6, axis=0)
+    ds, sim = two_step_recording(params, 60, 9)
+    lab = ds.drop_vars(["action", "policy", "obs"]).assign_attrs(source="lab")
+    lab = lab.assign_coords(subject=("episode", ["rat"] * 6), unit=np.arange(3))
+    prev_r = np.zeros((6, 60))
+    prev_r[:, 1:] = np.where(sim["reward"][:, :-1] > 0, 1.0, -1.0)
+    act = np.random.default_rng(10).normal(size=(6, 120, 3))
+    act[:, 0::2, 0] += 2.0 * prev_r  # unit 0 codes the previous reward at the first stage
+    lab["activity"] = (("episode", "step", "unit"), act.astype(np.float32))
+    fits = pd.DataFrame([dict(zip(PARAM_NAMES, params[0], strict=True), subject="rat")])
+    value = model_value(lab, fits)
+    assert np.isfinite(value.values).all()
+    fit = coding.coding_regression(lab, activity="activity", stage="first", value=value)
+    assert fit["significant"].sel(term="prev_reward").values.tolist()[0]
+    assert fit["p"].sel(term="prev_reward").values[0] < 1e-10

@@ -102,3 +102,17 @@ def test_bandit_table(tmp_path):
     assert np.isnan(ds["reward"].values[1, 1])
     with pytest.raises(TableError, match="'choice' must be an integer >= 0"):
         read_bandit_csv(_write(tmp_path, "subject,trial,choice,reward\na,0,1.5,1\n", "b.csv"))
+
+
+def test_sessions_become_episodes_and_duplicates_are_per_session(tmp_path):
+    text = (
+        "subject,session,trial,choice,reward\n"
+        "a,1,0,0,1\na,1,1,1,0\na,2,0,1,1\na,2,1,1,1\na,2,1,0,0\n"
+    )
+    with pytest.raises(TableError, match="line 6: duplicate trial 1"):
+        read_bandit_csv(_write(tmp_path, text))
+    table = read_bandit_csv(_write(tmp_path, text.rsplit("a,2,1,0,0", 1)[0], "ok.csv"))
+    ds = table_to_recording(table)
+    validate_recording(ds)
+    assert ds.sizes["episode"] == 2 and list(ds["session"].values) == ["1", "2"]
+    np.testing.assert_array_equal(ds["action"].values, [[0, 1], [1, 1]])

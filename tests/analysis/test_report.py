@@ -1,0 +1,35 @@
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from neurometa.analysis.report import summary_json, write_result
+
+
+def test_dataframe_results_round_trip_through_netcdf_and_csv(tmp_path):
+    table = pd.DataFrame({"term": ["a", "b"], "coef": [0.5, -1.25], "n": [3, 4]}).set_index("term")
+    table.attrs.update(cov_type="cluster", cov=pd.DataFrame([[1.0]]), flag=True)
+    write_result(tmp_path, "res", table)
+    back = xr.open_dataset(tmp_path / "res.nc")
+    np.testing.assert_array_equal(back["coef"].values, [0.5, -1.25])
+    assert list(back["term"].values) == ["a", "b"]
+    assert back.attrs == {"cov_type": "cluster", "flag": 1}  # non-NetCDF attrs are dropped
+    csv = pd.read_csv(tmp_path / "res.csv", index_col="term")
+    pd.testing.assert_frame_equal(csv, table, check_dtype=False)
+
+
+def test_dataset_results_round_trip(tmp_path):
+    ds = xr.Dataset({"score": ("fold", [0.1, 0.2])}, coords={"fold": [0, 1]}, attrs={"k": 2})
+    write_result(tmp_path, "ds", ds)
+    xr.testing.assert_identical(xr.open_dataset(tmp_path / "ds.nc").load(), ds)
+    assert list(pd.read_csv(tmp_path / "ds.csv")["score"]) == [0.1, 0.2]
+
+
+def test_nothing_is_written_without_an_output_folder(tmp_path):
+    write_result(None, "x", pd.DataFrame({"a": [1]}))
+    assert not list(tmp_path.iterdir())
+
+
+def test_summary_json_is_strict_json():
+    assert summary_json({"a": float("nan"), "b": np.float64(1.5), "c": np.arange(2)}) == (
+        '{\n "a": null,\n "b": 1.5,\n "c": [\n  0,\n  1\n ]\n}'
+    )
