@@ -114,5 +114,6 @@ def test_sessions_become_episodes_and_duplicates_are_per_session(tmp_path):
     table = read_bandit_csv(_write(tmp_path, text.rsplit("a,2,1,0,0", 1)[0], "ok.csv"))
     ds = table_to_recording(table)
     validate_recording(ds)
-    assert ds.sizes["episode"] == 2 and list(ds["session"].values) == ["1", "2"]
+    assert ds.sizes["episode"] == 2
+    assert list(ds["session"].values) == ["1", "2"]
     np.testing.assert_array_equal(ds["action"].values, [[0, 1], [1, 1]])
