@@ -202,6 +202,7 @@ class FrozenAgent:
         self._state: Any = None
         self._generator: torch.Generator | None = None
         self._input_dim = getattr(network, "input_dim", None)
+        self.variable_dims = dict(getattr(network, "variable_dims", {}) or {})
 
     def make_task(self, num_envs: int, device: str = "cpu"):  # noqa: ANN201
         """Build the task this agent was trained on (meta-RL inputs included)."""

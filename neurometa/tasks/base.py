@@ -73,6 +73,8 @@ class BatchedTask(abc.ABC):
     hidden_variables: tuple[str, ...] = ()
     #: Names of the stages within a trial (length ``steps_per_trial``), e.g. ("choice",).
     stage_names: tuple[str, ...] = ("choice",)
+    #: False for tasks whose episodes do not depend on the seed (e.g. a fixed gridworld).
+    stochastic: ClassVar[bool] = True
     #: Extra dims of non-scalar hidden variables, e.g. ``{"arm_probs": ("arm",)}``.
     variable_dims: ClassVar[dict[str, tuple[str, ...]]] = {}
 

@@ -71,6 +71,7 @@ class GridworldTask(BatchedTask):
         "paper_url": "https://arxiv.org/abs/1606.04460",
     }
     hidden_variables = ("position", "reached_goal")
+    stochastic: ClassVar[bool] = False
     stage_names = ("move",)
 
     def __init__(

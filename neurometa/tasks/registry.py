@@ -29,6 +29,7 @@ from neurometa.tasks.bandit import BanditConfig, BanditTask
 from neurometa.tasks.base import BatchedTask
 from neurometa.tasks.contextual_bandit import ContextualBanditConfig, ContextualBanditTask
 from neurometa.tasks.foraging import FORAGING_PRESETS, ForagingTask
+from neurometa.tasks.gridworld import GridworldConfig, GridworldTask
 from neurometa.tasks.harlow import HarlowConfig, HarlowTask
 from neurometa.tasks.two_step import TwoStepConfig, TwoStepTask
 
@@ -115,6 +116,8 @@ def _build_presets() -> dict[str, Preset]:
           for name, (cfg, desc) in FORAGING_PRESETS.items()),
         _from_meta("contextual_bandit/ritter2018", ContextualBanditTask, ContextualBanditConfig(),
                    "episodic contextual bandits: barcode contexts recur across episodes"),
+        _from_meta("gridworld/5x5", GridworldTask, GridworldConfig(),
+                   "5x5 open gridworld, fixed start and goal (episodic control vs A2C)"),
     ]  # fmt: skip
     return {p.id: p for p in presets}
 
