@@ -1,12 +1,22 @@
-"""Maximum-likelihood fits of the Daw et al. 2011 hybrid model to two-step behaviour.
+"""Maximum-likelihood and MAP fits of the Daw et al. 2011 hybrid model to two-step behaviour.
 
 The likelihood is that of both stages' choices under :func:`hybrid_recursion`. Subjects
 are independent, so all subjects are fitted in one bounded L-BFGS-B problem whose objective
-is the sum of per-subject negative log-likelihoods; the gradient is by forward differences,
-all perturbed parameter sets evaluated in one vectorised pass. Each restart starts every
-subject from a fresh uniform draw within the bounds, and each subject keeps its best
-restart. Nested models: ``model_free`` (w = 0, 6 parameters) and ``model_based`` (w = 1;
-α1 and λ then do not enter; 4 parameters).
+is the sum of per-subject negative log-likelihoods (minus the log prior for a MAP fit); the
+gradient is by forward differences, all perturbed parameter sets evaluated in one vectorised
+pass. Each restart starts every subject from a fresh uniform draw within
+:data:`START_RANGES`, except w, which restart ``i`` starts at ``W_STARTS[i % 3]`` (a small
+grid, so that both the model-free and the model-based side of the w axis are tried); each
+subject keeps its best restart. Nested models: ``model_free`` (w = 0, 6 parameters) and
+``model_based`` (w = 1; α1 and λ then do not enter; 4 parameters).
+
+MAP fits (``prior="weak"``) add the weakly informative priors of :data:`PRIORS`:
+Beta(1.1, 1.1) on α1, α2, λ and w, Gamma(shape 1.2, scale 5) on β1 and β2, Normal(0, 1) on
+the perseveration p: weakly informative priors of the kind commonly used to regularise
+per-subject two-step fits. Gershman (2016, "Empirical priors for reinforcement learning
+models", J Math Psychol 71:1-6) shows that priors improve the reliability and predictive
+accuracy of such estimates. These are nearly flat inside the range and only keep estimates
+away from degenerate corners (β → 0, where w is unidentified; α or w pinned on a bound).
 """
 
 from __future__ import annotations
@@ -14,12 +24,22 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
+from scipy.special import betaln, gammaln
 
 from neurometa.analysis._common import AnalysisError
 from neurometa.analysis.hybrid_model import BOUNDS, PARAM_NAMES, hybrid_recursion
 from neurometa.seeding import RunSeeds
 
-__all__ = ["MODELS", "START_RANGES", "TrialArrays", "trial_arrays", "fit_hybrid", "fit_nested"]
+__all__ = [
+    "MODELS",
+    "PRIORS",
+    "START_RANGES",
+    "W_STARTS",
+    "TrialArrays",
+    "trial_arrays",
+    "fit_hybrid",
+    "fit_nested",
+]
 
 #: Free parameters and fixed values of each model.
 MODELS: dict[str, tuple[tuple[str, ...], dict[str, float]]] = {
@@ -38,6 +58,26 @@ START_RANGES: dict[str, tuple[float, float]] = {
     "pers": (-0.5, 0.5),
     "w": (0.1, 0.9),
 }
+
+#: Starting values of w, cycled over the restarts (restart i starts at W_STARTS[i % 3]).
+W_STARTS: tuple[float, ...] = (0.5, 0.2, 0.8)
+
+#: Priors of the MAP fits: name -> parameter -> (family, a, b); "beta": Beta(a, b);
+#: "gamma": Gamma(shape a, scale b); "normal": Normal(mean a, SD b).
+PRIORS: dict[str, dict[str, tuple[str, float, float]]] = {
+    "weak": {
+        "alpha1": ("beta", 1.1, 1.1),
+        "alpha2": ("beta", 1.1, 1.1),
+        "lam": ("beta", 1.1, 1.1),
+        "beta1": ("gamma", 1.2, 5.0),
+        "beta2": ("gamma", 1.2, 5.0),
+        "pers": ("normal", 0.0, 1.0),
+        "w": ("beta", 1.1, 1.1),
+    },
+}
+
+#: Forward-difference step of the gradient.
+_STEP = 1e-6
 
 _TABLE_COLUMNS = ("subject", "episode", "choice1", "state2", "choice2", "reward")
 
@@ -120,29 +160,87 @@ def _subject_nll(data: TrialArrays, params: np.ndarray, common_prob: float) -> n
     return out
 
 
-def _fit_once(data: TrialArrays, model: str, start: np.ndarray, common_prob: float) -> np.ndarray:
+def _log_prior(free: np.ndarray, model: str, prior: str | None) -> np.ndarray:
+    """Log prior density of free parameters ``(..., k)`` -> ``(...)`` (0 when ``prior`` is None).
+
+    Beta(a, b): ``(a-1) ln x + (b-1) ln(1-x) - ln B(a, b)``; Gamma(shape a, scale b):
+    ``(a-1) ln x - x/b - ln Γ(a) - a ln b``; Normal(a, b): ``-(x-a)²/(2b²) - ln(b √(2π))``.
+    """
+    out = np.zeros(free.shape[:-1])
+    if prior is None:
+        return out
+    for j, name in enumerate(MODELS[model][0]):
+        family, a, b = PRIORS[prior][name]
+        x = free[..., j]
+        if family == "beta":
+            out += (a - 1) * np.log(x) + (b - 1) * np.log1p(-x) - betaln(a, b)
+        elif family == "gamma":
+            out += (a - 1) * np.log(x) - x / b - gammaln(a) - a * np.log(b)
+        else:
+            out += -0.5 * ((x - a) / b) ** 2 - np.log(b * np.sqrt(2 * np.pi))
+    return out
+
+
+def _objective(
+    data: TrialArrays, model: str, free: np.ndarray, common_prob: float, prior: str | None
+) -> np.ndarray:
+    """NLL minus log prior per subject and parameter set: (N_subj, M, k) -> (N_subj, M)."""
+    nll = _subject_nll(data, _full_params(free, model), common_prob)
+    return nll - _log_prior(free, model, prior) if prior is not None else nll
+
+
+def _fit_bounds(names: tuple[str, ...], prior: str | None) -> list[tuple[float, float]]:
+    """Optimiser bounds: :data:`BOUNDS`, pulled inside where a MAP prior vanishes on the edge.
+
+    The forward-difference gradient evaluates up to ``_STEP`` above a point, so the upper
+    edge is pulled in by twice that to keep every evaluation in the prior's support.
+    """
+    bounds = []
+    for name in names:
+        low, high = BOUNDS[name]
+        if prior is not None and PRIORS[prior][name][0] == "beta":
+            low, high = low + _STEP, high - 2 * _STEP
+        elif prior is not None and PRIORS[prior][name][0] == "gamma":
+            low = low + _STEP
+        bounds.append((low, high))
+    return bounds
+
+
+def _fit_once(
+    data: TrialArrays, model: str, start: np.ndarray, common_prob: float, prior: str | None
+) -> np.ndarray:
     """One joint L-BFGS-B run from ``start`` (N_subj, k); returns the optimum (N_subj, k)."""
     names = MODELS[model][0]
     num_subj, k = start.shape
-    step = 1e-6
-    offsets = np.concatenate([np.zeros((1, k)), step * np.eye(k)])
+    offsets = np.concatenate([np.zeros((1, k)), _STEP * np.eye(k)])
 
     def objective(flat: np.ndarray) -> tuple[float, np.ndarray]:
         free = flat.reshape(num_subj, 1, k) + offsets[None]
-        nll = _subject_nll(data, _full_params(free, model), common_prob)
-        grad = (nll[:, 1:] - nll[:, :1]) / step
-        return float(nll[:, 0].sum()), grad.ravel()
+        value = _objective(data, model, free, common_prob, prior)
+        grad = (value[:, 1:] - value[:, :1]) / _STEP
+        return float(value[:, 0].sum()), grad.ravel()
 
-    bounds = [BOUNDS[name] for name in names] * num_subj
     res = minimize(
         objective,
         start.ravel(),
         jac=True,
         method="L-BFGS-B",
-        bounds=bounds,
+        bounds=_fit_bounds(names, prior) * num_subj,
         options={"maxiter": 5000, "ftol": 1e-8, "gtol": 1e-4},
     )
     return res.x.reshape(num_subj, k)
+
+
+def _starts(
+    names: tuple[str, ...], num_subj: int, restart: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Starting points (N_subj, k) of restart ``restart``: uniform in START_RANGES, w on a grid."""
+    lows = np.array([START_RANGES[n][0] for n in names])
+    highs = np.array([START_RANGES[n][1] for n in names])
+    start = rng.uniform(lows, highs, size=(num_subj, len(names)))
+    if "w" in names:
+        start[:, names.index("w")] = W_STARTS[restart % len(W_STARTS)]
+    return start
 
 
 def fit_hybrid(
@@ -152,8 +250,9 @@ def fit_hybrid(
     num_restarts: int = 5,
     seed: int = 0,
     common_prob: float | None = None,
+    prior: str | None = None,
 ) -> pd.DataFrame:
-    """Fit the hybrid model (or a nested model) to each subject by maximum likelihood.
+    """Fit the hybrid model (or a nested model) to each subject by ML or MAP.
 
     Parameters
     ----------
@@ -163,39 +262,44 @@ def fit_hybrid(
         drops the second stage from the likelihood.
     model : {"hybrid", "model_free", "model_based"}
     num_restarts : int
-        Random starts per subject (uniform within :data:`START_RANGES`; seeded by ``seed``).
+        Starts per subject (uniform within :data:`START_RANGES`, w cycling through
+        :data:`W_STARTS`; seeded by ``seed``).
     seed : int
     common_prob : float, optional
         Common-transition probability; default the observed common rate.
+    prior : {None, "weak"}
+        None: maximum likelihood. "weak": maximum a posteriori under :data:`PRIORS`.
 
     Returns
     -------
     pandas.DataFrame
         One row per subject: the seven parameters (fixed ones at their fixed value),
-        ``nll``, ``num_params``, ``num_choices``, ``aic`` = 2k + 2 NLL,
-        ``bic`` = k ln n + 2 NLL, ``model``.
+        ``nll`` (negative log-likelihood at the estimate, without the prior),
+        ``num_params``, ``num_choices``, ``aic`` = 2k + 2 NLL, ``bic`` = k ln n + 2 NLL,
+        ``model`` and ``prior`` ("none" or the prior's name).
     """
     if model not in MODELS:
         raise AnalysisError(f"unknown model {model!r}; choose from {', '.join(MODELS)}")
+    if prior is not None and prior not in PRIORS:
+        raise AnalysisError(f"unknown prior {prior!r}; choose None or {', '.join(PRIORS)}")
     if num_restarts < 1:
         raise AnalysisError(f"num_restarts must be >= 1, got {num_restarts}")
     data = trial_arrays(trials)
     c = data.common_prob if common_prob is None else float(common_prob)
     names = MODELS[model][0]
-    lows = np.array([START_RANGES[n][0] for n in names])
-    highs = np.array([START_RANGES[n][1] for n in names])
     rng = RunSeeds(seed).numpy("extra")
-    best, best_nll = None, None
-    for _ in range(num_restarts):
-        start = rng.uniform(lows, highs, size=(len(data.subjects), len(names)))
-        opt = _fit_once(data, model, start, c)
-        nll = _subject_nll(data, _full_params(opt[:, None], model), c)[:, 0]
+    best, best_obj = None, None
+    for restart in range(num_restarts):
+        start = _starts(names, len(data.subjects), restart, rng)
+        opt = _fit_once(data, model, start, c, prior)
+        obj = _objective(data, model, opt[:, None], c, prior)[:, 0]
         if best is None:
-            best, best_nll = opt, nll
+            best, best_obj = opt, obj
         else:
-            better = nll < best_nll
-            best[better], best_nll[better] = opt[better], nll[better]
+            better = obj < best_obj
+            best[better], best_obj[better] = opt[better], obj[better]
     full = _full_params(best, model)
+    best_nll = _subject_nll(data, full[:, None], c)[:, 0]
     num_choices = np.bincount(data.seq_subject, weights=data.valid.sum(axis=1))
     num_choices = num_choices * (2 if data.num_choice2 > 1 else 1)
     out = pd.DataFrame(full, columns=list(PARAM_NAMES))
@@ -206,10 +310,16 @@ def fit_hybrid(
     out["aic"] = 2 * len(names) + 2 * best_nll
     out["bic"] = len(names) * np.log(num_choices) + 2 * best_nll
     out["model"] = model
+    out["prior"] = "none" if prior is None else prior
     return out
 
 
-def fit_nested(trials: pd.DataFrame, *, num_restarts: int = 5, seed: int = 0) -> pd.DataFrame:
+def fit_nested(
+    trials: pd.DataFrame, *, num_restarts: int = 5, seed: int = 0, prior: str | None = None
+) -> pd.DataFrame:
     """Fit the hybrid, model-free and model-based models; one row per (model, subject)."""
-    fits = [fit_hybrid(trials, model=m, num_restarts=num_restarts, seed=seed) for m in MODELS]
+    fits = [
+        fit_hybrid(trials, model=m, num_restarts=num_restarts, seed=seed, prior=prior)
+        for m in MODELS
+    ]
     return pd.concat(fits, ignore_index=True)

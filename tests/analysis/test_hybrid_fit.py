@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from _synthetic_recordings import hybrid_params
+from scipy import stats
 
 from neurometa.analysis import hybrid_fit
 from neurometa.analysis._common import AnalysisError
@@ -71,20 +72,74 @@ def test_invalid_trials_neither_count_nor_update():
     assert (full.loglik1 + full.loglik2).sum() == pytest.approx(ref, abs=1e-10)
 
 
-def test_fit_finds_at_least_the_likelihood_of_the_true_parameters():
+@pytest.mark.parametrize("prior", [None, "weak"], ids=["ml", "map_weak"])
+def test_fit_reaches_at_least_the_objective_of_the_true_parameters(prior):
     params = hybrid_params(3, np.random.default_rng(2))
     table = _table(params, 150, seed=3)
-    fit = hybrid_fit.fit_hybrid(table, num_restarts=1, seed=0)
+    fit = hybrid_fit.fit_hybrid(table, num_restarts=1, seed=0, prior=prior)
     data = hybrid_fit.trial_arrays(table)
-    true_nll = hybrid_fit._subject_nll(data, params[:, None], data.common_prob)[:, 0]
-    assert (fit["nll"].to_numpy() <= true_nll + 1e-3).all()
+    fitted = fit[list(PARAM_NAMES)].to_numpy()
+    true_obj = hybrid_fit._objective(data, "hybrid", params[:, None], data.common_prob, prior)
+    fit_obj = hybrid_fit._objective(data, "hybrid", fitted[:, None], data.common_prob, prior)
+    assert (fit_obj[:, 0] <= true_obj[:, 0] + 1e-3).all()
+    # the nll column is the likelihood alone, also for a MAP fit
+    true_nll = hybrid_fit._subject_nll(data, fitted[:, None], data.common_prob)[:, 0]
+    np.testing.assert_allclose(fit["nll"], true_nll, rtol=1e-12)
     assert list(fit["subject"]) == [f"s{i:02d}" for i in range(3)]
+    assert set(fit["prior"]) == {"none" if prior is None else prior}
     k, n = 7, 300
     np.testing.assert_allclose(fit["aic"], 2 * k + 2 * fit["nll"])
     np.testing.assert_allclose(fit["bic"], k * np.log(n) + 2 * fit["nll"])
     for name in PARAM_NAMES:
         low, high = hybrid_fit.BOUNDS[name]
         assert fit[name].between(low, high).all()
+
+
+def test_prior_none_is_the_maximum_likelihood_fit():
+    table = _table(hybrid_params(2, np.random.default_rng(9)), 80, seed=10)
+    default = hybrid_fit.fit_hybrid(table, num_restarts=2, seed=3)
+    explicit = hybrid_fit.fit_hybrid(table, num_restarts=2, seed=3, prior=None)
+    pd.testing.assert_frame_equal(default, explicit)
+    data = hybrid_fit.trial_arrays(table)
+    free = np.random.default_rng(0).uniform(0.2, 0.8, size=(2, 4, 7))
+    np.testing.assert_array_equal(
+        hybrid_fit._objective(data, "hybrid", free, 0.7, None),
+        hybrid_fit._subject_nll(data, free, 0.7),
+    )
+
+
+def test_log_prior_matches_scipy_densities():
+    free = np.array([[0.3, 0.9, 0.05, 4.0, 0.7, -0.4, 0.6], [0.5, 0.5, 0.5, 12.0, 2.5, 1.3, 0.01]])
+    expected = (
+        stats.beta.logpdf(free[:, [0, 1, 2, 6]], 1.1, 1.1).sum(axis=1)
+        + stats.gamma.logpdf(free[:, [3, 4]], 1.2, scale=5.0).sum(axis=1)
+        + stats.norm.logpdf(free[:, 5], 0.0, 1.0)
+    )
+    np.testing.assert_allclose(hybrid_fit._log_prior(free, "hybrid", "weak"), expected)
+    # nested models: only their free parameters carry a prior (model_based: a2, b1, b2, p)
+    mb = free[:, [1, 3, 4, 5]]
+    expected_mb = (
+        stats.beta.logpdf(mb[:, 0], 1.1, 1.1)
+        + stats.gamma.logpdf(mb[:, 1:3], 1.2, scale=5.0).sum(axis=1)
+        + stats.norm.logpdf(mb[:, 3], 0.0, 1.0)
+    )
+    np.testing.assert_allclose(hybrid_fit._log_prior(mb, "model_based", "weak"), expected_mb)
+    np.testing.assert_array_equal(hybrid_fit._log_prior(free, "hybrid", None), 0.0)
+
+
+def test_map_fit_stays_off_the_bounds_where_ml_sits_on_them():
+    # 25 trials: too few to pin seven parameters, so ML estimates hit bounds, while the
+    # Beta/Gamma priors vanish at 0 (and 1), making the posterior mode interior.
+    table = _table(hybrid_params(6, np.random.default_rng(11)), 25, seed=12)
+    ml = hybrid_fit.fit_hybrid(table, num_restarts=1, seed=0)
+    post = hybrid_fit.fit_hybrid(table, num_restarts=1, seed=0, prior="weak")
+    edge = ["alpha1", "alpha2", "lam", "w"]
+    on_bound_ml = ((ml[edge] <= 1e-9) | (ml[edge] >= 1 - 1e-9)).to_numpy().sum()
+    assert on_bound_ml > 0
+    assert ((post[edge] > 0) & (post[edge] < 1)).to_numpy().all()
+    assert (post[["beta1", "beta2"]] > 0).to_numpy().all()
+    # the MAP estimate trades likelihood for prior: never a better likelihood than ML
+    assert (post["nll"].to_numpy() >= ml["nll"].to_numpy() - 1e-3).all()
 
 
 def test_nested_models_fix_their_parameters_and_fit_no_better_than_the_hybrid():
@@ -105,6 +160,20 @@ def test_w_is_recovered_across_subjects():
     assert np.corrcoef(params[:, 6], fit["w"])[0, 1] > 0.8
 
 
+@pytest.mark.slow
+def test_map_recovers_planted_parameters_at_least_as_well_as_ml():
+    params = hybrid_params(40, np.random.default_rng(13))
+    table = _table(params, 200, seed=14)
+    scale = np.array([hi - lo for lo, hi in hybrid_fit.BOUNDS.values()])
+    errors = {}
+    for prior in (None, "weak"):
+        fit = hybrid_fit.fit_hybrid(table, num_restarts=2, seed=0, prior=prior)
+        errors[prior] = np.abs(fit[list(PARAM_NAMES)].to_numpy() - params) / scale
+    # mean range-normalised absolute error over all parameters, and w's on its own
+    assert errors["weak"].mean() <= errors[None].mean()
+    assert errors["weak"][:, 6].mean() <= errors[None][:, 6].mean() + 0.01
+
+
 def test_bad_model_and_empty_table_are_rejected():
     table = _table(hybrid_params(1, np.random.default_rng(0)), 10, seed=0)
     with pytest.raises(AnalysisError, match="unknown model"):
@@ -113,6 +182,8 @@ def test_bad_model_and_empty_table_are_rejected():
         hybrid_fit.fit_hybrid(table.iloc[:0])
     with pytest.raises(AnalysisError, match="lacks column"):
         hybrid_fit.fit_hybrid(table.drop(columns="state2"))
+    with pytest.raises(AnalysisError, match="unknown prior 'flat'"):
+        hybrid_fit.fit_hybrid(table, prior="flat")
 
 
 def test_likelihood_agrees_with_the_baseline_agents_model_equations():
