@@ -15,7 +15,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``neurometa demo``."""
     parser.add_argument("--out", default="results/demo", help="output folder (results/demo)")
     parser.add_argument("--seed", type=int, default=0, help="run seed (0)")
-    parser.add_argument("--updates", type=int, default=None, help="training updates (preset's)")
+    parser.add_argument(
+        "--updates", type=int, default=None, help="training updates (default: demo budget)"
+    )
     parser.add_argument("--episodes", type=int, default=2000, help="test episodes (2000)")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     add_json_flag(parser)
@@ -25,13 +27,13 @@ def run(args: argparse.Namespace) -> int:
     """Run the demo and print where its results are."""
     import torch
 
-    from neurometa.demo import run_demo
+    from neurometa.demo import DEMO_UPDATES, run_demo
 
     torch.set_num_threads(1)
     result = run_demo(
         args.out,
         seed=args.seed,
-        updates=args.updates,
+        updates=args.updates if args.updates is not None else DEMO_UPDATES,
         episodes=args.episodes,
         progress=not args.no_progress,
     )
