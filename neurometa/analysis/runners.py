@@ -110,6 +110,12 @@ def _run_two_step(
 
 def _hybrid_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--restarts", type=int, default=5, help="random restarts per subject")
+    parser.add_argument(
+        "--prior",
+        choices=("none", "weak"),
+        default="none",
+        help="maximum likelihood (none) or MAP with weak priors (weak; Gershman 2016)",
+    )
     _seed(parser)
 
 
@@ -120,7 +126,10 @@ def _run_hybrid(inputs: list[Path], out: Path | None, args: argparse.Namespace) 
     summary: dict[str, Any] = {}
     for path, ds in zip(inputs, open_inputs(inputs), strict=True):
         name = stem(path)
-        fits = fit_nested(two_step_trials(ds), num_restarts=args.restarts, seed=args.seed)
+        prior = None if getattr(args, "prior", "none") == "none" else args.prior
+        fits = fit_nested(
+            two_step_trials(ds), num_restarts=args.restarts, seed=args.seed, prior=prior
+        )
         write_result(out, f"hybrid_fits_{name}", fits)
         totals = fits.groupby("model")[["nll", "aic", "bic"]].sum()
         hybrid = fits[fits["model"] == "hybrid"]

@@ -140,3 +140,22 @@ def test_analysis_package_imports_without_torch():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(("prior", "expected"), [("none", "none"), ("weak", "weak")])
+def test_hybrid_cli_prior_option_selects_ml_or_map(tmp_path, capsys, prior, expected):
+    params = hybrid_params(2, np.random.default_rng(3), w=np.full(2, 0.5))
+    sim = simulate_hybrid(params, 60, np.random.default_rng(4))
+    table = pd.DataFrame({k: sim[k].ravel() for k in ("choice1", "state2", "choice2", "reward")})
+    table.insert(0, "trial", np.tile(np.arange(60), 2))
+    table.insert(0, "subject", np.repeat(["a", "b"], 60))
+    table.to_csv(tmp_path / "lab.csv", index=False)
+    nc = tmp_path / "lab.nc"
+    assert main(["import", "two-step-csv", str(tmp_path / "lab.csv"), "--out", str(nc)]) == 0
+    capsys.readouterr()
+    out = tmp_path / "res"
+    argv = ["analyze", "hybrid", str(nc), "--out", str(out), "--restarts", "1", "--prior", prior]
+    assert main(argv) == 0
+    fits = pd.read_csv(out / "hybrid_fits_lab.csv")
+    assert set(fits["prior"]) == {expected}
+    assert set(fits["model"]) == {"hybrid", "model_free", "model_based"}
