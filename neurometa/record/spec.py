@@ -146,6 +146,10 @@ FAMILY_VARIABLES: dict[str, dict[str, VariableSpec]] = {
             _v("arm_probs", (*_ES, "arm"), "float", "reward probability of each arm"),
             _v("best_arm", _ES, "int64", "arm with the highest reward probability"),
         ),
+        "gridworld": (
+            _v("position", _ES, "int64", "cell index row * size + col before the step's move"),
+            _v("reached_goal", _ES, "bool", "whether the step's move reached the goal"),
+        ),
     }.items()
 }
 
