@@ -20,7 +20,11 @@ import time
 
 import torch
 
-from neurometa.agents.episodic_control import EPISODIC_CONTROL_PRESETS, EpisodicControlAgent
+from neurometa.agents.episodic_control import (
+    EPISODIC_CONTROL_PRESETS,
+    episodes_to_criterion,
+    episodic_learning_curve,
+)
 from neurometa.learn.a2c import a2c_loss
 from neurometa.learn.config import NetworkConfig, OptimConfig
 from neurometa.learn.networks import build_network
@@ -33,29 +37,11 @@ BATCH = 8
 WINDOW = 3
 
 
-def reached(returns: list[float], threshold: float) -> bool:
-    return len(returns) >= WINDOW and sum(returns[-WINDOW:]) / WINDOW >= threshold
-
-
 def run_episodic(method: str, seed: int, max_batches: int, threshold: float) -> int | None:
     task = GridworldTask(GridworldConfig(), BATCH)
-    seeds = RunSeeds(seed)
-    agent = EpisodicControlAgent(EPISODIC_CONTROL_PRESETS[method], task.obs_dim,
-                                 task.num_actions, generator=seeds.torch("memory"))  # fmt: skip
-    sampler, returns = seeds.torch("sampling"), []
-    for batch in range(max_batches):
-        obs, info = task.reset(seed=seeds.int("task") if batch == 0 else None)
-        agent.begin(task, sampler)
-        total = torch.zeros(BATCH)
-        for _ in range(task.episode_length):
-            action, _ = agent.act(obs, info)
-            obs, reward, terminated, _, info = task.step(action)
-            agent.observe(action, reward, terminated, info)
-            total += reward
-        returns.append(float(total.mean()))
-        if reached(returns, threshold):
-            return (batch + 1) * BATCH
-    return None
+    curve = episodic_learning_curve(EPISODIC_CONTROL_PRESETS[method], task, max_batches,
+                                    seed=seed)  # fmt: skip
+    return episodes_to_criterion(curve, threshold, window=WINDOW, batch_size=BATCH)
 
 
 def run_a2c(seed: int, max_batches: int, threshold: float) -> int | None:
@@ -75,7 +61,7 @@ def run_a2c(seed: int, max_batches: int, threshold: float) -> int | None:
         torch.nn.utils.clip_grad_norm_(net.parameters(), optim.max_grad_norm)
         opt.step()
         returns.append(float(rollout.rewards.sum(0).mean()))
-        if reached(returns, threshold):
+        if episodes_to_criterion(returns[-WINDOW:], threshold, window=WINDOW, batch_size=1):
             return (batch + 1) * BATCH
     return None
 

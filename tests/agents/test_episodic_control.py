@@ -201,3 +201,26 @@ def test_recording_carries_q_values() -> None:
     validate_recording(ds)
     assert ds["q_values"].dims == ("episode", "step", "action_id")
     np.testing.assert_allclose(ds["value"].values, ds["q_values"].max("action_id").values)
+
+
+@pytest.mark.parametrize(
+    ("returns", "expected"),
+    [
+        ([0.0, 1.0, 5.0, 5.0, 5.0], 32),  # first window of 3 with mean >= 3 ends at batch 4
+        ([0.0, 0.0, 9.0], 24),  # mean exactly 3.0 counts
+        ([3.0, 3.0], None),  # fewer batches than the window
+        ([0.0, 1.0, 2.0, 2.0], None),  # never reached
+    ],
+    ids=["reached", "boundary", "short", "never"],
+)
+def test_episodes_to_criterion_matches_hand_count(returns, expected):
+    from neurometa.agents.episodic_control import episodes_to_criterion
+
+    assert episodes_to_criterion(returns, 3.0, window=3, batch_size=8) == expected
+
+
+def test_episodes_to_criterion_rejects_empty_window():
+    from neurometa.agents.episodic_control import episodes_to_criterion
+
+    with pytest.raises(ValueError, match="window and batch_size must be >= 1"):
+        episodes_to_criterion([1.0], 0.5, window=0, batch_size=8)

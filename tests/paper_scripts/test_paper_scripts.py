@@ -165,6 +165,7 @@ SCRIPT_CONFIGS = [
     ("botvinick2019_box4_coding", "alpha", 1.5),
     ("wang2018_harlow", "budgets", (500, 100)),
     ("ritter2018_episodic_meta_rl", "max_encounter", 1),
+    ("botvinick2019_box2_episodic_valuation", "seeds", ()),
 ]
 
 
@@ -206,3 +207,18 @@ def test_cached_dataset_builds_once_then_loads(tmp_path: Path) -> None:
     assert len(calls) == 1
     xr.testing.assert_identical(first, second)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.nc"]
+
+
+@pytest.mark.slow
+def test_box2_quick_run_episodic_control_beats_a2c_in_episodes(tmp_path: Path) -> None:
+    # Botvinick et al. 2019, Box 2 (Blundell et al. 2016): episodic valuation (MFEC) reaches
+    # the gridworld criterion in fewer episodes than the parametric A2C learner. A seed that
+    # does not reach it counts as its budget, a lower bound: harmless for A2C (the comparison
+    # only gets harder), so MFEC must reach it on every seed.
+    script = "botvinick2019_box2_episodic_valuation"
+    out = run_quick(script, tmp_path / script)
+    per_seed = pd.read_csv(out / "episodes_to_criterion.csv")
+    episodes = per_seed.groupby("method")["episodes_censored"].mean()
+    assert set(per_seed["method"]) == {"mfec", "nec", "box2", "a2c"}
+    assert per_seed[per_seed["method"] == "mfec"]["reached"].all()
+    assert episodes["mfec"] < episodes["a2c"]
