@@ -16,6 +16,7 @@ import argparse
 import hashlib
 import json
 import os
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -38,6 +39,7 @@ __all__ = [
     "recorded",
     "write_csv",
     "save_figure",
+    "run_script",
     "script_main",
 ]
 
@@ -210,3 +212,21 @@ def script_main(
     elapsed = time.perf_counter() - start
     print(f"{name} ({mode}): results in {out_dir} ({elapsed:.0f} s)")
     return 0
+
+
+def run_script(module_name: str, argv: list[str] | None = None) -> int:
+    """:func:`script_main` for a paper-script module that defines the standard names.
+
+    The module (``sys.modules[module_name]``) must define ``NAME``, ``QUICK``, ``FULL``,
+    ``compute``, ``tables`` and ``plot``; its docstring is the ``--help`` text.
+    """
+    module = sys.modules[module_name]
+    return script_main(
+        name=module.NAME,
+        doc=module.__doc__,
+        presets={"quick": module.QUICK, "full": module.FULL},
+        compute=module.compute,
+        tables=module.tables,
+        plot=module.plot,
+        argv=argv,
+    )

@@ -27,7 +27,7 @@ from typing import Any
 
 import pandas as pd
 import xarray as xr
-from _common import cache_dir, cached_dataset, recorded, script_main, trained_run
+from _common import cache_dir, cached_dataset, recorded, run_script, trained_run
 from matplotlib.figure import Figure
 
 from neurometa.agents.baselines import make_baseline
@@ -214,15 +214,7 @@ def plot(ds: xr.Dataset) -> Figure:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: ``--quick`` for a minutes-long run, ``--out DIR`` for the output folder."""
-    return script_main(
-        name=NAME,
-        doc=__doc__,
-        presets={"quick": QUICK, "full": FULL},
-        compute=compute,
-        tables=tables,
-        plot=plot,
-        argv=argv,
-    )
+    return run_script(__name__, argv)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import xarray as xr
-from _common import cache_dir, cached_dataset, recorded, script_main, trained_run
+from _common import cache_dir, cached_dataset, recorded, run_script, trained_run
 from matplotlib.figure import Figure
 
 from neurometa.config import Config, ConfigError, check_range, replace_path
@@ -172,15 +172,7 @@ def plot(ds: xr.Dataset) -> Figure:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: ``--quick`` for a minutes-long run, ``--out DIR`` for the output folder."""
-    return script_main(
-        name=NAME,
-        doc=__doc__,
-        presets={"quick": QUICK, "full": FULL},
-        compute=compute,
-        tables=tables,
-        plot=plot,
-        argv=argv,
-    )
+    return run_script(__name__, argv)
 
 
 if __name__ == "__main__":

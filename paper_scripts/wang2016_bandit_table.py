@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import xarray as xr
-from _common import cache_dir, cached_dataset, recorded, script_main, trained_run
+from _common import cache_dir, cached_dataset, recorded, run_script, trained_run
 from botvinick2019_fig1b_correlated_vs_independent import per_episode_regret
 from matplotlib.figure import Figure
 
@@ -197,15 +197,7 @@ def plot(ds: xr.Dataset) -> Figure:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: ``--quick`` for a minutes-long run, ``--out DIR`` for the output folder."""
-    return script_main(
-        name=NAME,
-        doc=__doc__,
-        presets={"quick": QUICK, "full": FULL},
-        compute=compute,
-        tables=tables,
-        plot=plot,
-        argv=argv,
-    )
+    return run_script(__name__, argv)
 
 
 if __name__ == "__main__":
