@@ -26,6 +26,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils import skip_init
 
+from neurometa.agents.lstm_kernel import LSTMTape, gate_scale, lstm_sequence, lstm_step
 from neurometa.seeding import torch_generator
 
 __all__ = ["PFCNetwork", "FrozenAgent", "sample_actions"]
@@ -57,7 +58,10 @@ class PFCNetwork(nn.Module):
         h_t = σ(o) ⊙ tanh(c_t)
 
     then one linear read-out ``[logits_t, V_t] = W_out h_t + b_out`` (policy logits ``[A]``
-    and the state value). ``(h_0, c_0)`` are parameters learned with the rest.
+    and the state value). ``(h_0, c_0)`` are parameters learned with the rest. The step is
+    computed by :func:`neurometa.agents.lstm_kernel.lstm_step` (``nn.LSTMCell``'s function,
+    faster on CPUs); training rollouts use :meth:`start_tape` / :meth:`replay`, whose
+    hand-written backward pass through time gives autograd's gradients several times faster.
     """
 
     def __init__(
@@ -84,6 +88,8 @@ class PFCNetwork(nn.Module):
         self.head = skip_init(nn.Linear, num_units, num_actions + 1)
         self.h0 = nn.Parameter(torch.zeros(num_units))
         self.c0 = nn.Parameter(torch.zeros(num_units))
+        self.register_buffer("_gate_scale", gate_scale(num_units), persistent=False)
+        self._tape: LSTMTape | None = None
         self.reset_parameters(generator if generator is not None else torch_generator(0))
 
     def reset_parameters(self, generator: torch.Generator) -> None:
@@ -134,9 +140,58 @@ class PFCNetwork(nn.Module):
         activity : dict
             ``{"h": h_t, "c": c_t}`` for recordings.
         """
-        h, c = self.core(obs, state)
+        core = self.core
+        bias = core.bias_ih + core.bias_hh
+        h, c = lstm_step(obs, *state, core.weight_ih, core.weight_hh, bias, self._gate_scale)
         out = self.head(h)
         return out[:, :-1], out[:, -1], (h, c), {"h": h, "c": c}
+
+    def start_tape(self, steps: int, batch_size: int) -> tuple[LSTMTape, Tensor]:
+        """Begin a taped rollout of ``steps`` steps (no autograd until :meth:`replay`).
+
+        Returns
+        -------
+        tape : LSTMTape
+            Advance it with :meth:`tape_step`.
+        h0 : Tensor, shape (B, U)
+        """
+        core = self.core
+        sizes = (steps, batch_size, self.input_dim, self.num_units)
+        tape = self._tape
+        if tape is None or not tape.fits(*sizes):
+            tape = self._tape = LSTMTape(*sizes)  # buffers reused by later rollouts
+        h0 = tape.start(
+            core.weight_ih, core.weight_hh, core.bias_ih, core.bias_hh, self.h0, self.c0
+        )
+        return tape, h0.t()
+
+    @torch.no_grad()
+    def tape_step(self, tape: LSTMTape, obs: Tensor) -> tuple[Tensor, Tensor]:
+        """One taped step: ``(logits [B, A], value [B])`` of observation ``obs`` ``[B, D]``."""
+        out = torch.addmm(self.head.bias.unsqueeze(1), self.head.weight, tape.step(obs))
+        return out[:-1].t(), out[-1]
+
+    def replay(self, tape: LSTMTape) -> tuple[Tensor, Tensor, Tensor]:
+        """Differentiable outputs of a finished tape (the same numbers as stepping ``forward``).
+
+        Returns
+        -------
+        logits : Tensor, shape (T, B, A)
+        values : Tensor, shape (T, B)
+        h : Tensor, shape (T, B, U)
+        """
+        core, batch = self.core, tape.batch_size
+        h = lstm_sequence(
+            tape,
+            core.weight_ih,
+            core.weight_hh,
+            core.bias_ih,
+            core.bias_hh,
+            self.h0.unsqueeze(0).expand(batch, -1),
+            self.c0.unsqueeze(0).expand(batch, -1),
+        )
+        out = self.head(h)
+        return out[..., :-1], out[..., -1], h
 
     def extra_repr(self) -> str:
         """Sizes shown by ``print(network)``."""

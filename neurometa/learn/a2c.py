@@ -7,7 +7,8 @@ The loss of one batch of whole episodes (Mnih et al. 2016; Wang et al. 2018, Met
 with λ-return targets ``G^λ_t`` (γ = ``discount``), advantages ``A_t = G^λ_t − V_t``
 (:func:`neurometa.learn.losses.gae_advantages`), ``L_π`` the policy-gradient term, ``L_V`` the
 value regression and ``L_H`` the negative entropy. Rewards enter the loss as
-``r' = (r − shift) · scale`` (the network's input keeps the raw reward).
+``r' = (r − shift) · scale`` (the network's input keeps the raw reward), where ``r`` is the
+sampled reward or, with ``reward_signal = "expected"``, its expectation ``p[a_t]``.
 """
 
 from __future__ import annotations
@@ -42,7 +43,16 @@ def a2c_loss(rollout: Rollout, config: OptimConfig, entropy_cost: float) -> tupl
     parts : dict of str to Tensor
         ``pg_loss``, ``value_loss``, ``entropy`` (mean nats), detached scalars.
     """
-    rewards = (rollout.rewards - config.reward_shift) * config.reward_scale
+    rewards = rollout.rewards
+    if config.reward_signal != "sampled":
+        if rollout.expected_rewards is None or rollout.regrets is None:
+            raise ValueError(
+                f"OptimConfig.reward_signal = {config.reward_signal!r} needs a task whose info "
+                "gives 'arm_probs' (the bandit families); use reward_signal = 'sampled'"
+            )
+        expected = config.reward_signal == "expected"
+        rewards = rollout.expected_rewards if expected else -rollout.regrets
+    rewards = (rewards - config.reward_shift) * config.reward_scale
     discounts = config.discount * (~rollout.terminals).to(rewards.dtype)
     with torch.no_grad():
         values = rollout.values.detach()

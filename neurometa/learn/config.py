@@ -84,6 +84,16 @@ class OptimConfig(Config):
     """Multiplies rewards in the loss after the shift."""
     normalize_advantages: bool = False
     """Standardise advantages over the batch before the policy-gradient term."""
+    reward_signal: Literal["sampled", "expected", "regret"] = "sampled"
+    """What the returns are built from: the sampled rewards ``r_t`` (``sampled``) or, on tasks
+    whose ``info`` gives ``arm_probs``, their expectation ``p[a_t]`` given the chosen arm
+    (``expected``). ``E[r_t | a_t, p] = p[a_t]`` and every policy-gradient factor of a
+    reward is fixed once ``a_t`` is, so the gradient keeps its expectation while the Bernoulli
+    outcome noise leaves the returns (a Rao-Blackwellised estimator); ``regret`` further
+    subtracts ``max_k p_k``, which no action changes, so the returns count only the regret
+    still to come and no longer the luck of the episode's arm probabilities. The network's
+    input still carries the sampled reward, which is all it observes; the value head (and so
+    the TD error) then predicts the chosen signal."""
 
     def __post_init__(self) -> None:
         check_range(self, "num_updates", low=1)
@@ -134,7 +144,16 @@ class TrainConfig(Config):
     """Write ``checkpoint.pt`` every this many updates (and at the end)."""
     log_interval: int = 10
     """Append a row to ``metrics.csv`` every this many updates."""
+    workers: int = 1
+    """Processes sharing each update (``batch_size / workers`` episodes each, gradients
+    averaged; :mod:`neurometa.learn.parallel`): one single-thread process per core."""
 
     def __post_init__(self) -> None:
         check_range(self, "checkpoint_interval", low=1)
         check_range(self, "log_interval", low=1)
+        check_range(self, "workers", low=1)
+        if self.optim.batch_size % self.workers:
+            raise ConfigError(
+                f"TrainConfig.workers = {self.workers} must divide optim.batch_size = "
+                f"{self.optim.batch_size} (each worker runs an equal share of the episodes)"
+            )

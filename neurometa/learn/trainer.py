@@ -38,8 +38,9 @@ from neurometa.learn.config import TrainConfig
 from neurometa.learn.evaluate import evaluate, selection_score
 from neurometa.learn.metrics import summarise_window, write_metrics
 from neurometa.learn.networks import build_network
+from neurometa.learn.parallel import Sync, spawn_workers, worker_seed
 from neurometa.learn.rollout import make_task, run_episodes
-from neurometa.seeding import RunSeeds
+from neurometa.seeding import RunSeeds, torch_generator
 
 __all__ = ["train", "TrainingDivergedError"]
 
@@ -59,6 +60,7 @@ class _RunState:
     task: Any
     sampler: torch.Generator
     spec: dict[str, int]
+    sync: Sync = field(default_factory=Sync)
     update: int = 0
     episodes: int = 0
     env_steps: int = 0
@@ -77,16 +79,20 @@ def _make_optimizer(config: TrainConfig, network: nn.Module) -> torch.optim.Opti
     return torch.optim.Adam(network.parameters(), lr=opt.learning_rate, eps=opt.adam_eps)
 
 
-def _fresh_state(config: TrainConfig, seed: int, device: torch.device) -> _RunState:
+def _fresh_state(
+    config: TrainConfig, seed: int, device: torch.device, sync: Sync | None = None
+) -> _RunState:
+    sync = sync or Sync()
     seeds = RunSeeds(seed)
-    task = make_task(config.task, config.optim.batch_size, device)
-    task.generator.manual_seed(seeds.int("task"))
+    task = make_task(config.task, config.optim.batch_size // config.workers, device)
+    task.generator.manual_seed(worker_seed(seeds.int("task"), sync.rank))
     spec = {"input_dim": task.obs_dim, "num_actions": task.num_actions}
     network = build_network(
         config.network, spec["input_dim"], spec["num_actions"], seeds.torch("weights")
     ).to(device)
     optimizer = _make_optimizer(config, network)
-    return _RunState(network, optimizer, task, seeds.torch("sampling", str(device)), spec)
+    sampler = torch_generator(worker_seed(seeds.int("sampling"), sync.rank), str(device))
+    return _RunState(network, optimizer, task, sampler, spec, sync)
 
 
 def _config_differences(a: TrainConfig, b: TrainConfig) -> list[str]:
@@ -100,9 +106,7 @@ def _config_differences(a: TrainConfig, b: TrainConfig) -> list[str]:
     return sorted(k for k in fa.keys() | fb.keys() if fa.get(k) != fb.get(k))
 
 
-def _resume_state(
-    config: TrainConfig, run_dir: Path, seed: int, device: torch.device
-) -> _RunState:
+def _check_resumable(config: TrainConfig, run_dir: Path, seed: int) -> None:
     saved = TrainConfig.load(run_dir / CONFIG)
     diff = _config_differences(saved, config)
     if diff:
@@ -110,16 +114,23 @@ def _resume_state(
             f"{run_dir}: the config differs from the run's {CONFIG} in {', '.join(diff)}; "
             "resume with the same config or start a new run folder"
         )
-    payload = load_checkpoint(run_dir / CHECKPOINT, device)
+    payload = load_checkpoint(run_dir / CHECKPOINT)
     if payload["seed"] != seed:
         raise ConfigError(
             f"{run_dir}: the run was started with seed {payload['seed']}, not {seed}"
         )
-    state = _fresh_state(config, seed, device)
+
+
+def _resume_state(
+    config: TrainConfig, run_dir: Path, seed: int, device: torch.device, sync: Sync
+) -> _RunState:
+    payload = load_checkpoint(run_dir / CHECKPOINT, device)
+    state = _fresh_state(config, seed, device, sync)
     state.network.load_state_dict(payload["network"])
     state.optimizer.load_state_dict(payload["optimizer"])
-    state.task.generator.set_state(payload["task_generator"].cpu())
-    state.sampler.set_state(payload["sampling_generator"].cpu())
+    task_state, sampling_state = payload["generators"][sync.rank]
+    state.task.generator.set_state(task_state.cpu())
+    state.sampler.set_state(sampling_state.cpu())
     for key in (
         "update",
         "episodes",
@@ -135,31 +146,35 @@ def _resume_state(
     return state
 
 
-def _start(
-    config: TrainConfig, run_dir: Path, seed: int, resume: bool, device: torch.device
-) -> _RunState:
+def _prepare(config: TrainConfig, run_dir: Path, seed: int, resume: bool) -> bool:
+    """Check the run folder; write ``config.json`` for a new run. Return whether to resume."""
     if (run_dir / CHECKPOINT).is_file():
         if not resume:
             raise FileExistsError(
                 f"{run_dir} already holds a run; pass resume=True (--resume) to continue it "
                 "or choose another folder"
             )
-        return _resume_state(config, run_dir, seed, device)
+        _check_resumable(config, run_dir, seed)
+        return True
     if (run_dir / CONFIG).is_file() and not resume:
         raise FileExistsError(f"{run_dir} already holds a {CONFIG}; choose another folder")
     run_dir.mkdir(parents=True, exist_ok=True)
     config.save(run_dir / CONFIG)
-    return _fresh_state(config, seed, device)
+    return False
 
 
 def _save(state: _RunState, run_dir: Path, seed: int) -> None:
+    # every rank's generators (all ranks take part in the gather; rank 0 writes)
+    generators = state.sync.gather((state.task.generator.get_state(), state.sampler.get_state()))
+    state.checkpoint_update = state.update
+    if not state.sync.is_main:
+        return
     save_checkpoint(
         run_dir / CHECKPOINT,
         {
             "network": state.network.state_dict(),
             "optimizer": state.optimizer.state_dict(),
-            "task_generator": state.task.generator.get_state(),
-            "sampling_generator": state.sampler.get_state(),
+            "generators": generators,
             "network_spec": state.spec,
             "seed": seed,
             "neurometa_version": __version__,
@@ -177,7 +192,6 @@ def _save(state: _RunState, run_dir: Path, seed: int) -> None:
             },
         },
     )
-    state.checkpoint_update = state.update
 
 
 def _train_step(state: _RunState, config: TrainConfig) -> dict[str, float]:
@@ -189,29 +203,40 @@ def _train_step(state: _RunState, config: TrainConfig) -> dict[str, float]:
     wall0, cpu0 = time.perf_counter(), time.process_time()
     rollout = run_episodes(state.network, state.task, state.sampler)
     loss, parts = a2c_loss(rollout, opt, entropy_cost)
-    _check_finite("loss", loss, state)
     state.optimizer.zero_grad(set_to_none=True)
     loss.backward()
+    names = ["loss", *parts, "train_return"] + (
+        ["train_regret"] if rollout.regrets is not None else []
+    )
+    values = [loss.detach(), *parts.values(), rollout.rewards.sum(0).mean()]
+    if rollout.regrets is not None:
+        values.append(rollout.regrets.sum(0).mean())
+    stats = dict(
+        zip(
+            names,
+            state.sync.average_gradients(state.network, torch.stack(values)).tolist(),
+            strict=True,
+        )
+    )
+    _check_finite("loss", torch.tensor(stats["loss"]), state)
     max_norm = opt.max_grad_norm if opt.max_grad_norm is not None else math.inf
     grad_norm = torch.nn.utils.clip_grad_norm_(state.network.parameters(), max_norm)
     _check_finite("gradient norm", grad_norm, state)
     state.optimizer.step()
-    steps = rollout.rewards.numel()
+    steps = rollout.rewards.numel() * state.sync.world_size
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     state.update += 1
-    state.episodes += rollout.rewards.shape[1]
+    state.episodes += rollout.rewards.shape[1] * state.sync.world_size
     state.env_steps += steps
     state.train_seconds += wall
-    stats = {
-        "loss": loss.detach(),
-        "grad_norm": grad_norm,
-        **parts,
-        "train_return": rollout.rewards.sum(0).mean(),
+    return stats | {
+        "grad_norm": float(grad_norm),
+        "lr": lr,
+        "entropy_cost": entropy_cost,
+        "steps": steps,
+        "wall": wall,
+        "cpu": cpu * state.sync.world_size,
     }
-    if rollout.regrets is not None:
-        stats["train_regret"] = rollout.regrets.sum(0).mean()
-    out = {k: float(v) for k, v in stats.items()}
-    return out | {"lr": lr, "entropy_cost": entropy_cost, "steps": steps, "wall": wall, "cpu": cpu}
 
 
 def _check_finite(what: str, value: torch.Tensor, state: _RunState) -> None:
@@ -301,17 +326,45 @@ def train(
         When ``run_dir`` already holds a run and ``resume`` is False.
     """
     run_dir, device = Path(run_dir), _check_device(device)
-    state = _start(config, run_dir, seed, resume, device)
-    if state.done:
+    resuming = _prepare(config, run_dir, seed, resume)
+    args = (config, run_dir, seed, resuming, device, progress)
+    if config.workers == 1:
+        _run(*args)
         return run_dir
-    total = config.optim.num_updates
+    try:
+        spawn_workers(_run, config.workers, args, scratch=run_dir)
+    except torch.multiprocessing.ProcessRaisedException as err:
+        if TrainingDivergedError.__name__ in str(err):
+            raise TrainingDivergedError(str(err).strip().splitlines()[-1]) from err
+        raise
+    return run_dir
+
+
+def _run(
+    config: TrainConfig,
+    run_dir: Path,
+    seed: int,
+    resuming: bool,
+    device: torch.device,
+    progress: bool,
+    sync: Sync | None = None,
+) -> None:
+    """The training loop of one worker (rank 0 evaluates, logs and writes the run folder)."""
+    sync = sync or Sync()
+    if resuming:
+        state = _resume_state(config, run_dir, seed, device, sync)
+    else:
+        state = _fresh_state(config, seed, device, sync)
+    if state.done:
+        return
+    total, main = config.optim.num_updates, sync.is_main
     bar = tqdm(
         total=total,
         initial=state.update,
         desc=f"train {config.task.preset}",
         unit="upd",
         file=sys.stderr,
-        disable=not progress,
+        disable=not (progress and main),
         dynamic_ncols=True,
     )
     window: list[dict[str, float]] = []
@@ -322,10 +375,9 @@ def train(
             bar.update(1)
             u, last = state.update, state.update == total
             ev = config.eval.interval
-            result = (
-                _evaluate(state, config, seed, run_dir) if (ev and u % ev == 0) or last else None
-            )
-            if u % config.log_interval == 0 or last or result is not None:
+            due = (ev and u % ev == 0) or last
+            result = _evaluate(state, config, seed, run_dir) if due and main else None
+            if main and (u % config.log_interval == 0 or last or result is not None):
                 row = summarise_window(state, window, result)
                 state.metrics.append(row)
                 write_metrics(run_dir, state.metrics)
@@ -335,10 +387,11 @@ def train(
                 _save(state, run_dir, seed)
     finally:
         bar.close()
+    if not main:
+        return
     if result is None:  # killed after the last checkpoint, before done.json
         result = _evaluate(state, config, seed, run_dir)
     _write_done(state, run_dir, seed, result)
-    return run_dir
 
 
 def _postfix(row: dict[str, float]) -> dict[str, str]:

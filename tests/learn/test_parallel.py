@@ -1,0 +1,96 @@
+"""Data-parallel training: averaged gradients, identical copies, bit-identical resume."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from neurometa.config import ConfigError
+from neurometa.learn import trainer as trainer_mod
+from neurometa.learn.checkpoint import load_checkpoint, load_network
+from neurometa.learn.config import EvalConfig, NetworkConfig, OptimConfig, TaskConfig, TrainConfig
+from neurometa.learn.parallel import spawn_workers, worker_seed
+from neurometa.learn.trainer import train
+
+
+def _config(workers: int = 2, updates: int = 6) -> TrainConfig:
+    return TrainConfig(
+        task=TaskConfig(preset="bandit/independent", overrides={"num_trials": 8}),
+        network=NetworkConfig(num_units=8),
+        optim=OptimConfig(num_updates=updates, batch_size=16, learning_rate=1e-2),
+        eval=EvalConfig(interval=2, episodes=40),
+        checkpoint_interval=2,
+        log_interval=2,
+        workers=workers,
+    )
+
+
+def _average_worker(out_dir, sync) -> None:  # noqa: ANN001
+    net = torch.nn.Linear(2, 1)
+    for p in net.parameters():
+        p.grad = torch.full_like(p, float(sync.rank + 1))  # rank 0: 1, rank 1: 2
+    stats = sync.average_gradients(net, torch.tensor([10.0 * sync.rank]))
+    grads = [p.grad.tolist() for p in net.parameters()]
+    (out_dir / f"rank{sync.rank}.json").write_text(json.dumps([grads, stats.tolist()]))
+
+
+def test_gradients_and_stats_are_averaged_over_processes(tmp_path) -> None:
+    spawn_workers(_average_worker, 2, (tmp_path,), scratch=tmp_path)
+    for rank in (0, 1):
+        grads, stats = json.loads((tmp_path / f"rank{rank}.json").read_text())
+        assert grads == [[[1.5, 1.5]], [1.5]]
+        assert stats == [5.0]
+
+
+def _interrupted_worker(config, run_dir, seed, resuming, device, progress, sync) -> None:  # noqa: ANN001
+    real, calls = trainer_mod._train_step, {"n": 0}
+
+    def stop_before_update_4(state, cfg):  # noqa: ANN001, ANN202
+        calls["n"] += 1
+        if calls["n"] == 4:  # the checkpoint holds update 2; update 3 is lost
+            raise KeyboardInterrupt
+        return real(state, cfg)
+
+    trainer_mod._train_step = stop_before_update_4
+    try:
+        trainer_mod._run(config, run_dir, seed, resuming, device, progress, sync)
+    except KeyboardInterrupt:
+        pass
+
+
+def test_two_workers_resume_to_identical_weights(tmp_path) -> None:
+    config = _config()
+    full = train(config, tmp_path / "full", seed=5, progress=False)
+    cut = tmp_path / "cut"
+    trainer_mod._prepare(config, cut, 5, resume=False)
+    spawn_workers(_interrupted_worker, 2, (config, cut, 5, False, torch.device("cpu"), False), cut)
+    assert load_checkpoint(cut / "checkpoint.pt")["update"] == 2
+    assert not (cut / "done.json").exists()
+    train(config, cut, seed=5, resume=True, progress=False)
+    want, got = load_checkpoint(full / "checkpoint.pt"), load_checkpoint(cut / "checkpoint.pt")
+    assert len(want["generators"]) == 2
+    assert all(torch.equal(want["network"][k], got["network"][k]) for k in want["network"])
+    for (t_want, s_want), (t_got, s_got) in zip(
+        want["generators"], got["generators"], strict=True
+    ):
+        assert torch.equal(t_want, t_got)
+        assert torch.equal(s_want, s_got)
+    done = json.loads((full / "done.json").read_text())
+    assert done["episodes"] == 6 * 16  # both workers' episodes are counted
+    # rank 1 ran other episodes than a single process would have: the weights differ
+    one = load_network(train(_config(1), tmp_path / "one", seed=5, progress=False))[0]
+    two = load_network(full)[0]
+    w = "core.weight_hh"
+    assert not torch.equal(one.state_dict()[w], two.state_dict()[w])
+
+
+def test_worker_seeds_are_distinct_and_rank0_keeps_the_seed() -> None:
+    assert worker_seed(123, 0) == 123
+    assert len({worker_seed(123, r) for r in range(4)}) == 4
+
+
+def test_workers_must_divide_the_batch() -> None:
+    with pytest.raises(ConfigError, match="workers = 3 must divide optim.batch_size = 16"):
+        _config(3)
