@@ -25,12 +25,10 @@ from tqdm.auto import tqdm
 
 from neurometa import __version__
 from neurometa.atomic import write_json_atomic
-from neurometa.config import ConfigError
 from neurometa.learn.a2c import a2c_loss, entropy_cost_at, learning_rate_at
 from neurometa.learn.checkpoint import (
     BEST,
     CHECKPOINT,
-    CONFIG,
     load_checkpoint,
     save_checkpoint,
 )
@@ -40,6 +38,7 @@ from neurometa.learn.metrics import summarise_window, write_metrics
 from neurometa.learn.networks import build_network
 from neurometa.learn.parallel import Sync, spawn_workers, worker_seed
 from neurometa.learn.rollout import make_task, run_episodes
+from neurometa.learn.run_folder import prepare_run_dir
 from neurometa.seeding import RunSeeds, torch_generator
 
 __all__ = ["train", "TrainingDivergedError"]
@@ -95,32 +94,6 @@ def _fresh_state(
     return _RunState(network, optimizer, task, sampler, spec, sync)
 
 
-def _config_differences(a: TrainConfig, b: TrainConfig) -> list[str]:
-    def flat(d: dict, prefix: str = "") -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for k, v in d.items():
-            out.update(flat(v, f"{prefix}{k}.") if isinstance(v, dict) else {prefix + k: v})
-        return out
-
-    fa, fb = flat(a.to_dict()), flat(b.to_dict())
-    return sorted(k for k in fa.keys() | fb.keys() if fa.get(k) != fb.get(k))
-
-
-def _check_resumable(config: TrainConfig, run_dir: Path, seed: int) -> None:
-    saved = TrainConfig.load(run_dir / CONFIG)
-    diff = _config_differences(saved, config)
-    if diff:
-        raise ConfigError(
-            f"{run_dir}: the config differs from the run's {CONFIG} in {', '.join(diff)}; "
-            "resume with the same config or start a new run folder"
-        )
-    payload = load_checkpoint(run_dir / CHECKPOINT)
-    if payload["seed"] != seed:
-        raise ConfigError(
-            f"{run_dir}: the run was started with seed {payload['seed']}, not {seed}"
-        )
-
-
 def _resume_state(
     config: TrainConfig, run_dir: Path, seed: int, device: torch.device, sync: Sync
 ) -> _RunState:
@@ -144,23 +117,6 @@ def _resume_state(
     state.checkpoint_update = state.update
     state.done = (run_dir / DONE).is_file() and state.update >= config.optim.num_updates
     return state
-
-
-def _prepare(config: TrainConfig, run_dir: Path, seed: int, resume: bool) -> bool:
-    """Check the run folder; write ``config.json`` for a new run. Return whether to resume."""
-    if (run_dir / CHECKPOINT).is_file():
-        if not resume:
-            raise FileExistsError(
-                f"{run_dir} already holds a run; pass resume=True (--resume) to continue it "
-                "or choose another folder"
-            )
-        _check_resumable(config, run_dir, seed)
-        return True
-    if (run_dir / CONFIG).is_file() and not resume:
-        raise FileExistsError(f"{run_dir} already holds a {CONFIG}; choose another folder")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    config.save(run_dir / CONFIG)
-    return False
 
 
 def _save(state: _RunState, run_dir: Path, seed: int) -> None:
@@ -326,7 +282,7 @@ def train(
         When ``run_dir`` already holds a run and ``resume`` is False.
     """
     run_dir, device = Path(run_dir), _check_device(device)
-    resuming = _prepare(config, run_dir, seed, resume)
+    resuming = prepare_run_dir(config, run_dir, seed, resume)
     args = (config, run_dir, seed, resuming, device, progress)
     if config.workers == 1:
         _run(*args)

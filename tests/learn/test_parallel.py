@@ -12,6 +12,7 @@ from neurometa.learn import trainer as trainer_mod
 from neurometa.learn.checkpoint import load_checkpoint, load_network
 from neurometa.learn.config import EvalConfig, NetworkConfig, OptimConfig, TaskConfig, TrainConfig
 from neurometa.learn.parallel import spawn_workers, worker_seed
+from neurometa.learn.run_folder import prepare_run_dir
 from neurometa.learn.trainer import train
 
 
@@ -64,7 +65,7 @@ def test_two_workers_resume_to_identical_weights(tmp_path) -> None:
     config = _config()
     full = train(config, tmp_path / "full", seed=5, progress=False)
     cut = tmp_path / "cut"
-    trainer_mod._prepare(config, cut, 5, resume=False)
+    prepare_run_dir(config, cut, 5, resume=False)
     spawn_workers(_interrupted_worker, 2, (config, cut, 5, False, torch.device("cpu"), False), cut)
     assert load_checkpoint(cut / "checkpoint.pt")["update"] == 2
     assert not (cut / "done.json").exists()
