@@ -57,6 +57,7 @@ class Sync:
 
     def __init__(self, rank: int = 0, world_size: int = 1, init_file: str | None = None) -> None:
         self.rank, self.world_size = rank, world_size
+        self._parent = os.getppid()
         if world_size > 1:
             dist.init_process_group(
                 "gloo", init_method=f"file://{init_file}", rank=rank, world_size=world_size
@@ -94,6 +95,14 @@ class Sync:
             p.grad.copy_(flat[offset : offset + n].view_as(p.grad))
             offset += n
         return flat[offset:]
+
+    def check_launcher(self) -> None:
+        """Stop this worker if the process that launched it has gone (killed, Ctrl-C).
+
+        Without this, a killed ``neurometa train`` would leave its workers training on.
+        """
+        if self.world_size > 1 and os.getppid() != self._parent:
+            raise SystemExit(f"worker {self.rank}: the launching process exited; stopping")
 
     def gather(self, obj: Any) -> list[Any]:
         """Every process's ``obj`` in rank order (all processes must call it)."""

@@ -327,6 +327,7 @@ def _run(
     result: dict | None = None
     try:
         while state.update < total:
+            sync.check_launcher()
             window.append(_train_step(state, config))
             bar.update(1)
             u, last = state.update, state.update == total

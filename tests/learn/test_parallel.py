@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -95,3 +100,43 @@ def test_worker_seeds_are_distinct_and_rank0_keeps_the_seed() -> None:
 def test_workers_must_divide_the_batch() -> None:
     with pytest.raises(ConfigError, match="workers = 3 must divide optim.batch_size = 16"):
         _config(3)
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines())
+        except (OSError, ValueError):
+            continue
+        if fields.get("PPid", "").strip() == str(pid):
+            out.append(int(status.parent.name))
+    return out
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
+def test_workers_stop_when_the_launcher_is_killed(tmp_path) -> None:
+    config = _config(updates=100_000)
+    config.save(tmp_path / "config.json")
+    code = (
+        "import sys; from neurometa.learn import TrainConfig, train; "
+        "train(TrainConfig.load(sys.argv[1]), sys.argv[2], seed=0, progress=False)"
+    )
+    run = tmp_path / "run"
+    launcher = subprocess.Popen(
+        [sys.executable, "-c", code, str(tmp_path / "config.json"), str(run)]
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not (run / "checkpoint.pt").exists():  # both workers are training
+            assert time.monotonic() < deadline, "the workers never wrote a checkpoint"
+            time.sleep(0.2)
+        workers = _children(launcher.pid)
+        assert len(workers) >= 2
+    finally:
+        launcher.send_signal(signal.SIGKILL)
+        launcher.wait()
+    deadline = time.monotonic() + 60
+    while any(Path(f"/proc/{pid}").exists() for pid in workers):
+        assert time.monotonic() < deadline, "workers kept running after the launcher died"
+        time.sleep(0.2)
