@@ -41,7 +41,6 @@ from torch import Tensor, nn
 from neurometa.agents.episodic_replay import ReplayBuffer, n_step_returns
 from neurometa.agents.memory import EpisodicMemory
 from neurometa.config import Config, check_choice, check_range
-from neurometa.seeding import RunSeeds
 
 __all__ = [
     "EpisodicControlConfig",
@@ -130,11 +129,16 @@ class EpisodicControlAgent:
     device : str or torch.device
 
     Outputs of :meth:`act`: ``policy [B, A]`` (the ε-greedy probabilities), ``value [B]``
-    (``max_a Q``) and the memory read-out ``q_values [B, A]``.
+    (``max_a Q``) and the memory read-outs, each ``[B, A]`` (one column per action store):
+    ``q_values`` (the value read, ``Q(s, a)``), ``memory_size`` (int64: pairs stored) and
+    ``nearest_distance`` (Euclidean distance from ``e(s)`` to the nearest stored key;
+    ``inf`` while the store is empty).
     """
 
-    #: Trailing dims of the memory read-out, for the recorder.
-    variable_dims: ClassVar[dict[str, tuple[str, ...]]] = {"q_values": ("action_id",)}
+    #: Trailing dims of the memory read-outs, for the recorder.
+    variable_dims: ClassVar[dict[str, tuple[str, ...]]] = {
+        name: ("action_id",) for name in ("q_values", "memory_size", "nearest_distance")
+    }
 
     def __init__(
         self,
@@ -209,22 +213,28 @@ class EpisodicControlAgent:
 
     def q_values(self, obs: Tensor) -> Tensor:
         """``Q(s, a)`` for every action, shape ``(B, A)``, read from the stores."""
+        return self._read(obs)[0]
+
+    def _read(self, obs: Tensor) -> tuple[Tensor, Tensor]:
+        """``Q(s, a)`` and the distance to the nearest stored key, both ``[B, A]``."""
         keys = self.embedding(obs)  # [B, E]
         query = keys.unsqueeze(0).expand(self.num_actions, -1, -1)
         out = self.memory.lookup(query, self.config.num_neighbours)
         q = out.values[..., 0]  # [A, B]
+        nearest = out.indices[..., 0].clamp(min=0)  # neighbours come nearest first
+        stores = torch.arange(self.num_actions, device=self.device)[:, None]
+        diff = self.memory.keys[stores, nearest] - query
+        found = out.indices[..., 0] >= 0
+        distance = diff.norm(dim=2).masked_fill(~found, float("inf"))
         if self.config.method == "mfec":  # an exact match returns its stored value
-            nearest = out.indices[..., 0].clamp(min=0)
-            stores = torch.arange(self.num_actions, device=self.device)[:, None]
-            gap = (self.memory.keys[stores, nearest] - query).abs().amax(dim=2)
-            exact = (out.indices[..., 0] >= 0) & (gap <= self.config.exact_tolerance)
+            exact = found & (diff.abs().amax(dim=2) <= self.config.exact_tolerance)
             q = torch.where(exact, self.memory.values[stores, nearest, 0], q)
-        return q.T
+        return q.T, distance.T
 
     def act(self, obs: Tensor, info: dict[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
         """ε-greedy action on the episodic ``Q``; see the class docstring for outputs."""
         with torch.no_grad():
-            q = self.q_values(obs)
+            q, distance = self._read(obs)
         num_envs, eps = obs.shape[0], self.config.epsilon
         jitter = torch.rand(q.shape, generator=self.sampler, device=self.device) * 1e-6
         greedy = (q + jitter).argmax(dim=1)
@@ -237,7 +247,9 @@ class EpisodicControlAgent:
         policy[torch.arange(num_envs), greedy] += 1.0 - eps
         self._obs[self._t], self._actions[self._t] = obs, action
         self._values[self._t] = q.max(dim=1).values
-        return action, {"policy": policy, "value": q.max(dim=1).values, "q_values": q}
+        size = self.memory.size.expand(num_envs, -1)  # [B, A] (the stores are shared)
+        readouts = {"q_values": q, "memory_size": size, "nearest_distance": distance}
+        return action, {"policy": policy, "value": q.max(dim=1).values, **readouts}
 
     def observe(
         self, action: Tensor, reward: Tensor, terminated: Tensor, info: dict[str, Tensor]
@@ -320,6 +332,10 @@ class EpisodicControlAgent:
     def _train_embedding(self) -> None:
         """NEC: Adam steps on ``(Q(s, a) − G)^2`` over replayed minibatches."""
         cfg = self.config
+        with torch.enable_grad():  # also when acting under no_grad (e.g. while recorded)
+            self._gradient_steps(cfg)
+
+    def _gradient_steps(self, cfg: EpisodicControlConfig) -> None:
         for _ in range(cfg.updates_per_episode):
             obs, actions, targets = self.replay.sample(cfg.batch_size, self.generator)
             keys = self.embedding(obs)
@@ -332,84 +348,9 @@ class EpisodicControlAgent:
             self.optimizer.step()
 
 
-# ---------------------------------------------------------------------- sample efficiency
-def episodic_learning_curve(
-    config: EpisodicControlConfig,
-    task,
-    num_batches: int,
-    *,
-    seed: int,  # noqa: ANN001
-) -> list[float]:
-    """Mean return of each batch of episodes while an episodic agent learns on ``task``.
-
-    One :class:`EpisodicControlAgent` runs ``num_batches`` batches of ``task.num_envs``
-    parallel episodes, writing to its stores after each; the task is seeded once (stream
-    ``task`` of ``RunSeeds(seed)``), the agent's projection / embedding from stream
-    ``memory`` and its action sampling from stream ``sampling``.
-
-    Parameters
-    ----------
-    config : EpisodicControlConfig
-    task : BatchedTask
-        A task of :mod:`neurometa.tasks` (e.g. ``make("gridworld/5x5", 8)``).
-    num_batches : int
-        Batches of ``task.num_envs`` episodes, at least 1.
-    seed : int
-        Run seed.
-
-    Returns
-    -------
-    list of float
-        ``num_batches`` values: the return summed over each episode, averaged over the batch.
-    """
-    if num_batches < 1:
-        raise ValueError(f"episodic_learning_curve: num_batches must be >= 1, got {num_batches}")
-    seeds = RunSeeds(seed)
-    agent = EpisodicControlAgent(
-        config, task.obs_dim, task.num_actions, generator=seeds.torch("memory")
-    )
-    sampler, curve = seeds.torch("sampling"), []
-    for batch in range(num_batches):
-        obs, info = task.reset(seed=seeds.int("task") if batch == 0 else None)
-        agent.begin(task, sampler)
-        total = torch.zeros(task.num_envs)
-        for _ in range(task.episode_length):
-            action, _ = agent.act(obs, info)
-            obs, reward, terminated, _, info = task.step(action)
-            agent.observe(action, reward, terminated, info)
-            total += reward.float().cpu()
-        curve.append(float(total.mean()))
-    return curve
-
-
-def episodes_to_criterion(
-    returns: list[float], threshold: float, *, window: int, batch_size: int
-) -> int | None:
-    """Episodes consumed until the mean return of the last ``window`` batches reaches a level.
-
-    The criterion is met after batch ``b`` (counted from 1) when
-    ``mean(returns[b - window : b]) >= threshold``; the answer is ``b * batch_size``.
-
-    Parameters
-    ----------
-    returns : list of float
-        Mean return per batch, in training order (e.g. :func:`episodic_learning_curve`).
-    threshold : float
-        Required mean return.
-    window, batch_size : int
-        Batches averaged, episodes per batch (both at least 1).
-
-    Returns
-    -------
-    int or None
-        Episodes to criterion, or ``None`` when it is not met within ``returns``.
-    """
-    if window < 1 or batch_size < 1:
-        raise ValueError(
-            f"episodes_to_criterion: window and batch_size must be >= 1, got {window}, "
-            f"{batch_size}"
-        )
-    for end in range(window, len(returns) + 1):
-        if sum(returns[end - window : end]) / window >= threshold:
-            return end * batch_size
-    return None
+# The sample-efficiency helpers live in their own module; imported here (after the classes
+# they use) so that ``from neurometa.agents.episodic_control import ...`` keeps working.
+from neurometa.agents.episodic_efficiency import (  # noqa: E402
+    episodes_to_criterion,
+    episodic_learning_curve,
+)

@@ -108,6 +108,7 @@ class EpisodicLSTMNetwork(nn.Module):
         self.c0 = nn.Parameter(torch.zeros(num_units))
         self.memory: EpisodicMemory | None = None
         self._pending: tuple[Tensor, Tensor] | None = None
+        self.register_load_state_dict_pre_hook(self._default_extra_state)
 
     def reset_parameters(self, generator: torch.Generator) -> None:
         """Draw every weight from ``generator``.
@@ -130,6 +131,34 @@ class EpisodicLSTMNetwork(nn.Module):
     def reset_memory(self) -> None:
         """Forget everything (start new life-times); the next episode allocates fresh stores."""
         self.memory, self._pending = None, None
+
+    # The store is part of ``state_dict()`` (PyTorch's "extra state"), so a training
+    # checkpoint resumes the current life-time's memory; see docs/episodic.md.
+    def get_extra_state(self) -> dict[str, Any]:
+        """The episodic store and the (key, cell) pair not yet written, or ``None`` each."""
+        memory = None if self.memory is None else self.memory.state_dict()
+        pending = None
+        if self._pending is not None:
+            pending = {"keys": self._pending[0].clone(), "cells": self._pending[1].clone()}
+        return {"memory": memory, "pending": pending}
+
+    def set_extra_state(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`get_extra_state` saved (an empty memory when it held none)."""
+        self.reset_memory()
+        like = self.h0.detach()
+        if state.get("memory") is not None:
+            num_stores = int(state["memory"]["valid"].shape[0])
+            self._memory_for(num_stores, like).load_state_dict(state["memory"])
+        if state.get("pending") is not None:
+            pending = state["pending"]
+            self._pending = (pending["keys"].to(like.device), pending["cells"].to(like.device))
+
+    @staticmethod
+    def _default_extra_state(
+        module: nn.Module, state_dict: dict[str, Any], prefix: str, *args: Any
+    ) -> None:
+        """Load-time hook: weights saved before the store was saved load with no memory."""
+        state_dict.setdefault(prefix + "_extra_state", {"memory": None, "pending": None})
 
     def _memory_for(self, batch_size: int, like: Tensor) -> EpisodicMemory:
         if self.memory is None or self.memory.num_stores != batch_size:

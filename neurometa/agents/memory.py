@@ -8,8 +8,9 @@ as used by Ritter et al. 2018 (episodic meta-RL) and, with a fixed embedding, Bl
 
 Reading
 -------
-``read(query, k)`` finds the ``k`` nearest stored keys of each query (exact k-NN with
-:func:`torch.topk`, or an approximate inverted-file search, see
+``read(query, k)`` finds the ``k`` nearest stored keys of each query (exact k-NN: one
+matrix product with cached augmented keys and an exact two-stage top-k, see
+:mod:`neurometa.agents.memory_search`; or an approximate inverted-file search, see
 :mod:`neurometa.agents.memory_index`) and returns the kernel-weighted sum of their values
 
 .. math:: o = \sum_{i \in \mathrm{kNN}(q)} w_i v_i, \qquad w_i = k(q, h_i) / \sum_j k(q, h_j)
@@ -45,36 +46,25 @@ lists in the hot path.
 
 from __future__ import annotations
 
-from typing import Literal, NamedTuple
+from typing import Literal
 
 import torch
 from torch import Tensor
 
 from neurometa.agents.memory_index import IVFIndex
+from neurometa.agents.memory_search import (
+    MemoryRead,
+    SearchCache,
+    check_tensor,
+    exact_topk,
+    kernel_weights,
+)
+from neurometa.agents.memory_state import load_memory_state, memory_state
 
 __all__ = ["EpisodicMemory", "MemoryRead", "KERNELS", "EVICTIONS"]
 
 KERNELS: tuple[str, ...] = ("inverse_distance", "cosine", "uniform")
 EVICTIONS: tuple[str, ...] = ("oldest", "lru")
-_EPS = 1e-8
-
-
-class MemoryRead(NamedTuple):
-    """Everything one read produces (``(Q,)`` only when queries had a query axis).
-
-    Attributes
-    ----------
-    values : Tensor, shape (B, (Q,) value_dim)
-        Kernel-weighted sum of the neighbours' values.
-    weights : Tensor, shape (B, (Q,) k)
-        Kernel weights, summing to one over existing neighbours.
-    indices : Tensor, shape (B, (Q,) k), int64
-        Slots of the neighbours (``-1`` where fewer than ``k`` entries exist).
-    """
-
-    values: Tensor
-    weights: Tensor
-    indices: Tensor
 
 
 class EpisodicMemory:
@@ -123,10 +113,8 @@ class EpisodicMemory:
         device: str | torch.device = "cpu",
         dtype: torch.dtype = torch.float32,
     ) -> None:
-        for name, val in [("num_stores", num_stores), ("capacity", capacity)]:
-            if not isinstance(val, int) or val < 1:
-                raise ValueError(f"EpisodicMemory: {name} must be a positive int, got {val!r}")
-        for name, val in [("key_dim", key_dim), ("value_dim", value_dim)]:
+        sizes = {"num_stores": num_stores, "capacity": capacity, "key_dim": key_dim}
+        for name, val in (sizes | {"value_dim": value_dim}).items():
             if not isinstance(val, int) or val < 1:
                 raise ValueError(f"EpisodicMemory: {name} must be a positive int, got {val!r}")
         if kernel not in KERNELS:
@@ -157,7 +145,7 @@ class EpisodicMemory:
         self.last_used = torch.zeros(shape, dtype=torch.long, device=self.device)
         self.clock = 0
         self.index: IVFIndex | None = None
-        self._cache: tuple[tuple[int, int], dict[str, Tensor]] | None = None
+        self._search = SearchCache(kernel)
         self.reset()
 
     # ------------------------------------------------------------------ state
@@ -181,28 +169,16 @@ class EpisodicMemory:
             self.index.mark_empty(rows)
 
     def state_dict(self) -> dict[str, Tensor]:
-        """The store's tensors (for checkpoints); the clock as a 0-d tensor."""
-        return {
-            "keys": self.keys.detach().clone(),
-            "values": self.values.detach().clone(),
-            "valid": self.valid.clone(),
-            "written_at": self.written_at.clone(),
-            "last_used": self.last_used.clone(),
-            "clock": torch.tensor(self.clock),
-        }
+        """The store's used slots, clock and capacity, for checkpoints.
+
+        See :func:`neurometa.agents.memory_state.memory_state`: only the slot prefix that
+        was ever touched is kept, so a large, mostly empty store saves little.
+        """
+        return memory_state(self)
 
     def load_state_dict(self, state: dict[str, Tensor]) -> None:
-        """Restore tensors saved by :meth:`state_dict` (shapes must match)."""
-        for name in ("keys", "values", "valid", "written_at", "last_used"):
-            if state[name].shape != getattr(self, name).shape:
-                raise ValueError(
-                    f"EpisodicMemory: {name} has shape {tuple(state[name].shape)}, "
-                    f"expected {tuple(getattr(self, name).shape)}"
-                )
-            with torch.no_grad():
-                getattr(self, name).copy_(state[name])
-        self.clock = int(state["clock"])
-        self.index = None
+        """Restore a state saved by :meth:`state_dict` exactly (the index is dropped)."""
+        load_memory_state(self, state)
 
     def _rows(self, mask: Tensor | None) -> Tensor:
         """Indices of the stores selected by ``mask`` (all when None)."""
@@ -241,8 +217,8 @@ class EpisodicMemory:
         """
         single = keys.dim() == 2
         keys, values = (keys[:, None], values[:, None]) if single else (keys, values)
-        self._check(keys, "keys", self.key_dim, query_axis=True)
-        self._check(values, "values", self.value_dim, query_axis=True)
+        check_tensor(keys, "keys", self.num_stores, self.key_dim, query_axis=True)
+        check_tensor(values, "values", self.num_stores, self.value_dim, query_axis=True)
         num_new = keys.shape[1]
         if values.shape[1] != num_new:
             raise ValueError(f"EpisodicMemory.write: {num_new} keys but {values.shape[1]} values")
@@ -257,12 +233,14 @@ class EpisodicMemory:
         rows, cols = items.nonzero(as_tuple=True)
         slots = order[rows, rank[rows, cols]]
         now = self._tick(num_new)[cols]
+        before = (self.keys._version, self.valid._version)
         with torch.no_grad():
             self.keys[rows, slots] = keys[rows, cols].detach().to(self.dtype)
             self.values[rows, slots] = values[rows, cols].detach().to(self.dtype)
         self.valid[rows, slots] = True
         self.written_at[rows, slots] = now
         self.last_used[rows, slots] = now
+        self._search.written(self.keys, self.valid, rows, slots, before)
         if self.index is not None:
             self.index.assign(self.keys.detach(), rows[:, None], slots[:, None])
         out = torch.full((self.num_stores, num_new), -1, dtype=torch.long, device=self.device)
@@ -299,7 +277,7 @@ class EpisodicMemory:
         """
         single = slots.dim() == 1
         slots, values = (slots[:, None], values[:, None]) if single else (slots, values)
-        self._check(values, "values", self.value_dim, query_axis=True)
+        check_tensor(values, "values", self.num_stores, self.value_dim, query_axis=True)
         ok = slots >= 0 if mask is None else (slots >= 0) & mask[:, None]
         rows, cols = ok.nonzero(as_tuple=True)
         target = slots[rows, cols]
@@ -309,7 +287,7 @@ class EpisodicMemory:
 
     def find_exact(self, keys: Tensor, atol: float = 1e-6) -> Tensor:
         """Slot holding a key within ``atol`` (max-abs) of ``keys [B, key_dim]``, else ``-1``."""
-        self._check(keys, "keys", self.key_dim, query_axis=False)
+        check_tensor(keys, "keys", self.num_stores, self.key_dim, query_axis=False)
         with torch.no_grad():
             close = ((self.keys - keys[:, None]).abs().amax(dim=2) <= atol) & self.valid
             found = close.any(dim=1)
@@ -340,7 +318,7 @@ class EpisodicMemory:
         """Like :meth:`read`, also returning neighbour slots (see :class:`MemoryRead`)."""
         single = query.dim() == 2
         q = query[:, None] if single else query
-        self._check(q, "query", self.key_dim, query_axis=True)
+        check_tensor(q, "query", self.num_stores, self.key_dim, query_axis=True)
         if not isinstance(k, int) or not 1 <= k <= self.capacity:
             raise ValueError(
                 f"EpisodicMemory.read: k must be an int in [1, {self.capacity}], got {k!r}"
@@ -353,7 +331,8 @@ class EpisodicMemory:
         keys = self.keys.reshape(-1, self.key_dim).index_select(0, flat)
         vals = self.values.reshape(-1, self.value_dim).index_select(0, flat)
         keys, vals = keys.view(*idx.shape, -1), vals.view(*idx.shape, -1)  # [B, Q, k, D|V]
-        weights = self._kernel_weights(q.to(self.dtype), keys, found)
+        params = (self.kernel, self.delta, self.temperature, self.null_similarity)
+        weights = kernel_weights(q.to(self.dtype), keys, found, *params)
         values = torch.einsum("bqk,bqkv->bqv", weights, vals)
         self._mark_used(idx, found & (weights > 0))
         idx = torch.where(found, idx, torch.full_like(idx, -1))
@@ -374,14 +353,11 @@ class EpisodicMemory:
                     raise RuntimeError(
                         "EpisodicMemory: approximate read needs an index; call build_index() first"
                     )
-                norms = self._key_norms()
+                norms = self._search.get(self.keys, self.valid)[1]  # cached |key| [B, C]
                 return self.index.search(q, self.keys.detach(), norms, self.valid, k, self.kernel)
-            keys, bias = self._search_keys()
-            # inverse distance: 2 q.h - |h|^2 ranks like -|q - h|^2; cosine: q.h/|h|
-            scores = torch.matmul(q, keys.transpose(1, 2))  # (baddbmm is ~10x slower on CPU)
-            scores = scores.mul_(self._alpha).add_(bias[:, None, :])
-            top = torch.topk(scores, k, dim=2)
-            return top.indices, torch.isfinite(top.values)
+            scores = self._search.scores(q, self.keys, self.valid)  # [B, C, Q], reused buffer
+            values, indices = exact_topk(scores, k, dim=-2)  # [B, Q, k]
+            return indices, torch.isfinite(values)
 
     def build_index(
         self,
@@ -407,68 +383,9 @@ class EpisodicMemory:
         )
         return self.index
 
-    @property
-    def _alpha(self) -> float:
-        return 1.0 if self.kernel == "cosine" else 2.0
-
-    def _cached(self) -> dict[str, Tensor]:
-        """Key norms, search keys and score bias, recomputed when keys or slots change.
-
-        Tensor ``_version`` counters change on every in-place update (writes, resets and
-        optimiser steps on learnable keys), so the cache can never be stale.
-        """
-        version = (self.keys._version, self.valid._version)
-        if self._cache is None or self._cache[0] != version:
-            keys = self.keys.detach()
-            norms = keys.norm(dim=2)
-            empty = torch.zeros_like(norms).masked_fill(~self.valid, float("-inf"))
-            if self.kernel != "cosine":
-                search_keys, bias = keys, empty - norms.square()
-            else:
-                search_keys, bias = keys / (norms[..., None] + _EPS), empty
-            self._cache = (version, {"norms": norms, "keys": search_keys, "bias": bias})
-        return self._cache[1]
-
-    def _key_norms(self) -> Tensor:
-        """``|key|`` per slot ``[B, C]``."""
-        return self._cached()["norms"]
-
-    def _search_keys(self) -> tuple[Tensor, Tensor]:
-        """Keys ``[B, C, D]`` and additive bias ``[B, C]`` whose affine score ranks neighbours."""
-        cache = self._cached()
-        return cache["keys"], cache["bias"]
-
-    def _kernel_weights(self, q: Tensor, keys: Tensor, found: Tensor) -> Tensor:
-        """Normalised kernel weights ``[B, Q, k]`` of the gathered neighbour ``keys``."""
-        if self.kernel != "cosine":
-            if self.kernel == "uniform":
-                raw = found.to(keys.dtype)
-            else:
-                raw = found / ((q[:, :, None, :] - keys).square().sum(dim=3) + self.delta)
-            total = raw.sum(dim=2, keepdim=True)
-            return raw / torch.where(total > 0, total, torch.ones_like(total))
-        cos = torch.nn.functional.cosine_similarity(q[:, :, None, :], keys, dim=3, eps=_EPS)
-        logits = (cos / self.temperature).masked_fill(~found, float("-inf"))
-        if self.null_similarity is None:
-            weights = torch.softmax(logits, dim=2)
-            return torch.nan_to_num(weights, nan=0.0)  # empty store: all -inf -> zeros
-        null = logits.new_full((*logits.shape[:2], 1), self.null_similarity / self.temperature)
-        return torch.softmax(torch.cat([logits, null], dim=2), dim=2)[..., :-1]
-
     def _mark_used(self, idx: Tensor, used: Tensor) -> None:
         if self.eviction != "lru":
             return
         flat_idx, flat_used = idx.flatten(1).clamp(min=0), used.flatten(1)
         stamp = torch.where(flat_used, self._tick(), torch.full_like(flat_idx, -self.capacity))
         self.last_used.scatter_reduce_(1, flat_idx, stamp, reduce="amax")
-
-    def _check(self, x: Tensor, name: str, width: int, *, query_axis: bool) -> None:
-        want = 3 if query_axis else 2
-        shape = "(B, N, width)" if query_axis else "(B, width)"
-        if x.dim() != want or x.shape[0] != self.num_stores or x.shape[-1] != width:
-            raise ValueError(
-                f"EpisodicMemory: {name} must have shape {shape} = "
-                f"({self.num_stores}, ..., {width}), got {tuple(x.shape)}"
-            )
-        if not torch.is_floating_point(x):
-            raise ValueError(f"EpisodicMemory: {name} must be floating point, got {x.dtype}")

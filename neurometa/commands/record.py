@@ -5,6 +5,13 @@ Two forms::
     neurometa record --agent thompson --task bandit/independent --episodes 1000 --out t.nc
     neurometa record --run runs/bandit --episodes 1000 --out pfc.nc
 
+``--agent`` also takes the episodic-control agents ``mfec``, ``nec`` and ``box2`` (presets
+of :data:`neurometa.agents.episodic_control.EPISODIC_CONTROL_PRESETS`, fields changed with
+``--param``). They learn online — every batch of episodes is written to their stores before
+the next — so there is no separate training run: the recording *is* their learning, from an
+empty memory, in batches of 8 episodes unless ``--batch-size`` says otherwise. Their memory
+read-outs (``q_values``, ``memory_size``, ``nearest_distance``) are recorded.
+
 Episodes stream to disk batch by batch (NetCDF ``.nc`` by default, Zarr ``.zarr``),
 atomically; a progress bar goes to stderr.
 """
@@ -19,6 +26,10 @@ from typing import Any
 
 from neurometa.cli import CLIError, add_json_flag, emit_json
 
+#: Default batch of the online-learning episodic-control agents (they learn between batches).
+EPISODIC_BATCH = 8
+EPISODIC_AGENTS = ("box2", "mfec", "nec")
+
 NAME = "record"
 HELP = "record a baseline or trained agent's episodes (units, RPE, task variables) to a file"
 
@@ -26,19 +37,28 @@ HELP = "record a baseline or trained agent's episodes (units, RPE, task variable
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Register the options of ``neurometa record``."""
     who = parser.add_mutually_exclusive_group(required=True)
-    who.add_argument("--agent", help="baseline agent name (e.g. thompson, ucb1, hybrid)")
+    who.add_argument(
+        "--agent",
+        help="baseline agent name (e.g. thompson, ucb1, hybrid) or episodic-control agent "
+        "(mfec, nec, box2: they learn while recorded)",
+    )
     who.add_argument("--run", type=Path, help="run folder of a trained agent (neurometa train)")
     parser.add_argument("--task", help="task preset id for --agent (e.g. bandit/independent)")
     parser.add_argument("--episodes", type=int, required=True, help="episodes to record")
     parser.add_argument("--out", type=Path, required=True, help="output file (.nc or .zarr)")
     parser.add_argument("--seed", type=int, default=0, help="the recording's seed (default 0)")
-    parser.add_argument("--batch-size", type=int, help="episodes in parallel (default <= 256)")
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        help=f"episodes in parallel (default <= 256; <= {EPISODIC_BATCH} for mfec/nec/box2)",
+    )
     parser.add_argument(
         "--param",
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="baseline config field (value parsed as JSON), e.g. --param w=0.5",
+        help="baseline (or mfec/nec/box2) config field, value parsed as JSON, e.g. "
+        "--param w=0.5 or --param epsilon=0.05",
     )
     parser.add_argument(
         "--task-set",
@@ -82,6 +102,31 @@ def _baseline(args: argparse.Namespace, batch: int) -> tuple[Any, Any, str, dict
     return agent, task, args.task, config
 
 
+def _episodic(args: argparse.Namespace, batch: int) -> tuple[Any, Any, str, dict[str, Any]]:
+    """An episodic-control agent with an empty memory, seeded from stream ``memory``."""
+    from neurometa.agents.episodic_control import (
+        EPISODIC_CONTROL_PRESETS,
+        EpisodicControlAgent,
+        EpisodicControlConfig,
+    )
+    from neurometa.seeding import RunSeeds
+    from neurometa.tasks import make
+
+    if not args.task:
+        raise CLIError("--agent needs --task PRESET (see neurometa tasks)")
+    overrides, params = _pairs(args.task_set, "--task-set"), _pairs(args.param, "--param")
+    task = make(args.task, batch, args.device, **overrides)
+    base = EPISODIC_CONTROL_PRESETS[args.agent].to_dict()
+    config = EpisodicControlConfig.from_dict(base | params)
+    generator = RunSeeds(args.seed).torch("memory")  # as episodic_learning_curve
+    agent = EpisodicControlAgent(
+        config, task.obs_dim, task.num_actions, generator=generator, device=args.device
+    )
+    recorded = {"agent": {"episodic_control": args.agent, "config": config.to_dict()},
+                "task_overrides": overrides}  # fmt: skip
+    return agent, task, args.task, recorded
+
+
 def _trained(args: argparse.Namespace, batch: int) -> tuple[Any, Any, str, dict[str, Any]]:
     from neurometa.learn import TrainConfig, load_agent
 
@@ -106,12 +151,13 @@ def run(args: argparse.Namespace) -> int:
 
     if args.episodes < 1:
         raise CLIError(f"--episodes must be positive, got {args.episodes}")
-    batch = args.batch_size or min(args.episodes, 256)
+    episodic = args.agent in EPISODIC_AGENTS
+    batch = args.batch_size or min(args.episodes, EPISODIC_BATCH if episodic else 256)
     if batch < 1:
         raise CLIError(f"--batch-size must be positive, got {batch}")
     try:
         recording_format(args.out)
-        build = _baseline if args.agent else _trained
+        build = _episodic if episodic else _baseline if args.agent else _trained
         agent, task, preset, config = build(args, batch)
     except (KeyError, ValueError, ConfigError, FileNotFoundError) as err:
         raise CLIError(str(err).strip("'\"")) from None

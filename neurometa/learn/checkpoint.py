@@ -5,6 +5,11 @@ needed to resume bit-identically: weights, optimiser state, generator states, co
 metrics), ``best.pt`` (the weights that scored best on the selection episodes),
 ``metrics.csv`` and, when finished, ``done.json``. Files are written through
 :func:`neurometa.atomic.atomic_path`, so a kill mid-write keeps the previous file.
+
+An episodic network's store is part of its ``state_dict`` (see
+:class:`~neurometa.agents.episodic_lstm.EpisodicLSTMNetwork`), so ``checkpoint.pt`` resumes
+the training life-time's memory; :func:`load_agent` empties it, since a recording or an
+evaluation starts a new life-time (docs/episodic.md, "What a checkpoint saves").
 """
 
 from __future__ import annotations
@@ -122,10 +127,15 @@ def load_agent(
     Returns
     -------
     FrozenAgent
-        ``act`` returns ``policy``, ``value``, ``h``, ``c``; ``discount`` is the training γ;
+        ``act`` returns ``policy``, ``value``, ``h``, ``c`` (and an episodic network's
+        read-outs; its memory starts empty: a new life-time); ``discount`` is the training γ;
         ``make_task(num_envs, device)`` builds the training task with its meta-RL inputs.
     """
     network, config, payload = load_network(run_dir, device, which)
+    if hasattr(network, "reset_memory"):
+        # an episodic network's store (saved for resuming training) belongs to the training
+        # life-time; an agent loaded to record or evaluate starts a new one, empty
+        network.reset_memory()
     return FrozenAgent(
         network,
         discount=config.optim.discount,

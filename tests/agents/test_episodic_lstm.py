@@ -8,10 +8,12 @@ import pytest
 import torch
 
 from neurometa.agents.episodic_lstm import EpisodicLSTMAgent, EpisodicLSTMNetwork
+from neurometa.cli import main
 from neurometa.config import ConfigError
 from neurometa.learn import NetworkConfig, build_network, get_preset, load_agent, train
+from neurometa.learn.checkpoint import load_checkpoint
 from neurometa.learn.rollout import make_task, run_episodes
-from neurometa.record import record, validate_recording
+from neurometa.record import open_recording, record, validate_recording
 from neurometa.seeding import torch_generator
 
 
@@ -110,8 +112,11 @@ def test_trainer_trains_and_loads_episodic_agent(tmp_path) -> None:
     )
     run = train(config, tmp_path / "run", seed=0, progress=False)
     assert json.loads((run / "config.json").read_text())["network"]["kind"] == "episodic_lstm"
-    agent = load_agent(run)
+    saved = load_checkpoint(run / "checkpoint.pt")["network"]["_extra_state"]
+    assert saved["memory"] is not None  # the checkpoint keeps the run's current store
+    agent = load_agent(run, which="last")
     assert isinstance(agent.network, EpisodicLSTMNetwork)
+    assert agent.network.memory is None  # a loaded agent starts a new life-time
     wrapped = EpisodicLSTMAgent(agent.network, discount=0.9)
     task = agent.make_task(2)
     obs, info = task.reset(seed=0)
@@ -120,6 +125,15 @@ def test_trainer_trains_and_loads_episodic_agent(tmp_path) -> None:
     assert set(out) >= {"policy", "value", "h", "c", "gate", "retrieval_weights"}
     assert out["gate"].shape == (2, 48)
     assert out["retrieval_weights"].shape == (2, 10)
+    recording = tmp_path / "ep.nc"
+    argv = ["record", "--run", str(run), "--episodes", "4", "--out", str(recording),
+            "--no-progress"]  # fmt: skip
+    assert main(argv) == 0
+    with open_recording(recording) as ds:
+        validate_recording(ds)
+        # a new life-time: nothing stored yet, so the first batch reads nothing
+        assert float(ds["retrieval_weights"].sum()) == 0.0
+        assert ds["gate"].sizes["episode"] == 4
 
 
 def test_recording_carries_memory_readouts() -> None:
@@ -141,3 +155,76 @@ def test_recording_carries_memory_readouts() -> None:
     assert seen.any()
     assert (weights[4:][seen] > 0.85).all()
     assert (weights[4:][~seen] < 0.5).all()
+
+
+def _filled_network(seed: int) -> tuple[EpisodicLSTMNetwork, object, torch.Generator]:
+    config = get_preset("ritter2018/episodic")
+    task = make_task(config.task, 3)
+    net = build_network(config.network, task.obs_dim, task.num_actions, torch_generator(0))
+    gen = torch_generator(seed)
+    run_episodes(net, task, gen, seed=seed)
+    run_episodes(net, task, gen)
+    return net, task, gen
+
+
+def test_state_dict_carries_memory_and_resumes_identically(tmp_path) -> None:
+    net, task, gen = _filled_network(7)
+    path = tmp_path / "net.pt"
+    torch.save(net.state_dict(), path)
+    twin, _, _ = _filled_network(8)  # other weights' memory, to be overwritten
+    twin.load_state_dict(torch.load(path, weights_only=True))
+    assert twin.memory.size.tolist() == net.memory.size.tolist() == [1, 1, 1]
+    torch.testing.assert_close(twin._pending[1], net._pending[1])
+    for name in ("keys", "values", "valid", "written_at", "last_used"):
+        torch.testing.assert_close(getattr(twin.memory, name), getattr(net.memory, name))
+    state = (task.generator.get_state(), gen.get_state())
+    want = run_episodes(net, task, gen)  # the same next episode from both networks
+    task.generator.set_state(state[0])
+    gen.set_state(state[1])
+    got = run_episodes(twin, task, gen)
+    torch.testing.assert_close(got.logits, want.logits)
+    assert twin.memory.size.tolist() == [2, 2, 2]
+
+
+def test_weights_saved_without_memory_still_load() -> None:
+    net, _, _ = _filled_network(9)
+    weights = {k: v for k, v in net.state_dict().items() if k != "_extra_state"}
+    net.load_state_dict(weights)  # an older checkpoint: weights only
+    assert net.memory is None
+
+
+def test_interrupted_episodic_run_resumes_to_identical_weights(tmp_path, monkeypatch) -> None:
+    # bandit/independent keeps no task state beyond its generator, so the run resumes
+    # exactly only if the checkpoint also restores the store (dropping it breaks this)
+    import neurometa.learn.trainer as trainer_mod
+
+    config = get_preset("bandit/independent")
+    config = config.replace(
+        network=NetworkConfig(kind="episodic_lstm", num_units=8, options={"context_dim": 3}),
+        optim=config.optim.replace(num_updates=6, batch_size=4),
+        eval=config.eval.replace(interval=0, episodes=8),
+        checkpoint_interval=2,
+        log_interval=2,
+        workers=1,  # in-process, so the interruption below can be injected
+    )
+    full = train(config, tmp_path / "full", seed=3, progress=False)
+    real_step, calls = trainer_mod._train_step, {"n": 0}
+
+    def interrupt_at_update_4(state, cfg):  # noqa: ANN001, ANN202
+        calls["n"] += 1
+        if calls["n"] == 4:  # the checkpoint holds update 2 and a store of 1 episode each
+            raise KeyboardInterrupt
+        return real_step(state, cfg)
+
+    monkeypatch.setattr(trainer_mod, "_train_step", interrupt_at_update_4)
+    with pytest.raises(KeyboardInterrupt):
+        train(config, tmp_path / "cut", seed=3, progress=False)
+    saved = load_checkpoint(tmp_path / "cut" / "checkpoint.pt")["network"]["_extra_state"]
+    assert saved["memory"]["valid"].sum(1).tolist() == [1, 1, 1, 1]
+    monkeypatch.setattr(trainer_mod, "_train_step", real_step)
+    cut = train(config, tmp_path / "cut", seed=3, resume=True, progress=False)
+    want = load_checkpoint(full / "checkpoint.pt")["network"]
+    got = load_checkpoint(cut / "checkpoint.pt")["network"]
+    for name in want:
+        if name != "_extra_state":
+            assert torch.equal(want[name], got[name]), name
