@@ -101,9 +101,10 @@ def _resume_state(
     state = _fresh_state(config, seed, device, sync)
     state.network.load_state_dict(payload["network"])
     state.optimizer.load_state_dict(payload["optimizer"])
-    task_state, sampling_state = payload["generators"][sync.rank]
-    state.task.generator.set_state(task_state.cpu())
-    state.sampler.set_state(sampling_state.cpu())
+    task_generator, sampling_generator, task_state = payload["generators"][sync.rank]
+    state.task.generator.set_state(task_generator.cpu())
+    state.sampler.set_state(sampling_generator.cpu())
+    state.task.load_state_dict(task_state)
     for key in (
         "update",
         "episodes",
@@ -121,7 +122,9 @@ def _resume_state(
 
 def _save(state: _RunState, run_dir: Path, seed: int) -> None:
     # every rank's generators (all ranks take part in the gather; rank 0 writes)
-    generators = state.sync.gather((state.task.generator.get_state(), state.sampler.get_state()))
+    generators = state.sync.gather(
+        (state.task.generator.get_state(), state.sampler.get_state(), state.task.state_dict())
+    )
     state.checkpoint_update = state.update
     if not state.sync.is_main:
         return

@@ -102,6 +102,22 @@ class BatchedTask(abc.ABC):
         """Length of one observation vector."""
         return int(self.single_observation_space.shape[0])
 
+    def state_dict(self) -> dict[str, Tensor]:
+        """State that outlives an episode, beyond the generator (for checkpoints).
+
+        Most tasks draw everything from their generator at each reset and return ``{}``;
+        tasks with a life-time (e.g. the recurring contexts of ``contextual_bandit``) return
+        it, so that a resumed training run sees the same episodes.
+        """
+        return {}
+
+    def load_state_dict(self, state: dict[str, Tensor]) -> None:
+        """Restore what :meth:`state_dict` returned."""
+        if state:
+            raise ValueError(
+                f"{type(self).__name__} keeps no state across episodes, got {sorted(state)}"
+            )
+
     def reset(self, *, seed: int | None = None) -> tuple[Tensor, dict[str, Tensor]]:
         """Start ``num_envs`` new episodes.
 

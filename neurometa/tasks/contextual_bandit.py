@@ -143,6 +143,22 @@ class ContextualBanditTask(BatchedTask):
             self._pool_probs = None
         return super().reset(seed=seed)
 
+    def state_dict(self) -> dict[str, Tensor]:
+        """The context pool and the encounter counts (empty before the first reset)."""
+        if self._pool_probs is None:
+            return {}
+        return {"barcodes": self._barcodes, "pool_probs": self._pool_probs, "counts": self._counts}
+
+    def load_state_dict(self, state: dict[str, Tensor]) -> None:
+        """Restore the pool of :meth:`state_dict` (an empty dict: draw a new one at reset)."""
+        if not state:
+            self._pool_probs = None
+            return
+        dev = self.device
+        self._barcodes = state["barcodes"].to(dev)
+        self._pool_probs = state["pool_probs"].to(dev)
+        self._counts = state["counts"].to(dev)
+
     def _draw_pool(self) -> None:
         cfg, gen, dev, num_envs = self.config, self.generator, self.device, self.num_envs
         self._barcodes = draw_barcodes(num_envs, cfg.num_contexts, cfg.barcode_dim, gen, dev)

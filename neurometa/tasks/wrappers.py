@@ -130,6 +130,14 @@ class MetaRLInputs(BatchedTask):
         obs = torch.cat([obs, *self._extra(one_hot, reward)], dim=1)
         return obs, reward, terminated, truncated, info
 
+    def state_dict(self) -> dict[str, Tensor]:
+        """The inner task's :meth:`~BatchedTask.state_dict`."""
+        return self.task.state_dict()
+
+    def load_state_dict(self, state: dict[str, Tensor]) -> None:
+        """Restore the inner task's state."""
+        self.task.load_state_dict(state)
+
     def _reset(self) -> tuple[Tensor, dict[str, Tensor]]:
         raise NotImplementedError("MetaRLInputs overrides reset()")
 

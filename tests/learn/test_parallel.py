@@ -78,7 +78,7 @@ def test_two_workers_resume_to_identical_weights(tmp_path) -> None:
     want, got = load_checkpoint(full / "checkpoint.pt"), load_checkpoint(cut / "checkpoint.pt")
     assert len(want["generators"]) == 2
     assert all(torch.equal(want["network"][k], got["network"][k]) for k in want["network"])
-    for (t_want, s_want), (t_got, s_got) in zip(
+    for (t_want, s_want, _), (t_got, s_got, _) in zip(
         want["generators"], got["generators"], strict=True
     ):
         assert torch.equal(t_want, t_got)

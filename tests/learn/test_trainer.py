@@ -72,8 +72,17 @@ def test_same_seed_same_weights_and_different_seed_differs(tmp_path):
     assert not torch.equal(a["core.weight_hh"], c["core.weight_hh"])
 
 
-def test_interrupted_run_resumes_to_identical_weights(tmp_path, monkeypatch):
+#: A task with a life-time (a context pool drawn once and kept across episodes).
+CONTEXTS = TaskConfig(
+    preset="contextual_bandit/ritter2018", overrides={"num_trials": 5, "num_contexts": 3}
+)
+
+
+@pytest.mark.parametrize("task", [None, CONTEXTS], ids=["bandit", "contextual_bandit"])
+def test_interrupted_run_resumes_to_identical_weights(tmp_path, monkeypatch, task):
     config = _config().replace(checkpoint_interval=2)  # metrics windows align with checkpoints
+    if task is not None:
+        config = config.replace(task=task)
     full = train(config, tmp_path / "full", seed=7, progress=False)
 
     real_step, calls = trainer_mod._train_step, {"n": 0}
@@ -98,11 +107,13 @@ def test_interrupted_run_resumes_to_identical_weights(tmp_path, monkeypatch):
         want["optimizer"]["state"].values(), got["optimizer"]["state"].values(), strict=False
     ):
         assert torch.equal(s_want["exp_avg_sq"], s_got["exp_avg_sq"])
-    for (task_want, sampling_want), (task_got, sampling_got) in zip(
+    for (task_want, sampling_want, pool_want), (task_got, sampling_got, pool_got) in zip(
         want["generators"], got["generators"], strict=True
     ):
         assert torch.equal(task_want, task_got)
         assert torch.equal(sampling_want, sampling_got)
+        assert pool_want.keys() == pool_got.keys()
+        assert all(torch.equal(pool_want[k], pool_got[k]) for k in pool_want)
 
     def strip(rows):
         return [
