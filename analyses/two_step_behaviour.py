@@ -29,6 +29,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--boot", type=int, default=1000, help="bootstrap resamples")
     parser.add_argument("--lags", type=int, default=5, help="lags of the Miller regression")
     parser.add_argument("--restarts", type=int, default=5, help="hybrid-fit restarts")
+    parser.add_argument(
+        "--prior",
+        choices=("none", "weak", "empirical"),
+        default="none",
+        help="hybrid fit: ML (none), weak-prior MAP or empirical Bayes (EM group prior)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of bootstraps and restarts")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""Maximum-likelihood and MAP fits of the Daw et al. 2011 hybrid model to two-step behaviour.
+"""Maximum-likelihood, MAP and empirical-Bayes fits of the Daw et al. 2011 hybrid model.
 
 The likelihood is that of both stages' choices under :func:`hybrid_recursion`. Subjects
 are independent, so all subjects are fitted in one bounded L-BFGS-B problem whose objective
@@ -17,9 +17,15 @@ per-subject two-step fits. Gershman (2016, "Empirical priors for reinforcement l
 models", J Math Psychol 71:1-6) shows that priors improve the reliability and predictive
 accuracy of such estimates. These are nearly flat inside the range and only keep estimates
 away from degenerate corners (β → 0, where w is unidentified; α or w pinned on a bound).
+
+Empirical-Bayes fits (``prior="empirical"``) fit a Gaussian group prior on transformed
+parameters by EM with the Laplace approximation (Huys et al. 2011); they live in
+:mod:`neurometa.analysis.hybrid_em`, which reuses this module's likelihood and optimiser.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -39,6 +45,8 @@ __all__ = [
     "trial_arrays",
     "fit_hybrid",
     "fit_nested",
+    "fit_table",
+    "minimise_subjects",
 ]
 
 #: Free parameters and fixed values of each model.
@@ -206,17 +214,33 @@ def _fit_bounds(names: tuple[str, ...], prior: str | None) -> list[tuple[float, 
     return bounds
 
 
-def _fit_once(
-    data: TrialArrays, model: str, start: np.ndarray, common_prob: float, prior: str | None
+def minimise_subjects(
+    value_fn: Callable[[np.ndarray], np.ndarray],
+    start: np.ndarray,
+    bounds: list[tuple[float, float]],
 ) -> np.ndarray:
-    """One joint L-BFGS-B run from ``start`` (N_subj, k); returns the optimum (N_subj, k)."""
-    names = MODELS[model][0]
+    """Minimise independent per-subject objectives jointly with one bounded L-BFGS-B run.
+
+    Parameters
+    ----------
+    value_fn : callable
+        Objective per subject and parameter set: ``(N_subj, M, k) -> (N_subj, M)``.
+    start : numpy.ndarray, shape (N_subj, k)
+    bounds : list of (low, high)
+        Bounds of the ``k`` parameters (the same for every subject).
+
+    Returns
+    -------
+    numpy.ndarray, shape (N_subj, k)
+        The optimum. The objective is the sum over subjects; its gradient is by forward
+        differences (step ``_STEP``), all ``k + 1`` parameter sets of every subject
+        evaluated in one vectorised call of ``value_fn``.
+    """
     num_subj, k = start.shape
     offsets = np.concatenate([np.zeros((1, k)), _STEP * np.eye(k)])
 
     def objective(flat: np.ndarray) -> tuple[float, np.ndarray]:
-        free = flat.reshape(num_subj, 1, k) + offsets[None]
-        value = _objective(data, model, free, common_prob, prior)
+        value = value_fn(flat.reshape(num_subj, 1, k) + offsets[None])
         grad = (value[:, 1:] - value[:, :1]) / _STEP
         return float(value[:, 0].sum()), grad.ravel()
 
@@ -225,10 +249,21 @@ def _fit_once(
         start.ravel(),
         jac=True,
         method="L-BFGS-B",
-        bounds=_fit_bounds(names, prior) * num_subj,
+        bounds=bounds * num_subj,
         options={"maxiter": 5000, "ftol": 1e-8, "gtol": 1e-4},
     )
     return res.x.reshape(num_subj, k)
+
+
+def _fit_once(
+    data: TrialArrays, model: str, start: np.ndarray, common_prob: float, prior: str | None
+) -> np.ndarray:
+    """One joint L-BFGS-B run from ``start`` (N_subj, k); returns the optimum (N_subj, k)."""
+
+    def value_fn(free: np.ndarray) -> np.ndarray:
+        return _objective(data, model, free, common_prob, prior)
+
+    return minimise_subjects(value_fn, start, _fit_bounds(MODELS[model][0], prior))
 
 
 def _starts(
@@ -243,6 +278,29 @@ def _starts(
     return start
 
 
+def fit_table(
+    data: TrialArrays, full: np.ndarray, nll: np.ndarray, model: str, prior: str
+) -> pd.DataFrame:
+    """The per-subject result table of a fit: parameters ``full (N_subj, 7)``, ``nll (N_subj,)``.
+
+    Columns: ``subject``, the seven parameters, ``nll``, ``num_params``, ``num_choices``,
+    ``aic`` = 2k + 2 NLL, ``bic`` = k ln n + 2 NLL, ``model``, ``prior``.
+    """
+    k = len(MODELS[model][0])
+    num_choices = np.bincount(data.seq_subject, weights=data.valid.sum(axis=1))
+    num_choices = num_choices * (2 if data.num_choice2 > 1 else 1)
+    out = pd.DataFrame(full, columns=list(PARAM_NAMES))
+    out.insert(0, "subject", data.subjects)
+    out["nll"] = nll
+    out["num_params"] = k
+    out["num_choices"] = num_choices.astype(np.int64)
+    out["aic"] = 2 * k + 2 * nll
+    out["bic"] = k * np.log(num_choices) + 2 * nll
+    out["model"] = model
+    out["prior"] = prior
+    return out
+
+
 def fit_hybrid(
     trials: pd.DataFrame,
     *,
@@ -252,7 +310,7 @@ def fit_hybrid(
     common_prob: float | None = None,
     prior: str | None = None,
 ) -> pd.DataFrame:
-    """Fit the hybrid model (or a nested model) to each subject by ML or MAP.
+    """Fit the hybrid model (or a nested model) to each subject by ML, MAP or empirical Bayes.
 
     Parameters
     ----------
@@ -267,8 +325,12 @@ def fit_hybrid(
     seed : int
     common_prob : float, optional
         Common-transition probability; default the observed common rate.
-    prior : {None, "weak"}
+    prior : {None, "weak", "empirical"}
         None: maximum likelihood. "weak": maximum a posteriori under :data:`PRIORS`.
+        "empirical": a Gaussian group prior on the transformed parameters fitted by EM
+        (Huys et al. 2011; :func:`neurometa.analysis.hybrid_em.fit_hybrid_em`, with its
+        default ``max_iter`` and ``tol``), which adds the columns ``log_evidence`` and
+        ``ibic`` and the group prior in ``attrs``.
 
     Returns
     -------
@@ -280,8 +342,16 @@ def fit_hybrid(
     """
     if model not in MODELS:
         raise AnalysisError(f"unknown model {model!r}; choose from {', '.join(MODELS)}")
+    if prior == "empirical":
+        from neurometa.analysis.hybrid_em import fit_hybrid_em
+
+        return fit_hybrid_em(
+            trials, model=model, num_restarts=num_restarts, seed=seed, common_prob=common_prob
+        )
     if prior is not None and prior not in PRIORS:
-        raise AnalysisError(f"unknown prior {prior!r}; choose None or {', '.join(PRIORS)}")
+        raise AnalysisError(
+            f"unknown prior {prior!r}; choose None, 'empirical' or {', '.join(map(repr, PRIORS))}"
+        )
     if num_restarts < 1:
         raise AnalysisError(f"num_restarts must be >= 1, got {num_restarts}")
     data = trial_arrays(trials)
@@ -300,26 +370,21 @@ def fit_hybrid(
             best[better], best_obj[better] = opt[better], obj[better]
     full = _full_params(best, model)
     best_nll = _subject_nll(data, full[:, None], c)[:, 0]
-    num_choices = np.bincount(data.seq_subject, weights=data.valid.sum(axis=1))
-    num_choices = num_choices * (2 if data.num_choice2 > 1 else 1)
-    out = pd.DataFrame(full, columns=list(PARAM_NAMES))
-    out.insert(0, "subject", data.subjects)
-    out["nll"] = best_nll
-    out["num_params"] = len(names)
-    out["num_choices"] = num_choices.astype(np.int64)
-    out["aic"] = 2 * len(names) + 2 * best_nll
-    out["bic"] = len(names) * np.log(num_choices) + 2 * best_nll
-    out["model"] = model
-    out["prior"] = "none" if prior is None else prior
-    return out
+    return fit_table(data, full, best_nll, model, "none" if prior is None else prior)
 
 
 def fit_nested(
     trials: pd.DataFrame, *, num_restarts: int = 5, seed: int = 0, prior: str | None = None
 ) -> pd.DataFrame:
-    """Fit the hybrid, model-free and model-based models; one row per (model, subject)."""
+    """Fit the hybrid, model-free and model-based models; one row per (model, subject).
+
+    With ``prior="empirical"`` each model has its own group prior; ``attrs`` then maps
+    each model name to that fit's ``attrs`` (group prior, iBIC, EM iterations).
+    """
     fits = [
         fit_hybrid(trials, model=m, num_restarts=num_restarts, seed=seed, prior=prior)
         for m in MODELS
     ]
-    return pd.concat(fits, ignore_index=True)
+    out = pd.concat(fits, ignore_index=True)
+    out.attrs = {m: dict(f.attrs) for m, f in zip(MODELS, fits, strict=True) if f.attrs}
+    return out

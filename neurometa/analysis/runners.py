@@ -112,9 +112,10 @@ def _hybrid_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--restarts", type=int, default=5, help="random restarts per subject")
     parser.add_argument(
         "--prior",
-        choices=("none", "weak"),
+        choices=("none", "weak", "empirical"),
         default="none",
-        help="maximum likelihood (none) or MAP with weak priors (weak; Gershman 2016)",
+        help="maximum likelihood (none), MAP with weak priors (weak; Gershman 2016) or "
+        "empirical Bayes: EM over a Gaussian group prior (empirical; Huys et al. 2011)",
     )
     _seed(parser)
 
@@ -139,6 +140,11 @@ def _run_hybrid(inputs: list[Path], out: Path | None, args: argparse.Namespace) 
             "models": totals.to_dict(orient="index"),
             "best_by_bic": str(totals["bic"].idxmin()),
         }
+        if "ibic" in fits:  # empirical Bayes: group priors and integrated BIC per model
+            ibic = fits.groupby("model")["ibic"].first()
+            summary[name]["ibic"] = ibic.to_dict()
+            summary[name]["best_by_ibic"] = str(ibic.idxmin())
+            summary[name]["group_prior_hybrid"] = fits.attrs["hybrid"]["group_prior"]
     return summary
 
 

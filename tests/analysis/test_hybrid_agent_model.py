@@ -1,0 +1,88 @@
+"""The torch hybrid agent (``neurometa record --agent hybrid``) is the model the fit assumes.
+
+Two links: (1) on the agent's own choices, the fit's likelihood (``hybrid_recursion``) gives
+exactly the log-probabilities of the policies the agent sampled from; (2) ``simulate_hybrid``
+(the NumPy simulator) and the agent on the ``two_step/daw2011`` task produce the same choice
+statistics, so recovery figures from either simulator are about the same model.
+"""
+
+import numpy as np
+import pytest
+import torch
+
+from neurometa.agents.baselines import make_baseline
+from neurometa.analysis.hybrid_model import PARAM_NAMES, hybrid_recursion, simulate_hybrid
+from neurometa.tasks import make
+
+PARAMS = {"alpha1": 0.5, "alpha2": 0.6, "lam": 0.6, "beta1": 5.0, "beta2": 4.0,
+          "pers": 0.2, "w": 0.7}  # fmt: skip
+
+
+def _agent_run(num_envs: int, num_trials: int, seed: int) -> dict[str, np.ndarray]:
+    """Arrays (B, T) of the agent's choices, states, rewards, transitions and policies."""
+    task = make("two_step/daw2011", num_envs, num_trials=num_trials)
+    params = {("perseveration" if k == "pers" else k): v for k, v in PARAMS.items()}
+    agent = make_baseline("hybrid", task, **params)
+    obs, info = task.reset(seed=seed)
+    agent.begin(task, torch.Generator().manual_seed(seed))
+    rows: dict[str, list[np.ndarray]] = {}
+    for step in range(task.episode_length):
+        action, out = agent.act(obs, info)
+        obs, reward, terminated, _, info = task.step(action)
+        agent.observe(action, reward, terminated, info)
+        stage = step % 2
+        chosen = out["policy"].gather(1, action[:, None])[:, 0]
+        values = {f"choice{stage + 1}": action, f"p_chosen{stage + 1}": chosen}
+        if stage == 0:
+            values |= {"state2": info["state2"], "common": info["common_transition"],
+                       "reward_probs": info["reward_probs"]}  # fmt: skip
+        else:
+            values["reward"] = reward
+        for key, value in values.items():
+            rows.setdefault(key, []).append(value.numpy())
+    return {key: np.stack(v, axis=1) for key, v in rows.items()}
+
+
+def _stay_table(choice1: np.ndarray, reward: np.ndarray, common: np.ndarray) -> np.ndarray:
+    """P(repeat first choice) after (rewarded, unrewarded) x (common, rare): shape (2, 2)."""
+    stay = choice1[:, 1:] == choice1[:, :-1]
+    rewarded, com = reward[:, :-1] > 0, common[:, :-1].astype(bool)
+    return np.array([[stay[(rewarded == r) & (com == c)].mean() for c in (True, False)]
+                     for r in (True, False)])  # fmt: skip
+
+
+def test_fit_likelihood_is_the_log_probability_the_agent_sampled_from():
+    run = _agent_run(8, 60, seed=1)
+    params = np.tile([PARAMS[n] for n in PARAM_NAMES], (8, 1))
+    trace = hybrid_recursion(
+        params, run["choice1"], run["state2"], run["choice2"], run["reward"],
+        np.ones((8, 60), dtype=bool), common_prob=0.7,
+    )  # fmt: skip
+    # float32 policies: agreement to ~1e-6 relative per choice
+    np.testing.assert_allclose(trace.loglik1, np.log(run["p_chosen1"]), atol=2e-6)
+    np.testing.assert_allclose(trace.loglik2, np.log(run["p_chosen2"]), atol=2e-6)
+
+
+def test_numpy_simulator_and_agent_make_the_same_choices_statistically():
+    # 600 sessions x 100 trials each. Every stay cell holds >= ~8,000 trials (rare ones),
+    # so its SE is <= 0.006; tolerance 0.025 (about 4 SE). P(choose the better second-stage
+    # option) likewise (SE ~0.002, tolerance 0.01).
+    run = _agent_run(600, 100, seed=2)
+    params = np.tile([PARAMS[n] for n in PARAM_NAMES], (600, 1))
+    sim = simulate_hybrid(params, 100, np.random.default_rng(3))
+    agent_stay = _stay_table(run["choice1"], run["reward"], run["common"])
+    numpy_stay = _stay_table(sim["choice1"], sim["reward"], sim["common"])
+    np.testing.assert_allclose(agent_stay, numpy_stay, atol=0.025)
+    # the model-based signature is present in both (reward x transition interaction)
+    for stay in (agent_stay, numpy_stay):
+        assert (stay[0, 0] - stay[0, 1]) - (stay[1, 0] - stay[1, 1]) > 0.1
+    assert _p_better(run) == pytest.approx(_p_better(sim), abs=0.01)
+    assert _p_better(sim) > 0.55
+
+
+def _p_better(run: dict[str, np.ndarray]) -> float:
+    """P(second-stage choice is the option with the higher reward probability)."""
+    probs = run["reward_probs"]  # (B, T, state, choice)
+    b, t = np.indices(run["state2"].shape)
+    better = probs[b, t, run["state2"], 1] > probs[b, t, run["state2"], 0]
+    return float(np.mean(run["choice2"] == better))
