@@ -68,8 +68,16 @@ def config_hash(config: Config | dict[str, Any], *, length: int = 12) -> str:
 
 
 def cache_dir(out_dir: str | os.PathLike[str], config: Config | dict[str, Any]) -> Path:
-    """The cache folder of ``config`` under ``out_dir``: ``out_dir/cache/<hash>`` (created)."""
-    path = Path(out_dir) / "cache" / config_hash(config)
+    """The cache folder of ``config`` under ``out_dir``: ``out_dir/cache/<hash>`` (created).
+
+    The hash covers the script config and every training preset's resolved settings, so a
+    changed preset (which the script config only names) gets a new folder, not stale results.
+    """
+    from neurometa.learn import PRESETS
+
+    presets = {name: preset.to_dict() for name, preset in PRESETS.items()}
+    script = config.to_dict() if isinstance(config, Config) else config
+    path = Path(out_dir) / "cache" / config_hash({"script": script, "presets": presets})
     path.mkdir(parents=True, exist_ok=True)
     return path
 

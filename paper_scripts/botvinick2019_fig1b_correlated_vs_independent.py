@@ -49,10 +49,11 @@ class Fig1BConfig(Config):
     """Training presets of the meta-RL agents (one agent per preset and seed)."""
     test_preset: str = "bandit/correlated"
     """Task preset every agent is tested on."""
-    num_trials: int = 100
-    """Trials per episode, in training and test (100 in Wang et al. 2016)."""
-    num_updates: int = 3000
-    """A2C updates per meta-RL agent."""
+    num_trials: int | None = None
+    """Trials per episode, in training and test (None: the presets' 100, as in Wang et al.
+    2016)."""
+    num_updates: int | None = None
+    """A2C updates per meta-RL agent (None: the training preset's own budget)."""
     seeds: tuple[int, ...] = (0, 1, 2)
     """Training seeds per preset."""
     test_episodes: int = 1000
@@ -65,13 +66,15 @@ class Fig1BConfig(Config):
     def __post_init__(self) -> None:
         if not self.train_presets or not self.seeds:
             raise ConfigError("Fig1BConfig: train_presets and seeds must not be empty")
-        check_range(self, "num_trials", low=2)
-        check_range(self, "num_updates", low=1)
+        if self.num_trials is not None:
+            check_range(self, "num_trials", low=2)
+        if self.num_updates is not None:
+            check_range(self, "num_updates", low=1)
         check_range(self, "test_episodes", low=2)
         check_range(self, "test_seed", low=0)
 
 
-#: Paper scale: 100-trial episodes, three seeds per training distribution.
+#: Paper scale: the training presets as they are (100-trial episodes), three seeds each.
 FULL = Fig1BConfig()
 #: Minutes on 2 cores: 20-trial episodes, one seed.
 QUICK = Fig1BConfig(num_trials=20, num_updates=600, seeds=(0,), test_episodes=500)
@@ -88,9 +91,12 @@ def _meta_rl(
     config: Fig1BConfig, preset: str, seed: int, out_dir: Path, cache: Path
 ) -> xr.Dataset:
     train_config = get_preset(preset)
-    train_config = replace_path(train_config, "optim.num_updates", config.num_updates)
-    overrides = {**train_config.task.overrides, "num_trials": config.num_trials}
-    train_config = replace_path(train_config, "task.overrides", overrides)
+    if config.num_updates is not None:
+        train_config = replace_path(train_config, "optim.num_updates", config.num_updates)
+    overrides = dict(train_config.task.overrides)
+    if config.num_trials is not None:
+        overrides["num_trials"] = config.num_trials
+        train_config = replace_path(train_config, "task.overrides", overrides)
     agent = load_agent(trained_run(train_config, out_dir, seed=seed))
     test = TaskConfig(config.test_preset, overrides, train_config.task.trial_index)
     batch = min(config.test_episodes, 500)
@@ -106,7 +112,8 @@ def _meta_rl(
 
 
 def _baseline(config: Fig1BConfig, name: str, cache: Path) -> xr.Dataset:
-    task = make(config.test_preset, min(config.test_episodes, 500), num_trials=config.num_trials)
+    trials = {} if config.num_trials is None else {"num_trials": config.num_trials}
+    task = make(config.test_preset, min(config.test_episodes, 500), **trials)
     return recorded(
         cache / f"{name}.nc",
         make_baseline(name, task),
