@@ -166,7 +166,30 @@ def _parser(doc: str | None, name: str) -> argparse.ArgumentParser:
         default=None,
         help=f"output folder (default: results/{name}, or results/{name}-quick with --quick)",
     )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a field of the script config, value as JSON (e.g. --set seeds=[0])",
+    )
     return parser
+
+
+def _overridden(config: Config, assignments: list[str]) -> Config:
+    """``config`` with every ``KEY=VALUE`` (JSON value) of ``--set`` applied."""
+    from neurometa.config import replace_path
+
+    for item in assignments:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"--set expects KEY=VALUE, got {item!r}")
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError:
+            parsed = value  # a bare string
+        config = replace_path(config, key.strip(), parsed)
+    return config
 
 
 def script_main(
@@ -208,7 +231,7 @@ def script_main(
     torch.set_num_threads(1)
     args = _parser(doc, name).parse_args(argv)
     mode = "quick" if args.quick else "full"
-    config = presets[mode]
+    config = _overridden(presets[mode], args.set)
     out_dir = args.out or RESULTS_ROOT / (f"{name}-quick" if args.quick else name)
     out_dir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()

@@ -222,3 +222,15 @@ def test_box2_quick_run_episodic_control_beats_a2c_in_episodes(tmp_path: Path) -
     assert set(per_seed["method"]) == {"mfec", "nec", "box2", "a2c"}
     assert per_seed[per_seed["method"] == "mfec"]["reached"].all()
     assert episodes["mfec"] < episodes["a2c"]
+
+
+def test_set_overrides_the_script_config_and_names_a_bad_key() -> None:
+    fig1b = importlib.import_module("botvinick2019_fig1b_correlated_vs_independent")
+    config = _common._overridden(fig1b.FULL, ["seeds=[0]", "test_episodes=200"])
+    assert config.seeds == (0,)
+    assert config.test_episodes == 200
+    assert config.num_updates is None  # the preset's own budget
+    with pytest.raises(Exception, match="unknown key 'sedes'"):
+        _common._overridden(fig1b.FULL, ["sedes=[0]"])
+    with pytest.raises(SystemExit, match="KEY=VALUE"):
+        _common._overridden(fig1b.FULL, ["seeds"])
