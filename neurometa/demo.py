@@ -27,7 +27,7 @@ __all__ = ["DemoResult", "run_demo", "BASELINES", "DEMO_UPDATES"]
 
 #: Training updates of the demo (128 episodes each; the bandit preset's full budget): sized so
 #: that ``make demo`` finishes in under 10 minutes on 2 cores including set-up.
-DEMO_UPDATES = 3000
+DEMO_UPDATES = 1500
 
 #: Baselines drawn beside the agent (SPEC §5; review Box 3, Fig. 1B).
 BASELINES: tuple[str, ...] = ("bayes_optimal", "gittins", "thompson", "ucb1")

@@ -32,10 +32,11 @@ DEFAULT_PRESET = "bandit/independent"
 
 # Bandit default: undiscounted returns with a trial-index input, centred rewards, a small
 # value cost (0.05: with γ = 1 a larger one let the value loss dominate and learning stalled),
-# entropy annealed to zero, learning rate decayed to zero, greedy test actions.
+# entropy annealed to zero, learning rate decayed to zero, greedy test actions; 256 episodes
+# per update shared by two single-thread workers (one per core of a 2-core machine).
 _BANDIT_OPTIM = OptimConfig(
-    num_updates=3000,
-    batch_size=128,
+    num_updates=6000,
+    batch_size=256,
     learning_rate=3e-3,
     lr_schedule="linear",
     lr_final=0.0,
@@ -71,6 +72,7 @@ def _preset(
     *,
     units: int = 48,
     trial_index: bool = True,
+    workers: int = 1,
     **optim_changes: Any,
 ) -> TrainConfig:
     return TrainConfig(
@@ -80,12 +82,13 @@ def _preset(
         eval=EvalConfig(interval=100, episodes=1000, greedy=True),
         checkpoint_interval=100,
         log_interval=10,
+        workers=workers,
     )
 
 
 def _build() -> dict[str, TrainConfig]:
     presets = {
-        f"bandit/{name}": _preset(f"bandit/{name}", _BANDIT_OPTIM)
+        f"bandit/{name}": _preset(f"bandit/{name}", _BANDIT_OPTIM, workers=2)
         for name in (
             "independent",
             "correlated",
@@ -96,12 +99,15 @@ def _build() -> dict[str, TrainConfig]:
         )
     }
     # lr 3e-3 collapsed back to the uniform policy on correlated bandits; 1e-3 learned
-    presets["bandit/correlated"] = _preset("bandit/correlated", _BANDIT_OPTIM, learning_rate=1e-3)
+    presets["bandit/correlated"] = _preset(
+        "bandit/correlated", _BANDIT_OPTIM, workers=2, learning_rate=1e-3
+    )
     presets["harlow/wang2018"] = _preset(
         "harlow/wang2018",
         _BANDIT_OPTIM,
         units=256,
         num_updates=2000,
+        batch_size=128,
         reward_shift=0.0,
         reward_scale=1.0,
         learning_rate=1e-3,

@@ -18,6 +18,7 @@ def test_every_preset_trains_one_small_update(name, tmp_path):
     assert TrainConfig.from_json(cfg.to_json()) == cfg
     small = replace_path(replace_path(cfg, "optim.batch_size", 2), "optim.num_updates", 1)
     small = replace_path(small, "eval.episodes", 2)
+    small = replace_path(small, "workers", 1)  # several workers: tests/learn/test_parallel.py
     run = train(small, tmp_path / "run", seed=0, progress=False)
     done = json.loads((run / "done.json").read_text())
     assert done["updates"] == 1
