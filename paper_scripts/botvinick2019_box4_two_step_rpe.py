@@ -56,7 +56,11 @@ class TwoStepRPEConfig(Config):
     seed: int = 0
     """Training seed."""
     record_episodes: int = 300
-    """Test episodes recorded per agent (frozen weights, greedy actions)."""
+    """Test episodes recorded per agent (frozen weights)."""
+    sample_actions: bool = True
+    """Record the meta-RL agent sampling from its policy (as Wang et al. 2018's agents act),
+    not greedily: a greedy recording can stay on every trial of a kind, which separates the
+    stay logistic regression and leaves its coefficients meaningless."""
     record_seed: int = 1_000_000
     """Seed of the recorded test episodes (never used in training)."""
     baselines: tuple[str, ...] = ("model_free", "model_based")
@@ -109,7 +113,7 @@ def _recordings(config: TwoStepRPEConfig, out_dir: Path, cache: Path) -> dict[st
         overrides = {**train_config.task.overrides, "num_trials": config.num_trials}
         train_config = replace_path(train_config, "task.overrides", overrides)
     run_dir = trained_run(train_config, out_dir, seed=config.seed)
-    agent = load_agent(run_dir)
+    agent = load_agent(run_dir, greedy=not config.sample_actions)
     batch = min(config.record_episodes, 100)
     recordings = {
         META_RL: recorded(
