@@ -99,27 +99,53 @@ def run_episodes(
     -------
     Rollout
     """
-    if hasattr(network, "start_tape"):
-        return _run_taped(network, task, generator, greedy=greedy, seed=seed)
     obs, info = task.reset(seed=seed)
-    if seed is not None and hasattr(network, "reset_memory"):
-        network.reset_memory()  # a seeded reset starts a new life-time (episodic networks)
-    state = network.initial_state(task.num_envs)
-    logits_t, values_t, actions_t, rewards_t, terms_t, probs_t = [], [], [], [], [], []
+    taped = hasattr(network, "start_tape")
+    if taped:
+        tape, _ = network.start_tape(task.episode_length, task.num_envs)
+
+        def policy(obs: Tensor) -> tuple[Tensor, Tensor]:
+            return network.tape_step(tape, obs)
+
+    else:
+        if seed is not None and hasattr(network, "reset_memory"):
+            network.reset_memory()  # a seeded reset starts a new life-time (episodic networks)
+        state = network.initial_state(task.num_envs)
+
+        def policy(obs: Tensor) -> tuple[Tensor, Tensor]:
+            nonlocal state
+            logits, value, state, _ = network(obs, state)
+            return logits, value
+
+    steps = _play(task, obs, info, policy, generator, greedy)
+    if taped and torch.is_grad_enabled():
+        logits, values, _ = network.replay(tape)
+    else:
+        logits, values = torch.stack(steps["logits"]), torch.stack(steps["values"])
+    return _finish(task, logits, values, steps)
+
+
+def _play(
+    task: BatchedTask,
+    obs: Tensor,
+    info: dict[str, Tensor],
+    policy,  # noqa: ANN001 - obs -> (logits [B, A], value [B])
+    generator: torch.Generator,
+    greedy: bool,
+) -> dict[str, list[Tensor]]:
+    """Step ``task`` to the end of its episodes; per-step lists of what a Rollout holds."""
+    keys = ("logits", "values", "actions", "rewards", "terminals", "probs")
+    steps: dict[str, list[Tensor]] = {k: [] for k in keys}
     track_regret = "arm_probs" in info
     for _ in range(task.episode_length):
-        logits, value, state, _ = network(obs, state)
+        logits, value = policy(obs)
         action = _choose(logits.detach(), generator, greedy)
         obs, reward, terminated, _, info = task.step(action)
-        logits_t.append(logits)
-        values_t.append(value)
-        actions_t.append(action)
-        rewards_t.append(reward)
-        terms_t.append(terminated)
+        for key, item in zip(keys[:5], (logits, value, action, reward, terminated), strict=True):
+            steps[key].append(item)
         if track_regret:
-            probs_t.append(info["arm_probs"])
-    return _finish(task, torch.stack(logits_t), torch.stack(values_t), actions_t, rewards_t,
-                   terms_t, probs_t)  # fmt: skip
+            steps["probs"].append(info["arm_probs"])
+    return steps
 
 
 def _choose(logits: Tensor, generator: torch.Generator, greedy: bool) -> Tensor:
@@ -128,63 +154,26 @@ def _choose(logits: Tensor, generator: torch.Generator, greedy: bool) -> Tensor:
     return sample_actions(torch.softmax(logits, -1), generator)
 
 
-def _run_taped(
-    network: nn.Module,
-    task: BatchedTask,
-    generator: torch.Generator,
-    *,
-    greedy: bool,
-    seed: int | None,
-) -> Rollout:
-    """:func:`run_episodes` for networks with a taped rollout (see the module docstring)."""
-    obs, info = task.reset(seed=seed)
-    tape, _ = network.start_tape(task.episode_length, task.num_envs)
-    logits_t, values_t, actions_t, rewards_t, terms_t, probs_t = [], [], [], [], [], []
-    track_regret = "arm_probs" in info
-    for _ in range(task.episode_length):
-        logits, value = network.tape_step(tape, obs)
-        action = _choose(logits, generator, greedy)
-        obs, reward, terminated, _, info = task.step(action)
-        logits_t.append(logits)
-        values_t.append(value)
-        actions_t.append(action)
-        rewards_t.append(reward)
-        terms_t.append(terminated)
-        if track_regret:
-            probs_t.append(info["arm_probs"])
-    if torch.is_grad_enabled():
-        logits, values, _ = network.replay(tape)
-    else:
-        logits, values = torch.stack(logits_t), torch.stack(values_t)
-    return _finish(task, logits, values, actions_t, rewards_t, terms_t, probs_t)
-
-
 def _finish(
-    task: BatchedTask,
-    logits: Tensor,
-    values: Tensor,
-    actions_t: list[Tensor],
-    rewards_t: list[Tensor],
-    terms_t: list[Tensor],
-    probs_t: list[Tensor],
+    task: BatchedTask, logits: Tensor, values: Tensor, steps: dict[str, list[Tensor]]
 ) -> Rollout:
     """Stack the per-step lists into a :class:`Rollout`; check that every episode ended."""
-    actions = torch.stack(actions_t)
-    if not bool(terms_t[-1].all()):
+    actions = torch.stack(steps["actions"])
+    if not bool(steps["terminals"][-1].all()):
         raise RuntimeError(
             f"{type(task).__name__} did not terminate after episode_length={task.episode_length}"
         )
     regrets = expected = None
-    if probs_t:
-        probs = torch.stack(probs_t)
+    if steps["probs"]:
+        probs = torch.stack(steps["probs"])
         expected = probs.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
         regrets = probs.max(-1).values - expected
     return Rollout(
         logits=logits,
         values=values,
         actions=actions,
-        rewards=torch.stack(rewards_t).to(torch.float32),
-        terminals=torch.stack(terms_t),
+        rewards=torch.stack(steps["rewards"]).to(torch.float32),
+        terminals=torch.stack(steps["terminals"]),
         regrets=regrets,
         expected_rewards=expected,
         bootstrap_value=torch.zeros(task.num_envs, device=actions.device),
