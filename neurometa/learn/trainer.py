@@ -101,8 +101,13 @@ def _resume_state(
     state = _fresh_state(config, seed, device, sync)
     state.network.load_state_dict(payload["network"])
     state.optimizer.load_state_dict(payload["optimizer"])
-    task_generator, sampling_generator, *rest = payload["generators"][sync.rank]
-    task_state = rest[0] if rest else {}  # checkpoints before task state was saved
+    # checkpoints of earlier versions: one process's generators under their own keys, and
+    # no task state
+    generators = payload.get("generators") or [
+        (payload["task_generator"], payload["sampling_generator"])
+    ]
+    task_generator, sampling_generator, *rest = generators[sync.rank]
+    task_state = rest[0] if rest else {}
     state.task.generator.set_state(task_generator.cpu())
     state.sampler.set_state(sampling_generator.cpu())
     state.task.load_state_dict(task_state)

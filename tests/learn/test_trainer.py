@@ -253,3 +253,29 @@ def test_cli_run_killed_with_sigkill_resumes_to_identical_weights(tmp_path):
     want = load_checkpoint(tmp_path / "full" / "checkpoint.pt")["network"]
     got = load_checkpoint(ckpt)["network"]
     assert all(torch.equal(want[k], got[k]) for k in want)
+
+
+def test_checkpoints_of_the_earlier_format_still_resume(tmp_path, monkeypatch):
+    """Before data-parallel workers, checkpoints held one task/sampling generator by name."""
+    config = _config(6).replace(checkpoint_interval=3)
+    full = train(config, tmp_path / "full", seed=2, progress=False)
+    real_step, calls = trainer_mod._train_step, {"n": 0}
+
+    def interrupt_at_update_4(state, cfg):
+        calls["n"] += 1
+        if calls["n"] == 4:  # the checkpoint holds update 3
+            raise KeyboardInterrupt
+        return real_step(state, cfg)
+
+    monkeypatch.setattr(trainer_mod, "_train_step", interrupt_at_update_4)
+    with pytest.raises(KeyboardInterrupt):
+        train(config, tmp_path / "old", seed=2, progress=False)
+    monkeypatch.setattr(trainer_mod, "_train_step", real_step)
+    payload = load_checkpoint(tmp_path / "old" / "checkpoint.pt")
+    task_generator, sampling_generator, _ = payload.pop("generators")[0]
+    payload.update(task_generator=task_generator, sampling_generator=sampling_generator)
+    torch.save(payload, tmp_path / "old" / "checkpoint.pt")  # the earlier format
+    train(config, tmp_path / "old", seed=2, resume=True, progress=False)
+    want = load_checkpoint(full / "checkpoint.pt")
+    got = load_checkpoint(tmp_path / "old" / "checkpoint.pt")
+    assert all(torch.equal(want["network"][k], got["network"][k]) for k in want["network"])
