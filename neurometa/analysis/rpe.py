@@ -104,6 +104,7 @@ def rpe_decomposition(
     outcome_stage: str | int = 1,
     num_restarts: int = 5,
     seed: int = 0,
+    prior: str | None = None,
 ) -> xr.Dataset:
     """Regress a signal on model-free and (model-based − model-free) RPEs.
 
@@ -116,9 +117,13 @@ def rpe_decomposition(
         TD error of the first-stage step spans the appearance of the second-stage state
         (hence ``onset_stage=0``), and that of the second-stage step spans the outcome.
     fits : pandas.DataFrame, optional
-        Hybrid-model fits per subject; fitted here (``num_restarts``, ``seed``) if omitted.
+        Hybrid-model fits per subject; fitted here (``num_restarts``, ``seed``, ``prior``)
+        if omitted.
     onset_stage, outcome_stage : str or int
         Stage whose signal is taken at second-stage onset and at outcome.
+    prior : {None, "weak", "empirical"}
+        Prior of the hybrid fit when ``fits`` is omitted (see
+        :func:`neurometa.analysis.hybrid_fit.fit_hybrid`).
 
     Returns
     -------
@@ -129,7 +134,7 @@ def rpe_decomposition(
     check_recording(ds, [signal], analysis="RPE decomposition")
     trials = two_step_trials(ds)
     if fits is None:
-        fits = fit_hybrid(trials, num_restarts=num_restarts, seed=seed)
+        fits = fit_hybrid(trials, num_restarts=num_restarts, seed=seed, prior=prior)
     table = model_rpes(trials, fits)
     ep, tr = table["episode"].to_numpy(), table["trial_index"].to_numpy()
     results = {}

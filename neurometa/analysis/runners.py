@@ -120,6 +120,11 @@ def _hybrid_args(parser: argparse.ArgumentParser) -> None:
     _seed(parser)
 
 
+def _prior(args: argparse.Namespace) -> str | None:
+    """The ``--prior`` choice as ``fit_hybrid`` takes it (``none`` is maximum likelihood)."""
+    return None if getattr(args, "prior", "none") == "none" else args.prior
+
+
 def _run_hybrid(inputs: list[Path], out: Path | None, args: argparse.Namespace) -> dict[str, Any]:
     from neurometa.analysis.hybrid_fit import fit_nested
     from neurometa.analysis.two_step import two_step_trials
@@ -127,7 +132,7 @@ def _run_hybrid(inputs: list[Path], out: Path | None, args: argparse.Namespace) 
     summary: dict[str, Any] = {}
     for path, ds in zip(inputs, open_inputs(inputs), strict=True):
         name = stem(path)
-        prior = None if getattr(args, "prior", "none") == "none" else args.prior
+        prior = _prior(args)
         fits = fit_nested(
             two_step_trials(ds), num_restarts=args.restarts, seed=args.seed, prior=prior
         )
@@ -171,6 +176,7 @@ def _run_rpe(inputs: list[Path], out: Path | None, args: argparse.Namespace) -> 
             outcome_stage=_stage(args.outcome_stage),
             num_restarts=args.restarts,
             seed=args.seed,
+            prior=_prior(args),
         )
         write_result(out, f"rpe_decomposition_{name}", res)
         if res["coef"].ndim == 2:

@@ -58,3 +58,15 @@ def test_unit_signals_are_fitted_unit_by_unit():
     p = res["p"].sel(event="second_stage_onset", term="rpe_mf").values
     assert p[0] < 1e-6
     assert (p[1:] > 1e-3).all()
+
+
+def test_prior_reaches_the_hybrid_fit():
+    params = np.repeat(hybrid_params(1, np.random.default_rng(5)), 3, axis=0)
+    ds, _ = two_step_recording(params, 40, 5)
+    ds["rpe"] = (("episode", "step"), np.random.default_rng(6).normal(size=(3, 80)))
+    trials = two_step_trials(ds)
+    for prior in (None, "weak"):
+        expected = rpe.fit_hybrid(trials, num_restarts=2, seed=0, prior=prior)
+        res = rpe.rpe_decomposition(ds, num_restarts=2, seed=0, prior=prior)
+        assert res.attrs["fit_w"] == pytest.approx(float(expected["w"].mean()), abs=1e-12)
+        assert res.attrs["fit_beta1"] == pytest.approx(float(expected["beta1"].mean()))
