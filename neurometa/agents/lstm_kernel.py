@@ -24,10 +24,13 @@ autograd node whose backward is the closed-form BPTT (Werbos 1990)::
            dc_t ⊙ i_t ⊙ (1 − g_t²), dh_t ⊙ tanh(c_t) ⊙ o_t(1 − o_t)]
     ∂L/∂W_ih = Σ_t δ_t^T x_t,  ∂L/∂W_hh = Σ_t δ_t^T h_{t-1},  ∂L/∂b = Σ_t δ_t
 
-The local derivatives are stored by the forward step while its numbers are in cache; the
-backward step is then six element-wise operations and three small matrix products (``dh``
-and the two weight gradients, accumulated). The result equals autograd through
-``nn.LSTMCell`` to float rounding (tested).
+The forward step keeps only what the recurrence computes anyway (gates, cell states,
+``tanh(c_t)``); the backward pass first derives every step's local derivatives in a few
+element-wise operations over the whole ``[T, ·, B]`` tape (measured: 5× cheaper than per
+step, where each small operation pays its dispatch cost), then runs six element-wise
+operations and one small matrix product per step; the weight gradients are two large
+products over all ``T·B`` columns. The result equals autograd through ``nn.LSTMCell`` to
+float rounding (tested).
 """
 
 from __future__ import annotations
@@ -82,11 +85,9 @@ def lstm_step(
 class LSTMTape:
     """Runs the LSTM step by step without autograd and keeps what BPTT needs.
 
-    Everything is stored unit-major per step (``[T, 4U, B]``, ``[T, U, B]``): each gate
-    block of a step is contiguous, so the element-wise work runs on contiguous slabs that stay
-    in cache. While a step's numbers are in cache, the step also stores the local derivatives
-    the backward pass needs (``f_o``, ``f_c``, ``f_ifg`` below), so the backward pass is a
-    handful of operations and three small matrix products per step. The buffers are allocated
+    Everything is stored unit-major (``[T, 4U, B]``, ``[U, T, B]``): each gate block of a step
+    is contiguous, so the element-wise work runs on contiguous slabs, and the inputs are
+    already laid out as the columns of the weight-gradient product. The buffers are allocated
     once and reused by later rollouts of the same size (fresh multi-megabyte tensors cost more
     in page faults than the arithmetic).
 
@@ -101,18 +102,14 @@ class LSTMTape:
 
     Attributes
     ----------
-    x : Tensor, shape (T, B, D)
-        Inputs.
+    x_cols : Tensor, shape (D, T, B)
+        Inputs, unit-major.
     gates : Tensor, shape (T, 4U, B)
         Activated gates ``[i, f, g, o]``.
     c, h : Tensor, shape (T + 1, U, B)
         Cell and hidden states (index 0: the initial state).
-    f_o : Tensor, shape (T, U, B)
-        ``tanh(c_t) ⊙ o_t(1 − o_t)`` (``∂h_t/∂z_o``).
-    f_c : Tensor, shape (T, U, B)
-        ``o_t ⊙ (1 − tanh²(c_t))`` (``∂h_t/∂c_t``).
-    f_ifg : Tensor, shape (T, 3U, B)
-        ``[g ⊙ i(1 − i), c_{t−1} ⊙ f(1 − f), i ⊙ (1 − g²)]`` (``∂c_t/∂z_{i,f,g}``).
+    tc : Tensor, shape (T, U, B)
+        ``tanh(c_t)``.
     """
 
     def __init__(self, steps: int, batch_size: int, input_dim: int, num_units: int) -> None:
@@ -129,11 +126,12 @@ class LSTMTape:
             return torch.zeros(shape, device=device, dtype=dtype)
 
         self.device, self.dtype = device, dtype
-        self.x, self.gates = empty(t, b, d), empty(t, 4 * u, b)
-        self.c, self.h = empty(t + 1, u, b), empty(t + 1, u, b)
+        self.x_cols, self.gates = empty(d, t, b), empty(t, 4 * u, b)
+        self.c, self.h, self.tc = empty(t + 1, u, b), empty(t + 1, u, b), empty(t, u, b)
+        self.grad_h = empty(t, u, b)
+        # backward-pass buffers: local derivatives of every step (see ``slopes``) and the
+        # time-major columns of the weight gradients' two large products
         self.f_o, self.f_c, self.f_ifg = empty(t, u, b), empty(t, u, b), empty(t, 3 * u, b)
-        self.grad_h, self._tc = empty(t, u, b), empty(u, b)
-        # time-major columns for the weight gradients' two large products
         self.delta, self.h_cols = empty(4 * u, t, b), empty(u, t, b)
 
     def fits(self, steps: int, batch_size: int, input_dim: int, num_units: int) -> bool:
@@ -164,7 +162,7 @@ class LSTMTape:
         self._w_ih = _column_major(w_ih.detach() * scale)
         self._w_hh = _column_major(w_hh.detach() * scale)
         self._bias = (b_ih.detach() + b_hh.detach()).unsqueeze(1) * scale
-        self.w_hh_t = w_hh.detach().t()
+        self.w_hh_t = w_hh.detach().t().contiguous()
         self.t = 0
         self.generation += 1
         self.h[0].copy_(h0.reshape(-1, 1))
@@ -177,32 +175,48 @@ class LSTMTape:
         t, u = self.t, self.num_units
         if t >= self.steps:
             raise RuntimeError(f"LSTMTape holds {self.steps} steps; step {t + 1} was asked for")
-        self.x[t].copy_(x)
+        x_t = self.x_cols[:, t]
+        x_t.copy_(x.t())
         act = self.gates[t]
-        torch.addmm(self._bias, self._w_ih, x.t().contiguous(), out=act)
+        torch.addmm(self._bias, self._w_ih, x_t, out=act)
         act.addmm_(self._w_hh, self.h[t]).sigmoid_()
         i, f, g, o = act.split(u)
         g.mul_(2.0).sub_(1.0)
-        c_prev, c_new, tc = self.c[t], self.c[t + 1], self._tc
-        torch.mul(f, c_prev, out=c_new).addcmul_(i, g)
+        c_new, tc = self.c[t + 1], self.tc[t]
+        torch.mul(f, self.c[t], out=c_new).addcmul_(i, g)
         torch.mul(c_new, 2.0, out=tc).sigmoid_().mul_(2.0).sub_(1.0)
         torch.mul(o, tc, out=self.h[t + 1])
-        self.h_cols[:, t].copy_(self.h[t])  # h_{t-1} of step t, for ∂L/∂W_hh
-        self._store_slopes(t, i, f, g, o, c_prev, tc)
         self.t = t + 1
         return self.h[t + 1]
 
-    def _store_slopes(self, t: int, i, f, g, o, c_prev, tc) -> None:  # noqa: ANN001
-        """The local derivatives of step ``t`` (see the class docstring), computed in cache."""
-        f_i, f_f, f_g = self.f_ifg[t].split(self.num_units)
-        f_o, f_c = self.f_o[t], self.f_c[t]
-        torch.mul(o, tc, out=f_o).sub_(f_o * o)  # tc·o − tc·o² = tc·o(1 − o)
+    @torch.no_grad()
+    def slopes(self) -> tuple[Tensor, Tensor, Tensor]:
+        """The local derivatives of every step, over the whole tape at once.
+
+        Returns
+        -------
+        f_o : Tensor, shape (T, U, B)
+            ``tanh(c_t) ⊙ o_t(1 − o_t)`` (``∂h_t/∂z_o``).
+        f_c : Tensor, shape (T, U, B)
+            ``o_t ⊙ (1 − tanh²(c_t))`` (``∂h_t/∂c_t``).
+        f_ifg : Tensor, shape (T, 3U, B)
+            ``[g ⊙ i(1 − i), c_{t−1} ⊙ f(1 − f), i ⊙ (1 − g²)]`` (``∂c_t/∂z_{i,f,g}``).
+        """
+        u = self.num_units
+        i, f, g, o = self.gates.split(u, dim=1)
+        tc, f_o, f_c = self.tc, self.f_o, self.f_c
+        f_i, f_f, f_g = self.f_ifg.split(u, dim=1)
+        torch.mul(o, o, out=f_o)
+        torch.sub(o, f_o, out=f_o).mul_(tc)  # tc·o(1 − o)
         torch.mul(tc, tc, out=f_c).mul_(o)
         torch.sub(o, f_c, out=f_c)  # o − o·tc²
-        torch.mul(i, g, out=f_i).sub_(f_i * i)  # g·i(1 − i)
-        torch.mul(f, c_prev, out=f_f).sub_(f_f * f)  # c·f(1 − f)
+        torch.mul(i, i, out=f_i)
+        torch.sub(i, f_i, out=f_i).mul_(g)  # g·i(1 − i)
+        torch.mul(f, f, out=f_f)
+        torch.sub(f, f_f, out=f_f).mul_(self.c[:-1])  # c_{t-1}·f(1 − f)
         torch.mul(g, g, out=f_g).mul_(i)
         torch.sub(i, f_g, out=f_g)  # i − i·g²
+        return f_o, f_c, self.f_ifg
 
 
 class _LSTMSequence(torch.autograd.Function):
@@ -248,21 +262,22 @@ def bptt(tape: LSTMTape, grad_h: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor
         Gradients of the initial state.
     """
     u, steps = tape.num_units, tape.steps
-    delta = torch.empty_like(tape.gates[0])  # δ_t, (4U, B)
-    d_ifg, d_o = delta[: 3 * u].view(3, u, -1), delta[3 * u :]
+    f_o, f_c, f_ifg = tape.slopes()
     dh, dc = torch.zeros_like(grad_h[0]), torch.zeros_like(grad_h[0])
     for t in range(steps - 1, -1, -1):
+        delta = tape.delta[:, t]  # δ_t, (4U, B), written in place into the product's columns
+        d_ifg, d_o = delta[: 3 * u].view(3, u, -1), delta[3 * u :]
         dh.add_(grad_h[t])
-        torch.mul(dh, tape.f_o[t], out=d_o)
-        dc.addcmul_(dh, tape.f_c[t])
-        torch.mul(dc, tape.f_ifg[t].view(3, u, -1), out=d_ifg)
+        torch.mul(dh, f_o[t], out=d_o)
+        dc.addcmul_(dh, f_c[t])
+        torch.mul(dc, f_ifg[t].view(3, u, -1), out=d_ifg)
         dc.mul_(tape.gates[t, u : 2 * u])
         torch.mm(tape.w_hh_t, delta, out=dh)
-        tape.delta[:, t].copy_(delta)
     # Σ_t δ_t x_tᵀ and Σ_t δ_t h_{t-1}ᵀ as two products over all T·B columns, oriented the
     # way MKL runs fastest here ((Xᵀ Δᵀ)ᵀ: 13 ms against 2.9 ms for T·B = 25,600)
     flat = tape.delta.view(4 * u, -1)
-    d_w_ih = (tape.x.view(-1, tape.input_dim).t() @ flat.t()).t()
+    tape.h_cols.copy_(tape.h[:-1].transpose(0, 1))
+    d_w_ih = (tape.x_cols.view(tape.input_dim, -1) @ flat.t()).t()
     d_w_hh = (tape.h_cols.view(u, -1) @ flat.t()).t()
     return d_w_ih, d_w_hh, flat.sum(1), dh, dc
 
