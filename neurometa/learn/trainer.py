@@ -261,6 +261,11 @@ def train(
 ) -> Path:
     """Train a network with A2C and write the run folder.
 
+    With ``config.workers > 1`` the episodes of every update are split over that many
+    processes started with the ``spawn`` method, which re-import the calling script: call
+    ``train`` from a script under ``if __name__ == "__main__":`` (the standard
+    :mod:`multiprocessing` rule), or set ``workers=1``.
+
     Parameters
     ----------
     config : TrainConfig
