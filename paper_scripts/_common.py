@@ -82,6 +82,27 @@ def cache_dir(out_dir: str | os.PathLike[str], config: Config | dict[str, Any]) 
     return path
 
 
+#: Fewest selection points a shortened training run keeps (see :func:`with_updates`).
+MIN_EVALUATIONS = 10
+
+
+def with_updates(config: TrainConfig, num_updates: int) -> TrainConfig:
+    """``config`` trained for ``num_updates`` updates, still evaluated at least 10 times.
+
+    A preset's evaluation interval is sized for its own budget (e.g. every 200 of 6,000 bandit
+    updates); a quick run of a few hundred updates would keep one or two candidates for
+    ``best.pt``. The interval is shortened to ``num_updates // MIN_EVALUATIONS`` where it
+    would give fewer evaluations, and left as it is otherwise (so full-budget runs keep their
+    cache keys).
+    """
+    from neurometa.config import replace_path
+
+    config = replace_path(config, "optim.num_updates", num_updates)
+    if num_updates < MIN_EVALUATIONS * config.eval.interval:
+        config = replace_path(config, "eval.interval", max(1, num_updates // MIN_EVALUATIONS))
+    return config
+
+
 def trained_run(
     config: TrainConfig, out_dir: str | os.PathLike[str], *, seed: int, progress: bool = False
 ) -> Path:

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import xarray as xr
-from _common import cache_dir, cached_dataset, recorded, run_script, trained_run
+from _common import cache_dir, cached_dataset, recorded, run_script, trained_run, with_updates
 from matplotlib.figure import Figure
 
 from neurometa.config import Config, ConfigError, check_range, replace_path
@@ -104,9 +104,7 @@ def compute(config: Fig1AConfig, out_dir: Path) -> xr.Dataset:
     cache = cache_dir(out_dir, config)
 
     def build() -> xr.Dataset:
-        train_config = replace_path(
-            get_preset(config.train_preset), "optim.num_updates", config.num_updates
-        )
+        train_config = with_updates(get_preset(config.train_preset), config.num_updates)
         overrides = {**train_config.task.overrides, "num_trials": config.num_trials}
         train_config = replace_path(train_config, "task.overrides", overrides)
         agent = load_agent(trained_run(train_config, out_dir, seed=config.seed))

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import torch
 import xarray as xr
-from _common import cache_dir, cached_dataset, recorded, run_script, trained_run
+from _common import cache_dir, cached_dataset, recorded, run_script, trained_run, with_updates
 from matplotlib.figure import Figure
 
 from neurometa.agents.baselines import make_baseline
@@ -92,7 +92,7 @@ def _meta_rl(
 ) -> xr.Dataset:
     train_config = get_preset(preset)
     if config.num_updates is not None:
-        train_config = replace_path(train_config, "optim.num_updates", config.num_updates)
+        train_config = with_updates(train_config, config.num_updates)
     overrides = dict(train_config.task.overrides)
     if config.num_trials is not None:
         overrides["num_trials"] = config.num_trials

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import xarray as xr
-from _common import cache_dir, cached_dataset, recorded, run_script, trained_run
+from _common import cache_dir, cached_dataset, recorded, run_script, trained_run, with_updates
 from botvinick2019_fig1b_correlated_vs_independent import per_episode_regret
 from matplotlib.figure import Figure
 
@@ -128,8 +128,7 @@ def compute(config: BanditTableConfig, out_dir: Path) -> xr.Dataset:
     def build() -> xr.Dataset:
         grid = np.empty((len(names), len(names), len(config.seeds), 2))
         for i, preset in enumerate(config.distributions):
-            train_config = get_preset(preset)
-            train_config = replace_path(train_config, "optim.num_updates", config.num_updates)
+            train_config = with_updates(get_preset(preset), config.num_updates)
             overrides = {**train_config.task.overrides, "num_trials": config.num_trials}
             train_config = replace_path(train_config, "task.overrides", overrides)
             for k, seed in enumerate(config.seeds):

@@ -192,6 +192,18 @@ def test_config_hash_is_the_sha256_of_sorted_json() -> None:
     assert _common.config_hash({"a": 1, "b": [2, 4]}) != expected
 
 
+def test_with_updates_keeps_ten_evaluations_and_leaves_full_budgets_alone() -> None:
+    from neurometa.learn import get_preset
+
+    preset = get_preset("bandit/independent")  # evaluates every 200 of 6,000 updates
+    quick = _common.with_updates(preset, 300)
+    assert (quick.optim.num_updates, quick.eval.interval) == (300, 30)
+    assert _common.with_updates(preset, 5).eval.interval == 1
+    full = _common.with_updates(preset, 6000)
+    assert full == preset  # same config, so the same run-cache key
+    assert _common.with_updates(preset, 2000).eval.interval == 200
+
+
 def test_cached_dataset_builds_once_then_loads(tmp_path: Path) -> None:
     import numpy as np
     import xarray as xr
