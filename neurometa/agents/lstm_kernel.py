@@ -26,8 +26,9 @@ autograd node whose backward is the closed-form BPTT (Werbos 1990)::
 
 The forward step keeps only what the recurrence computes anyway (gates, cell states,
 ``tanh(c_t)``); the backward pass first derives every step's local derivatives in a few
-element-wise operations over the whole ``[T, ·, B]`` tape (measured: 5× cheaper than per
-step, where each small operation pays its dispatch cost), then runs six element-wise
+element-wise operations over the whole ``[T, ·, B]`` tape (measured: a whole update 11–15 %
+faster than computing them step by step, where each small operation pays its dispatch cost
+again), then runs six element-wise
 operations and one small matrix product per step; the weight gradients are two large
 products over all ``T·B`` columns. The result equals autograd through ``nn.LSTMCell`` to
 float rounding (tested).
