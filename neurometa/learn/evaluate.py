@@ -7,6 +7,8 @@ set during training (to choose ``best.pt``) and fresh episodes for reporting.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import torch
 from torch import nn
@@ -63,19 +65,40 @@ def evaluate(
     sampler = torch_generator(seed + 1, str(task.device))
     returns, regrets = [], []
     remaining, first = episodes, True
-    while remaining > 0:
-        rollout = run_episodes(network, task, sampler, greedy=greedy, seed=seed if first else None)
-        first = False
-        keep = min(remaining, task.num_envs)
-        returns.append(rollout.rewards.sum(0)[:keep].double().cpu())
-        if rollout.regrets is not None:
-            regrets.append(rollout.regrets.sum(0)[:keep].double().cpu())
-        remaining -= keep
+    with _separate_lifetime(network):
+        while remaining > 0:
+            seed_now = seed if first else None
+            rollout = run_episodes(network, task, sampler, greedy=greedy, seed=seed_now)
+            first = False
+            keep = min(remaining, task.num_envs)
+            returns.append(rollout.rewards.sum(0)[:keep].double().cpu())
+            if rollout.regrets is not None:
+                regrets.append(rollout.regrets.sum(0)[:keep].double().cpu())
+            remaining -= keep
     network.train(was_training)
     out = {"episodes": float(episodes), **_mean_sem("return", torch.cat(returns))}
     if regrets:
         out.update(_mean_sem("regret", torch.cat(regrets)))
     return out
+
+
+@contextmanager
+def _separate_lifetime(network: nn.Module) -> Iterator[None]:
+    """Run the test episodes in a life-time of their own, then give back the network's store.
+
+    An episodic network (one with ``reset_memory``) starts the seeded test episodes with an
+    empty store (see :func:`run_episodes`); the store it held before, the training
+    life-time's, is restored afterwards, so evaluating during training leaves training as
+    it was. Networks without a store pass through unchanged.
+    """
+    if not hasattr(network, "reset_memory"):
+        yield
+        return
+    saved = network.get_extra_state()
+    try:
+        yield
+    finally:
+        network.set_extra_state(saved)
 
 
 def _mean_sem(name: str, x: torch.Tensor) -> dict[str, float]:

@@ -12,6 +12,7 @@ from neurometa.cli import main
 from neurometa.config import ConfigError
 from neurometa.learn import NetworkConfig, build_network, get_preset, load_agent, train
 from neurometa.learn.checkpoint import load_checkpoint
+from neurometa.learn.evaluate import evaluate
 from neurometa.learn.rollout import make_task, run_episodes
 from neurometa.record import open_recording, record, validate_recording
 from neurometa.seeding import torch_generator
@@ -184,6 +185,24 @@ def test_state_dict_carries_memory_and_resumes_identically(tmp_path) -> None:
     got = run_episodes(twin, task, gen)
     torch.testing.assert_close(got.logits, want.logits)
     assert twin.memory.size.tolist() == [2, 2, 2]
+
+
+def test_evaluation_leaves_the_training_store_as_it_was() -> None:
+    # the trainer evaluates the network it trains: the seeded test episodes run in their own
+    # life-time and the training store (and the episode after) must be unchanged by them
+    net, task, gen = _filled_network(7)
+    twin, _, _ = _filled_network(7)
+    result = evaluate(net, get_preset("ritter2018/episodic").task, episodes=5, seed=11)
+    assert result["episodes"] == 5.0
+    assert net.training  # evaluate restores the mode too
+    for name in ("keys", "values", "valid", "written_at", "last_used"):
+        torch.testing.assert_close(getattr(net.memory, name), getattr(twin.memory, name))
+    torch.testing.assert_close(net._pending[1], twin._pending[1])
+    state = (task.generator.get_state(), gen.get_state())
+    want = run_episodes(twin, task, gen)
+    task.generator.set_state(state[0])
+    gen.set_state(state[1])
+    torch.testing.assert_close(run_episodes(net, task, gen).logits, want.logits)
 
 
 def test_weights_saved_without_memory_still_load() -> None:
