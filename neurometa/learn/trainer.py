@@ -111,6 +111,9 @@ def _resume_state(
     state.task.generator.set_state(task_generator.cpu())
     state.sampler.set_state(sampling_generator.cpu())
     state.task.load_state_dict(task_state)
+    stores = payload.get("rank_stores")  # absent before per-rank stores were saved
+    if stores is not None:
+        state.network.set_extra_state(stores[sync.rank])
     for key in (
         "update",
         "episodes",
@@ -126,11 +129,24 @@ def _resume_state(
     return state
 
 
+def _store_of(network: nn.Module) -> dict | None:
+    """An episodic network's store and pending write (its extra state), else ``None``."""
+    return network.get_extra_state() if hasattr(network, "reset_memory") else None
+
+
 def _save(state: _RunState, run_dir: Path, seed: int) -> None:
-    # every rank's generators (all ranks take part in the gather; rank 0 writes)
-    generators = state.sync.gather(
-        (state.task.generator.get_state(), state.sampler.get_state(), state.task.state_dict())
+    # every rank's generators and episodic store (all ranks take part in the gather; rank 0
+    # writes): each rank plays its own slice of the batch, so each has its own store
+    gathered = state.sync.gather(
+        (
+            state.task.generator.get_state(),
+            state.sampler.get_state(),
+            state.task.state_dict(),
+            _store_of(state.network),
+        )
     )
+    generators = [entry[:3] for entry in gathered]
+    stores = [entry[3] for entry in gathered]
     state.checkpoint_update = state.update
     if not state.sync.is_main:
         return
@@ -140,6 +156,7 @@ def _save(state: _RunState, run_dir: Path, seed: int) -> None:
             "network": state.network.state_dict(),
             "optimizer": state.optimizer.state_dict(),
             "generators": generators,
+            "rank_stores": stores if any(store is not None for store in stores) else None,
             "network_spec": state.spec,
             "seed": seed,
             "neurometa_version": __version__,

@@ -21,10 +21,12 @@ from neurometa.learn.run_folder import prepare_run_dir
 from neurometa.learn.trainer import train
 
 
-def _config(workers: int = 2, updates: int = 6) -> TrainConfig:
+def _config(
+    workers: int = 2, updates: int = 6, network: NetworkConfig | None = None
+) -> TrainConfig:
     return TrainConfig(
         task=TaskConfig(preset="bandit/independent", overrides={"num_trials": 8}),
-        network=NetworkConfig(num_units=8),
+        network=network or NetworkConfig(num_units=8),
         optim=OptimConfig(num_updates=updates, batch_size=16, learning_rate=1e-2),
         eval=EvalConfig(interval=2, episodes=40),
         checkpoint_interval=2,
@@ -66,8 +68,13 @@ def _interrupted_worker(config, run_dir, seed, resuming, device, progress, sync)
         pass
 
 
-def test_two_workers_resume_to_identical_weights(tmp_path) -> None:
-    config = _config()
+EPISODIC = NetworkConfig(kind="episodic_lstm", num_units=8, options={"context_dim": 3})
+
+
+@pytest.mark.parametrize("network", [None, EPISODIC], ids=["pfc", "episodic_lstm"])
+def test_two_workers_resume_to_identical_weights(tmp_path, network) -> None:
+    # an episodic network resumes exactly only if each rank gets back its own store
+    config = _config(network=network)
     full = train(config, tmp_path / "full", seed=5, progress=False)
     cut = tmp_path / "cut"
     prepare_run_dir(config, cut, 5, resume=False)
@@ -77,7 +84,15 @@ def test_two_workers_resume_to_identical_weights(tmp_path) -> None:
     train(config, cut, seed=5, resume=True, progress=False)
     want, got = load_checkpoint(full / "checkpoint.pt"), load_checkpoint(cut / "checkpoint.pt")
     assert len(want["generators"]) == 2
-    assert all(torch.equal(want["network"][k], got["network"][k]) for k in want["network"])
+    weights = [k for k in want["network"] if k != "_extra_state"]
+    assert all(torch.equal(want["network"][k], got["network"][k]) for k in weights)
+    if network is not None:
+        rank_stores = [s["memory"]["keys"] for s in want["rank_stores"]]
+        assert len(rank_stores) == 2 and not torch.equal(*rank_stores)  # one store per rank
+        for s_want, s_got in zip(want["rank_stores"], got["rank_stores"], strict=True):
+            assert torch.equal(s_want["memory"]["keys"], s_got["memory"]["keys"])
+    else:
+        assert want["rank_stores"] is None
     for (t_want, s_want, _), (t_got, s_got, _) in zip(
         want["generators"], got["generators"], strict=True
     ):
@@ -85,6 +100,8 @@ def test_two_workers_resume_to_identical_weights(tmp_path) -> None:
         assert torch.equal(s_want, s_got)
     done = json.loads((full / "done.json").read_text())
     assert done["episodes"] == 6 * 16  # both workers' episodes are counted
+    if network is not None:
+        return
     # rank 1 ran other episodes than a single process would have: the weights differ
     one = load_network(train(_config(1), tmp_path / "one", seed=5, progress=False))[0]
     two = load_network(full)[0]
