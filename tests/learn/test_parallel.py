@@ -88,7 +88,8 @@ def test_two_workers_resume_to_identical_weights(tmp_path, network) -> None:
     assert all(torch.equal(want["network"][k], got["network"][k]) for k in weights)
     if network is not None:
         rank_stores = [s["memory"]["keys"] for s in want["rank_stores"]]
-        assert len(rank_stores) == 2 and not torch.equal(*rank_stores)  # one store per rank
+        assert len(rank_stores) == 2
+        assert not torch.equal(*rank_stores)  # one store per rank
         for s_want, s_got in zip(want["rank_stores"], got["rank_stores"], strict=True):
             assert torch.equal(s_want["memory"]["keys"], s_got["memory"]["keys"])
     else:
