@@ -5,9 +5,11 @@ contexts per life-time, 10 trials per episode, 2 arms), an agent that reinstates
 states should explore only on the first encounter of a context and exploit on later ones,
 while a plain meta-RL agent must re-explore every time.
 
-Both networks are trained by the same A2C outer loop (``neurometa.learn.a2c``) with the same
-settings (preset ``ritter2018/episodic`` and ``ritter2018/plain``); every ``--lifetime``
-updates the task is reseeded (a new pool of contexts) and the episodic memory emptied.
+Both networks are trained by :func:`neurometa.learn.train` (the same A2C outer loop) with the
+same settings (presets ``ritter2018/episodic`` and ``ritter2018/plain``); every
+``--lifetime`` updates the task is reseeded (a new pool of contexts) and the episodic memory
+emptied (``TaskConfig.lifetime``). The last weights are evaluated (the trainer's selection
+episodes are all first encounters, so ``best.pt`` would select for the wrong thing).
 Evaluation runs fresh life-times with greedy actions and prints the mean cumulative
 expected regret per episode by encounter number (1 = first time the context is seen), plus
 the epLSTM's mean reinstatement gate and its largest retrieval weight.
@@ -19,46 +21,35 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import torch
 
 from neurometa.agents.pfc import FrozenAgent
-from neurometa.learn import get_preset
-from neurometa.learn.a2c import a2c_loss, entropy_cost_at
-from neurometa.learn.networks import build_network
-from neurometa.learn.rollout import make_task, run_episodes
+from neurometa.learn import get_preset, load_network, train
+from neurometa.learn.rollout import make_task
 from neurometa.seeding import RunSeeds
 
 
 def train_network(kind: str, args: argparse.Namespace):
+    """Train (or resume, or reuse) one agent with :func:`neurometa.learn.train`; last weights."""
     config = get_preset(f"ritter2018/{kind}")
     if kind == "episodic" and args.null_similarity is not None:
         options = {**config.network.options, "null_similarity": args.null_similarity}
         if args.null_similarity < 0:  # plain softmax read (no null neighbour)
             options.pop("null_similarity")
         config = config.replace(network=config.network.replace(options=options))
-    optim = config.optim.replace(num_updates=args.updates, batch_size=args.batch)
-    seeds = RunSeeds(args.seed)
-    task = make_task(config.task, args.batch)
-    net = build_network(config.network, task.obs_dim, task.num_actions, seeds.torch("weights"))
-    opt = torch.optim.Adam(net.parameters(), lr=optim.learning_rate, eps=optim.adam_eps)
-    sampler, life_seeds = seeds.torch("sampling"), seeds.numpy("task")
-    start, recent = time.perf_counter(), []
-    for update in range(args.updates):
-        seed = int(life_seeds.integers(2**31)) if update % args.lifetime == 0 else None
-        rollout = run_episodes(net, task, sampler, seed=seed)
-        loss, _ = a2c_loss(rollout, optim, entropy_cost_at(optim, update))
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), optim.max_grad_norm)
-        opt.step()
-        recent.append(float(rollout.regrets.sum(0).mean()))
-        if (update + 1) % max(args.updates // 10, 1) == 0:
-            window = recent[-max(args.updates // 10, 1) :]
-            print(
-                f"  {kind} update {update + 1}: train regret/episode "
-                f"{sum(window) / len(window):.3f} ({time.perf_counter() - start:.0f} s)"
-            )
+    config = config.replace(
+        task=config.task.replace(lifetime=args.lifetime),
+        optim=config.optim.replace(num_updates=args.updates, batch_size=args.batch),
+    )
+    name = f"{kind}_seed{args.seed}_u{args.updates}_b{args.batch}_life{args.lifetime}"
+    if kind == "episodic" and args.null_similarity is not None:
+        name += f"_null{args.null_similarity:g}"
+    start = time.perf_counter()
+    run = train(config, Path(args.runs) / name, seed=args.seed, resume=True)
+    print(f"  {kind}: run folder {run} ({time.perf_counter() - start:.0f} s this call)")
+    net, config, _ = load_network(run, which="last")
     return net, config
 
 
@@ -115,7 +106,15 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a minutes-long run (few updates)")
     parser.add_argument("--updates", type=int, default=3000, help="A2C updates per agent")
     parser.add_argument("--batch", type=int, default=32, help="episodes per update")
-    parser.add_argument("--lifetime", type=int, default=20, help="episodes per life-time")
+    parser.add_argument(
+        "--lifetime", type=int, default=20, help="episodes per life-time (training and test)"
+    )
+    parser.add_argument(
+        "--runs",
+        default="results/episodic_meta_rl",
+        help="folder of the run folders (an interrupted benchmark resumes; a finished run is "
+        "reused)",
+    )
     parser.add_argument("--eval-batch", type=int, default=64)
     parser.add_argument("--eval-lifetimes", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0)

@@ -22,7 +22,10 @@ import numpy as np
 __all__ = ["STREAMS", "RunSeeds", "torch_generator", "child_seed"]
 
 #: The named streams every run has, in a fixed order (the order fixes the split).
-STREAMS: tuple[str, ...] = ("task", "sampling", "weights", "eval", "memory", "extra")
+#: (Appending a stream keeps the others: a spawned child depends on its index only.)
+STREAMS: tuple[str, ...] = (
+    "task", "sampling", "weights", "eval", "memory", "extra", "lifetime"
+)  # fmt: skip
 
 
 def child_seed(seed: int, stream: str, streams: tuple[str, ...] = STREAMS) -> int:

@@ -10,11 +10,10 @@ recorded with frozen weights over life-times of many episodes, and the figure sh
 mean cumulative expected regret per episode, Σ_t [max_k p_k − p_{a_t}], by how many times
 the episode's context had been met (1 = first encounter).
 
-Training goes through :func:`neurometa.learn.train`, whose task keeps the pool of contexts
-drawn at its first reset, so during training the whole run is one life-time per batch member
-(the stores persist across updates); the recorded test life-times use fresh pools and empty
-stores, so only recall within a test life-time can help. Ritter et al. re-drew pools during
-training; the trainer has no option for that yet.
+Training goes through :func:`neurometa.learn.train`; the presets start a new life-time (a
+new pool of contexts and an empty store) every 20 updates (``TaskConfig.lifetime``), as Ritter
+et al. re-drew pools during training; the recorded test life-times use fresh pools and empty
+stores, so only recall within a test life-time can help.
 
 Run ``python paper_scripts/ritter2018_episodic_meta_rl.py --quick`` (minutes) or without
 ``--quick`` for a longer run.
@@ -127,7 +126,9 @@ def compute(config: RitterConfig, out_dir: Path) -> xr.Dataset:
             for key, value in config.train_overrides.items():
                 train_config = replace_path(train_config, key, value)
             train_config = replace_path(train_config, "optim.num_updates", config.num_updates)
-            agent = load_agent(trained_run(train_config, out_dir, seed=config.seed))
+            # the last weights: the trainer's selection episodes are all first encounters
+            run = trained_run(train_config, out_dir, seed=config.seed)
+            agent = load_agent(run, which="last")
             name = preset.split("/")[-1]
             ds = recorded(
                 cache / f"{name}.nc",

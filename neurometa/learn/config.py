@@ -25,10 +25,16 @@ class TaskConfig(Config):
     """Fields of the task preset's config to replace (e.g. ``{"num_trials": 50}``)."""
     trial_index: bool = True
     """Append the trial index (trial / num_trials) to the meta-RL input."""
+    lifetime: int = 0
+    """Training only: episodes per batch member in one life-time. Every ``lifetime`` updates
+    the trainer reseeds the task (``contextual_bandit``: a new pool of contexts) and an
+    episodic network starts an empty store, as Ritter et al. (2018) re-drew the contexts
+    during training. 0: the whole run is one life-time."""
 
     def __post_init__(self) -> None:
         if not self.preset:
             raise ConfigError("TaskConfig.preset must name a task preset")
+        check_range(self, "lifetime", low=0)
 
 
 @dataclass(frozen=True)

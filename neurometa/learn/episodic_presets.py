@@ -75,7 +75,8 @@ _RITTER_OPTIM = OptimConfig(
 
 def _ritter(kind: str, options: dict) -> TrainConfig:
     return TrainConfig(
-        task=TaskConfig(preset="contextual_bandit/ritter2018", trial_index=True),
+        # a new pool of contexts (and an empty store) every 20 episodes, as in the benchmark
+        task=TaskConfig(preset="contextual_bandit/ritter2018", trial_index=True, lifetime=20),
         network=NetworkConfig(kind=kind, num_units=48, options=options),
         optim=_RITTER_OPTIM,
         eval=EvalConfig(interval=100, episodes=256, greedy=True),

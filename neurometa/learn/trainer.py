@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
@@ -69,6 +70,8 @@ class _RunState:
     best_update: int = -1
     checkpoint_update: int = -1
     done: bool = False
+    lifetime_seed: int = 0
+    """This rank's root of the life-time seeds (``TaskConfig.lifetime``)."""
 
 
 def _make_optimizer(config: TrainConfig, network: nn.Module) -> torch.optim.Optimizer:
@@ -91,7 +94,23 @@ def _fresh_state(
     ).to(device)
     optimizer = _make_optimizer(config, network)
     sampler = torch_generator(worker_seed(seeds.int("sampling"), sync.rank), str(device))
-    return _RunState(network, optimizer, task, sampler, spec, sync)
+    state = _RunState(network, optimizer, task, sampler, spec, sync)
+    state.lifetime_seed = worker_seed(seeds.int("lifetime"), sync.rank)
+    return state
+
+
+def lifetime_reset_seed(state: _RunState, lifetime: int) -> int | None:
+    """The task seed that starts a new life-time at this update, else ``None``.
+
+    With ``lifetime = L > 0`` updates ``0, L, 2L, ...`` reset the task with seed
+    ``SeedSequence([root, k])`` (life-time ``k = update // L``; ``root`` differs per rank), a
+    pure function of the run seed, the rank and the update, so a resumed run draws the same
+    life-times. A seeded reset also empties an episodic network's store (``run_episodes``).
+    """
+    if lifetime == 0 or state.update % lifetime:
+        return None
+    words = np.random.SeedSequence([state.lifetime_seed, state.update // lifetime])
+    return int(words.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
 
 
 def _resume_state(
@@ -183,7 +202,8 @@ def _train_step(state: _RunState, config: TrainConfig) -> dict[str, float]:
     for group in state.optimizer.param_groups:
         group["lr"] = lr
     wall0, cpu0 = time.perf_counter(), time.process_time()
-    rollout = run_episodes(state.network, state.task, state.sampler)
+    seed = lifetime_reset_seed(state, config.task.lifetime)
+    rollout = run_episodes(state.network, state.task, state.sampler, seed=seed)
     loss, parts = a2c_loss(rollout, opt, entropy_cost)
     state.optimizer.zero_grad(set_to_none=True)
     loss.backward()

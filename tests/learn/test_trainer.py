@@ -12,6 +12,7 @@ from neurometa.config import ConfigError
 from neurometa.learn import trainer as trainer_mod
 from neurometa.learn.checkpoint import load_checkpoint, load_network
 from neurometa.learn.config import EvalConfig, NetworkConfig, OptimConfig, TaskConfig, TrainConfig
+from neurometa.learn.parallel import Sync
 from neurometa.learn.trainer import TrainingDivergedError, train
 from neurometa.seeding import RunSeeds
 
@@ -78,7 +79,38 @@ CONTEXTS = TaskConfig(
 )
 
 
-@pytest.mark.parametrize("task", [None, CONTEXTS], ids=["bandit", "contextual_bandit"])
+def test_lifetime_reseeds_the_task_every_lifetime_updates() -> None:
+    config = _config().replace(task=CONTEXTS.replace(lifetime=2))
+    state = trainer_mod._fresh_state(config, 7, torch.device("cpu"))
+    pools, seeds = [], []
+    for _ in range(5):
+        seeds.append(trainer_mod.lifetime_reset_seed(state, 2))
+        trainer_mod._train_step(state, config)
+        pools.append(state.task.state_dict()["pool_probs"].clone())
+    assert seeds[1] is None
+    assert seeds[3] is None
+    assert len({seeds[0], seeds[2], seeds[4]}) == 3
+    assert torch.equal(pools[0], pools[1])  # one life-time: the same contexts
+    assert torch.equal(pools[2], pools[3])
+    assert not torch.equal(pools[1], pools[2])  # a new life-time: new contexts
+    assert not torch.equal(pools[3], pools[4])
+    again = trainer_mod._fresh_state(config, 7, torch.device("cpu"))
+    assert trainer_mod.lifetime_reset_seed(again, 2) == seeds[0]  # a function of the seed
+    other_rank = trainer_mod._fresh_state(config, 7, torch.device("cpu"), Sync(rank=1))
+    assert trainer_mod.lifetime_reset_seed(other_rank, 2) != seeds[0]
+    assert trainer_mod.lifetime_reset_seed(state, 0) is None  # 0: one life-time
+
+
+def test_negative_lifetime_is_refused() -> None:
+    with pytest.raises(ConfigError, match="lifetime"):
+        TaskConfig(lifetime=-1)
+
+
+@pytest.mark.parametrize(
+    "task",
+    [None, CONTEXTS, CONTEXTS.replace(lifetime=3)],
+    ids=["bandit", "contextual_bandit", "contextual_bandit_lifetime_3"],
+)
 def test_interrupted_run_resumes_to_identical_weights(tmp_path, monkeypatch, task):
     config = _config().replace(checkpoint_interval=2)  # metrics windows align with checkpoints
     if task is not None:
