@@ -8,8 +8,7 @@ while a plain meta-RL agent must re-explore every time.
 Both networks are trained by :func:`neurometa.learn.train` (the same A2C outer loop) with the
 same settings (presets ``ritter2018/episodic`` and ``ritter2018/plain``); every
 ``--lifetime`` updates the task is reseeded (a new pool of contexts) and the episodic memory
-emptied (``TaskConfig.lifetime``). The last weights are evaluated (the trainer's selection
-episodes are all first encounters, so ``best.pt`` would select for the wrong thing).
+emptied (``TaskConfig.lifetime``). The last weights are evaluated.
 Evaluation runs fresh life-times with greedy actions and prints the mean cumulative
 expected regret per episode by encounter number (1 = first time the context is seen), plus
 the epLSTM's mean reinstatement gate and its largest retrieval weight.

@@ -126,7 +126,7 @@ def compute(config: RitterConfig, out_dir: Path) -> xr.Dataset:
             for key, value in config.train_overrides.items():
                 train_config = replace_path(train_config, key, value)
             train_config = replace_path(train_config, "optim.num_updates", config.num_updates)
-            # the last weights: the trainer's selection episodes are all first encounters
+            # the last weights (as benchmarks/episodic_meta_rl.py)
             run = trained_run(train_config, out_dir, seed=config.seed)
             agent = load_agent(run, which="last")
             name = preset.split("/")[-1]

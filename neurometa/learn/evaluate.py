@@ -40,9 +40,15 @@ def evaluate(
     task_config : TaskConfig
         The task (meta-RL inputs included).
     episodes : int
-        Number of test episodes (run in batches of ``batch_size``).
+        Number of test episodes (run in batches of ``batch_size``). With
+        ``task_config.lifetime = L > 0`` they are played as life-times of ``L`` consecutive
+        episodes per batch member (``ceil(episodes / L)`` members, at most ``batch_size``):
+        the first episode of each life-time is a seeded reset (a new pool of contexts, an
+        empty episodic store), the others continue it, so the score covers every encounter
+        of a context and not only the first.
     seed : int
-        Seeds the task and, when sampling, the actions: same seed, same episodes.
+        Seeds the task and, when sampling, the actions: same seed, same episodes
+        (life-time ``k`` is reset with ``seed + k``).
     greedy : bool
         Argmax actions (True) or sampled ones.
     device : str or torch.device
@@ -61,15 +67,18 @@ def evaluate(
         raise ValueError(f"episodes must be positive, got {episodes}")
     was_training = network.training
     network.eval()
-    task = make_task(task_config, min(episodes, batch_size), device)
+    life = task_config.lifetime
+    num_envs = min(math.ceil(episodes / life) if life else episodes, batch_size)
+    task = make_task(task_config, num_envs, device)
     sampler = torch_generator(seed + 1, str(task.device))
     returns, regrets = [], []
-    remaining, first = episodes, True
+    remaining, played = episodes, 0
     with _separate_lifetime(network):
         while remaining > 0:
-            seed_now = seed if first else None
+            new_life = played == 0 or (life and played % life == 0)
+            seed_now = seed + (played // life if life else 0) if new_life else None
             rollout = run_episodes(network, task, sampler, greedy=greedy, seed=seed_now)
-            first = False
+            played += 1
             keep = min(remaining, task.num_envs)
             returns.append(rollout.rewards.sum(0)[:keep].double().cpu())
             if rollout.regrets is not None:

@@ -205,6 +205,29 @@ def test_evaluation_leaves_the_training_store_as_it_was() -> None:
     torch.testing.assert_close(run_episodes(net, task, gen).logits, want.logits)
 
 
+def test_evaluation_with_lifetime_plays_whole_lifetimes() -> None:
+    # eval over life-times of 4 episodes: 8 episodes = 2 members x 4 consecutive episodes, the
+    # first of each life-time seeded (empty store), the others recalling from it
+    config = get_preset("ritter2018/episodic")
+    task_config = config.task.replace(lifetime=4)
+    net, _, _ = _filled_network(3)
+    got = evaluate(net, task_config, episodes=8, seed=21)
+    task = make_task(task_config, 2)
+    sampler = torch_generator(22)
+    net.reset_memory()
+    regrets = [
+        run_episodes(net, task, sampler, greedy=True, seed=21 if k == 0 else None).regrets.sum(0)
+        for k in range(4)
+    ]
+    want = torch.cat(regrets).double()
+    assert got["episodes"] == 8.0
+    assert got["regret"] == pytest.approx(float(want.mean()), abs=1e-9)
+    assert net.memory.size.tolist() == [3, 3]  # the manual replay's store: the same 2 members
+    # one episode per member from an empty store (lifetime 0) scores only first encounters
+    first_only = evaluate(net, config.task.replace(lifetime=0), episodes=8, seed=21)
+    assert first_only["regret"] != pytest.approx(got["regret"])
+
+
 def test_weights_saved_without_memory_still_load() -> None:
     net, _, _ = _filled_network(9)
     weights = {k: v for k, v in net.state_dict().items() if k != "_extra_state"}
