@@ -26,10 +26,11 @@ class TaskConfig(Config):
     trial_index: bool = True
     """Append the trial index (trial / num_trials) to the meta-RL input."""
     lifetime: int = 0
-    """Training only: episodes per batch member in one life-time. Every ``lifetime`` updates
-    the trainer reseeds the task (``contextual_bandit``: a new pool of contexts) and an
-    episodic network starts an empty store, as Ritter et al. (2018) re-drew the contexts
-    during training. 0: the whole run is one life-time."""
+    """Episodes per batch member in one life-time. Every ``lifetime`` updates the trainer
+    reseeds the task (``contextual_bandit``: a new pool of contexts) and an episodic network
+    starts an empty store, as Ritter et al. (2018) re-drew the contexts during training; the
+    evaluation (``neurometa.learn.evaluate``) plays whole life-times of this length. 0: the
+    whole run is one life-time and each evaluation episode starts one."""
 
     def __post_init__(self) -> None:
         if not self.preset:
