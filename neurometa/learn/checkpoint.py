@@ -25,7 +25,7 @@ from neurometa.agents.pfc import FrozenAgent
 from neurometa.atomic import atomic_path
 from neurometa.learn.config import TrainConfig
 from neurometa.learn.networks import build_network
-from neurometa.learn.rollout import make_task
+from neurometa.learn.rollout import has_store, make_task
 from neurometa.seeding import torch_generator
 
 __all__ = [
@@ -132,7 +132,7 @@ def load_agent(
         ``make_task(num_envs, device)`` builds the training task with its meta-RL inputs.
     """
     network, config, payload = load_network(run_dir, device, which)
-    if hasattr(network, "reset_memory"):
+    if has_store(network):
         # an episodic network's store (saved for resuming training) belongs to the training
         # life-time; an agent loaded to record or evaluate starts a new one, empty
         network.reset_memory()

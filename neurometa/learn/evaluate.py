@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from neurometa.learn.config import TaskConfig
-from neurometa.learn.rollout import make_task, run_episodes
+from neurometa.learn.rollout import has_store, make_task, run_episodes
 from neurometa.seeding import torch_generator
 
 __all__ = ["evaluate", "selection_score"]
@@ -100,7 +100,7 @@ def _separate_lifetime(network: nn.Module) -> Iterator[None]:
     life-time's, is restored afterwards, so evaluating during training leaves training as
     it was. Networks without a store pass through unchanged.
     """
-    if not hasattr(network, "reset_memory"):
+    if not has_store(network):
         yield
         return
     saved = network.get_extra_state()

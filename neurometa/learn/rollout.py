@@ -72,6 +72,14 @@ def expected_regret(arm_probs: Tensor, actions: Tensor) -> Tensor:
     return arm_probs.max(-1).values - chosen
 
 
+def has_store(network: nn.Module) -> bool:
+    """Whether ``network`` keeps an episodic store across episodes.
+
+    Such a network has ``reset_memory`` and holds its store as PyTorch extra state.
+    """
+    return hasattr(network, "reset_memory")
+
+
 def run_episodes(
     network: nn.Module,
     task: BatchedTask,
@@ -108,7 +116,7 @@ def run_episodes(
             return network.tape_step(tape, obs)
 
     else:
-        if seed is not None and hasattr(network, "reset_memory"):
+        if seed is not None and has_store(network):
             network.reset_memory()  # a seeded reset starts a new life-time (episodic networks)
         state = network.initial_state(task.num_envs)
 

@@ -38,7 +38,7 @@ from neurometa.learn.evaluate import evaluate, selection_score
 from neurometa.learn.metrics import summarise_window, write_metrics
 from neurometa.learn.networks import build_network
 from neurometa.learn.parallel import Sync, spawn_workers, worker_seed
-from neurometa.learn.rollout import make_task, run_episodes
+from neurometa.learn.rollout import has_store, make_task, run_episodes
 from neurometa.learn.run_folder import prepare_run_dir
 from neurometa.seeding import RunSeeds, torch_generator
 
@@ -130,7 +130,9 @@ def _resume_state(
     state.task.generator.set_state(task_generator.cpu())
     state.sampler.set_state(sampling_generator.cpu())
     state.task.load_state_dict(task_state)
-    stores = payload.get("rank_stores")  # absent before per-rank stores were saved
+    # per-rank stores: None with one process (the network's state_dict holds its store) and
+    # in checkpoints older than them
+    stores = payload.get("rank_stores")
     if stores is not None:
         state.network.set_extra_state(stores[sync.rank])
     for key in (
@@ -148,20 +150,17 @@ def _resume_state(
     return state
 
 
-def _store_of(network: nn.Module) -> dict | None:
-    """An episodic network's store and pending write (its extra state), else ``None``."""
-    return network.get_extra_state() if hasattr(network, "reset_memory") else None
-
-
 def _save(state: _RunState, run_dir: Path, seed: int) -> None:
-    # every rank's generators and episodic store (all ranks take part in the gather; rank 0
-    # writes): each rank plays its own slice of the batch, so each has its own store
+    # every rank's generators and, with several workers, episodic store (all ranks take part
+    # in the gather; rank 0 writes): each rank plays its own slice of the batch, so each has
+    # its own store (one process: the network's state_dict already holds it)
+    per_rank = state.sync.world_size > 1 and has_store(state.network)
     gathered = state.sync.gather(
         (
             state.task.generator.get_state(),
             state.sampler.get_state(),
             state.task.state_dict(),
-            _store_of(state.network),
+            state.network.get_extra_state() if per_rank else None,
         )
     )
     generators = [entry[:3] for entry in gathered]
@@ -175,7 +174,7 @@ def _save(state: _RunState, run_dir: Path, seed: int) -> None:
             "network": state.network.state_dict(),
             "optimizer": state.optimizer.state_dict(),
             "generators": generators,
-            "rank_stores": stores if any(store is not None for store in stores) else None,
+            "rank_stores": stores if per_rank else None,
             "network_spec": state.spec,
             "seed": seed,
             "neurometa_version": __version__,
