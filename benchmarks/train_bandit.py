@@ -11,6 +11,17 @@ the selection-set regret against environment steps and training time (the learni
     python benchmarks/train_bandit.py --preset bandit/correlated --eval-task bandit/correlated \\
         --runs-of bandit/independent          # the inductive-bias comparison
     python benchmarks/train_bandit.py --quick # 100 updates, 1 seed, 1000 test episodes
+    python benchmarks/train_bandit.py --set optim.gae_lambda=0.9 --tag lam0.9  # a variant
+    python benchmarks/train_bandit.py --no-train --diagnose   # where the regret comes from
+
+``--set KEY=VALUE`` changes a field of the preset, as ``neurometa train --set`` does; give
+such a variant a ``--tag`` so its run folders (``<preset>_<tag>_seed<S>``) do not resume the
+preset's own runs (resuming with a different config is an error).
+
+``--diagnose`` also records each agent and the Bayes-optimal policy on the same 5,000 test
+episodes and prints where their regret comes from (:func:`neurometa.analysis.bandits.
+regret_split`: episodes stuck on the worse arm against the others) and how often each
+switches arms after a loss and after a win.
 """
 
 from __future__ import annotations
@@ -26,7 +37,7 @@ import torch
 
 from neurometa.agents.baselines.bayes_dp import bayes_optimal_table
 from neurometa.agents.baselines.priors import BanditPrior
-from neurometa.config import replace_path
+from neurometa.commands.train import build_config
 from neurometa.learn import TaskConfig, evaluate, get_preset, load_network, train
 from neurometa.learn.rollout import make_task
 
@@ -40,17 +51,44 @@ def bayes_regret(task_config: TaskConfig) -> float:
     return bayes_optimal_table(BanditPrior.from_task(task), task.num_trials).bayes_regret
 
 
-def train_seed(
-    preset: str, seed: int, out: Path, updates: int | None, skip: bool
-) -> tuple[Path, float]:
-    config = get_preset(preset)
-    if updates is not None:
-        config = replace_path(config, "optim.num_updates", updates)
-    run_dir = out / f"{preset.replace('/', '_')}_seed{seed}"
+def train_seed(preset: str, seed: int, args: argparse.Namespace) -> tuple[Path, float]:
+    """Train (or resume) ``preset`` with the command line's changes; its folder and seconds."""
+    config = build_config(preset, args.updates, args.overrides)
+    tag = f"_{args.tag}" if args.tag else ""
+    run_dir = args.out / f"{preset.replace('/', '_')}{tag}_seed{seed}"
     start = time.perf_counter()
-    if not skip:
+    if not args.no_train:
         train(config, run_dir, seed=seed, resume=True, progress=True)
     return run_dir, time.perf_counter() - start
+
+
+def diagnose(run_dir: Path, task_config: TaskConfig, episodes: int, seed: int) -> None:
+    """Print the regret split and switch rates of the agent and the Bayes-optimal policy."""
+    from neurometa.agents.baselines import make_baseline
+    from neurometa.analysis.bandits import regret_split, win_stay_lose_shift
+    from neurometa.learn import load_agent
+    from neurometa.record import record
+    from neurometa.tasks import make
+
+    task = make(task_config.preset, episodes, **task_config.overrides)
+    recordings = {
+        "agent": record(
+            load_agent(run_dir), make_task(task_config, episodes), episodes, seed=seed,
+            progress=False,
+        ),
+        "bayes_optimal": record(
+            make_baseline("bayes_optimal", task), task, episodes, seed=seed, progress=False
+        ),
+    }  # fmt: skip
+    print("policy          mean  stuck(>10)  share  mean_not_stuck  P(switch|loss)  P(switch|win)")
+    for name, ds in recordings.items():
+        split = regret_split(ds, threshold=10.0)
+        stay = win_stay_lose_shift(ds).set_index("after")["p_stay"]
+        print(
+            f"{name:14s} {split['mean']:6.3f}  {split['stuck_fraction']:9.4f}  "
+            f"{split['stuck_share']:5.3f}  {split['mean_not_stuck']:14.3f}  "
+            f"{1 - stay['unrewarded']:14.3f}  {1 - stay['rewarded']:13.4f}"
+        )
 
 
 def learning_curve(run_dir: Path) -> list[tuple[int, float, float]]:
@@ -72,6 +110,19 @@ def main() -> None:
     parser.add_argument("--eval-task", help="task preset to test on (default: the training task)")
     parser.add_argument("--runs-of", help="also test runs of this training preset (same seeds)")
     parser.add_argument("--out", type=Path, default=Path("results/train_bandit"))
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="change a config field of every preset trained (JSON value), e.g. "
+        "optim.gae_lambda=0.9; use with --tag",
+    )
+    parser.add_argument("--tag", default="", help="name part of the variant's run folders")
+    parser.add_argument(
+        "--diagnose", action="store_true", help="regret split and switch rates vs Bayes-optimal"
+    )
     parser.add_argument("--quick", action="store_true", help="100 updates, 1 seed, 1000 episodes")
     parser.add_argument(
         "--no-train", action="store_true", help="test the run folders as they are (best.pt)"
@@ -92,7 +143,7 @@ def main() -> None:
 def report(preset: str, args: argparse.Namespace, eval_task: TaskConfig | None) -> None:
     rows = []
     for seed in args.seeds:
-        run_dir, seconds = train_seed(preset, seed, args.out, args.updates, args.no_train)
+        run_dir, seconds = train_seed(preset, seed, args)
         network, config, payload = load_network(run_dir, which="best")
         task_config = eval_task or config.task
         result = evaluate(
@@ -115,6 +166,8 @@ def report(preset: str, args: argparse.Namespace, eval_task: TaskConfig | None) 
             f"regret {other['regret']:.3f} ± {other['regret_sem']:.3f} "
             f"(ratio {other['regret'] / optimum:.3f})"
         )
+        if args.diagnose:
+            diagnose(run_dir, task_config, 5000, TEST_SEED_BASE + seed)
         curve = learning_curve(run_dir)
         rows.append(
             (

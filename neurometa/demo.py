@@ -26,10 +26,10 @@ from neurometa.atomic import write_text_atomic
 __all__ = ["DemoResult", "run_demo", "BASELINES", "DEMO_UPDATES"]
 
 #: Training updates of the demo (256 episodes each over two workers; half the bandit preset's
-#: 6,000, with the learning-rate and entropy schedules compressed to them): sized so that
+#: 5,400, with the learning-rate and entropy schedules compressed to them): sized so that
 #: ``make demo`` finishes in under 10 minutes on 2 cores including set-up. (1,500 updates
 #: finished in 291 s on a fresh clone but reached only 2.12x the Bayes-optimal regret.)
-DEMO_UPDATES = 3000
+DEMO_UPDATES = 2700
 
 #: Baselines drawn beside the agent (SPEC §5; review Box 3, Fig. 1B).
 BASELINES: tuple[str, ...] = ("bayes_optimal", "gittins", "thompson", "ucb1")

@@ -89,11 +89,12 @@ MIN_EVALUATIONS = 10
 def with_updates(config: TrainConfig, num_updates: int) -> TrainConfig:
     """``config`` trained for ``num_updates`` updates, still evaluated at least 10 times.
 
-    A preset's evaluation interval is sized for its own budget (e.g. every 200 of 6,000 bandit
+    A preset's evaluation interval is sized for its own budget (e.g. every 100 of 2,000 Harlow
     updates); a quick run of a few hundred updates would keep one or two candidates for
     ``best.pt``. The interval is shortened to ``num_updates // MIN_EVALUATIONS`` where it
     would give fewer evaluations, and left as it is otherwise (so full-budget runs keep their
-    cache keys).
+    cache keys). A config without evaluations (``eval.interval = 0``, the bandit presets:
+    ``best.pt`` holds the last weights) keeps none.
     """
     from neurometa.config import replace_path
 

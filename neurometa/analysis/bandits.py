@@ -3,6 +3,8 @@
 - Expected regret per trial (Wang et al. 2016; Botvinick et al. 2019 Box 3):
   ``regret_t = max_k p_k - p_{a_t}``; its cumulative sum over trials averaged over episodes
   is the regret curve compared with the baselines (Bayes-optimal, Gittins, Thompson, UCB).
+- Which episodes carry the regret: episodes whose total regret exceeds a threshold (the
+  agent stayed on the worse arm for much of the episode) against all the others.
 - Probability of choosing the better arm as a function of difficulty
   ``|p_best - p_second|`` (exploration depends on how hard the arms are to tell apart).
 - Harlow learning-to-learn (Harlow 1949; Wang et al. 2018): accuracy by trial within
@@ -22,6 +24,7 @@ __all__ = [
     "expected_regret",
     "regret_curve",
     "regret_summary",
+    "regret_split",
     "better_arm_by_difficulty",
     "harlow_accuracy",
     "win_stay_lose_shift",
@@ -108,6 +111,42 @@ def regret_summary(ds: xr.Dataset, *, at: tuple[int, ...] = (10, 25, 50)) -> dic
         "task": curve.attrs["task"],
         "final": point(num_trials),
         "at": {str(t): point(t) for t in at if 1 <= t <= num_trials},
+    }
+
+
+def regret_split(ds: xr.Dataset, *, threshold: float = 10.0) -> dict[str, float]:
+    """How much of the regret comes from a few bad episodes.
+
+    An episode is *stuck* when its total expected regret ``Σ_t (max_k p_k − p_{a_t})``
+    exceeds ``threshold`` (10 on 100-trial two-armed bandits: the worse arm was played for
+    much of the episode). An agent that explores too little has more stuck episodes and
+    less regret on the others than the Bayes-optimal policy.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Bandit recording (``action``, ``arm_probs``; see :func:`expected_regret`).
+    threshold : float
+        Total regret above which an episode counts as stuck.
+
+    Returns
+    -------
+    dict
+        ``num_episodes``; ``mean`` (regret per episode); ``stuck_fraction`` (fraction of
+        episodes above ``threshold``); ``stuck_share`` (their share of the total regret, 0
+        when there is no regret); ``mean_not_stuck`` (mean regret of the other episodes).
+    """
+    if not np.isfinite(threshold) or threshold < 0:
+        raise AnalysisError(f"threshold must be a finite number >= 0, got {threshold}")
+    per_episode = expected_regret(ds).sum("trial").values
+    stuck = per_episode > threshold
+    total = per_episode.sum()
+    return {
+        "num_episodes": int(per_episode.size),
+        "mean": float(per_episode.mean()),
+        "stuck_fraction": float(stuck.mean()),
+        "stuck_share": float(per_episode[stuck].sum() / total) if total > 0 else 0.0,
+        "mean_not_stuck": float(per_episode[~stuck].mean()) if (~stuck).any() else float("nan"),
     }
 
 

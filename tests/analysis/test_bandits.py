@@ -29,6 +29,24 @@ def test_regret_by_hand():
     assert set(summary["at"]) == {"1", "2"}  # trial 10 is past the end
 
 
+def test_regret_split_finds_the_planted_stuck_episodes():
+    # 10 episodes of 100 trials, p = (0.9, 0.3): episodes 0-1 play the worse arm 50 times
+    # (regret 30 each), the other 8 play it 5 times (regret 3 each).
+    num_episodes, num_trials = 10, 100
+    probs = np.tile([0.9, 0.3], (num_episodes, num_trials, 1))
+    action = np.zeros((num_episodes, num_trials), dtype=int)
+    action[:2, :50] = 1
+    action[2:, :5] = 1
+    split = bandits.regret_split(_bandit(action, probs), threshold=10)
+    assert split["num_episodes"] == 10
+    assert split["mean"] == pytest.approx((2 * 30 + 8 * 3) / 10, rel=1e-5)
+    assert split["stuck_fraction"] == pytest.approx(0.2)
+    assert split["stuck_share"] == pytest.approx(60 / 84, rel=1e-5)
+    assert split["mean_not_stuck"] == pytest.approx(3.0, rel=1e-5)
+    with pytest.raises(bandits.AnalysisError, match="threshold"):
+        bandits.regret_split(_bandit(action, probs), threshold=float("nan"))
+
+
 def test_better_arm_choice_follows_planted_difficulty_curve():
     rng = np.random.default_rng(0)
     num_episodes, num_trials = 400, 50

@@ -195,13 +195,21 @@ def test_config_hash_is_the_sha256_of_sorted_json() -> None:
 def test_with_updates_keeps_ten_evaluations_and_leaves_full_budgets_alone() -> None:
     from neurometa.learn import get_preset
 
-    preset = get_preset("bandit/independent")  # evaluates every 200 of 6,000 updates
+    preset = get_preset("harlow/wang2018")  # evaluates every 100 of 2,000 updates
     quick = _common.with_updates(preset, 300)
     assert (quick.optim.num_updates, quick.eval.interval) == (300, 30)
     assert _common.with_updates(preset, 5).eval.interval == 1
-    full = _common.with_updates(preset, 6000)
+    full = _common.with_updates(preset, 2000)
     assert full == preset  # same config, so the same run-cache key
-    assert _common.with_updates(preset, 2000).eval.interval == 200
+    assert _common.with_updates(preset, 1500).eval.interval == 100
+
+
+def test_with_updates_keeps_a_run_without_evaluations_on_its_last_weights() -> None:
+    from neurometa.learn import get_preset
+
+    preset = get_preset("bandit/independent")  # eval.interval = 0: best.pt = last weights
+    quick = _common.with_updates(preset, 300)
+    assert (quick.optim.num_updates, quick.eval.interval) == (300, 0)
 
 
 def test_cached_dataset_builds_once_then_loads(tmp_path: Path) -> None:
