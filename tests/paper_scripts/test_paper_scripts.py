@@ -204,12 +204,14 @@ def test_with_updates_keeps_ten_evaluations_and_leaves_full_budgets_alone() -> N
     assert _common.with_updates(preset, 1500).eval.interval == 100
 
 
-def test_with_updates_keeps_a_run_without_evaluations_on_its_last_weights() -> None:
+def test_with_updates_evaluates_shortened_runs_of_a_preset_without_evaluations() -> None:
     from neurometa.learn import get_preset
 
     preset = get_preset("bandit/independent")  # eval.interval = 0: best.pt = last weights
     quick = _common.with_updates(preset, 300)
-    assert (quick.optim.num_updates, quick.eval.interval) == (300, 0)
+    assert (quick.optim.num_updates, quick.eval.interval) == (300, 30)
+    full = _common.with_updates(preset, preset.optim.num_updates)
+    assert full == preset  # its own budget: still the last weights, same cache key
 
 
 def test_cached_dataset_builds_once_then_loads(tmp_path: Path) -> None:
