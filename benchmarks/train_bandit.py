@@ -37,7 +37,7 @@ import torch
 
 from neurometa.agents.baselines.bayes_dp import bayes_optimal_table
 from neurometa.agents.baselines.priors import BanditPrior
-from neurometa.commands.train import build_config
+from neurometa.commands.train import add_set_flag, build_config
 from neurometa.learn import TaskConfig, evaluate, get_preset, load_network, train
 from neurometa.learn.rollout import make_task
 
@@ -110,12 +110,8 @@ def main() -> None:
     parser.add_argument("--eval-task", help="task preset to test on (default: the training task)")
     parser.add_argument("--runs-of", help="also test runs of this training preset (same seeds)")
     parser.add_argument("--out", type=Path, default=Path("results/train_bandit"))
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
+    add_set_flag(
+        parser,
         help="change a config field of every preset trained (JSON value), e.g. "
         "optim.gae_lambda=0.9; use with --tag",
     )

@@ -24,14 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="the run's seed (default 0)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out")
     parser.add_argument("--updates", type=int, help="number of updates (optim.num_updates)")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config field, e.g. optim.learning_rate=1e-3 (value parsed as JSON)",
-    )
+    add_set_flag(parser)
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -44,6 +37,16 @@ def _parse_value(text: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError:
         return text
+
+
+def add_set_flag(
+    parser: argparse.ArgumentParser,
+    help: str = "override a config field, e.g. optim.learning_rate=1e-3 (value parsed as JSON)",
+) -> None:
+    """Add the repeatable ``--set KEY=VALUE`` option read by :func:`build_config`."""
+    parser.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help=help
+    )
 
 
 def build_config(preset: str, updates: int | None, overrides: list[str]):  # noqa: ANN201
