@@ -8,7 +8,9 @@ with λ-return targets ``G^λ_t`` (γ = ``discount``), advantages ``A_t = G^λ_t
 (:func:`neurometa.learn.losses.gae_advantages`), ``L_π`` the policy-gradient term, ``L_V`` the
 value regression and ``L_H`` the negative entropy. Rewards enter the loss as
 ``r' = (r − shift) · scale`` (the network's input keeps the raw reward), where ``r`` is the
-sampled reward or, with ``reward_signal = "expected"``, its expectation ``p[a_t]``.
+sampled reward, with ``reward_signal = "expected"`` its expectation ``p[a_t]``, or with
+``reward_signal = "regret"`` minus the expected regret ``−(max_k p_k − p[a_t])`` (unbiased
+because ``max_k p_k`` is fixed before the first action).
 """
 
 from __future__ import annotations

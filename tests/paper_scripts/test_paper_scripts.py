@@ -49,11 +49,14 @@ def check_fig1b(out: Path) -> None:
     learned = final[["meta_rl:correlated", "meta_rl:independent"]]
     # A random player's expected regret on correlated bandits is E|p1 - p2| / 2 = 1/4 per
     # trial; trained agents are far below it, Bayes-optimal play is the floor, and meta-RL
-    # beats UCB1 (Wang et al. 2016). The ordering of the two meta-RL agents is not asserted:
-    # after the quick budget (20-trial episodes) it is within noise of zero.
+    # beats UCB1 (Wang et al. 2016); the agent trained on correlated bandits has learned
+    # their structure and has the lower regret on them (review Box 3, Fig. 1B). Over the quick
+    # 50-trial episodes the two differed by 0.17 and 0.15 (seeds 0 and 1; paired standard
+    # error 0.05 over the 5,000 test episodes).
     assert (learned < 0.5 * 0.25 * num_trials).all()
     assert (learned > final["bayes_optimal"]).all()
     assert (learned < final["ucb1"]).all()
+    assert learned["meta_rl:correlated"] < learned["meta_rl:independent"]
 
 
 def check_bandit_table(out: Path) -> None:
