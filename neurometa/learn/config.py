@@ -104,8 +104,8 @@ class OptimConfig(Config):
     a negative ``reward_shift`` (minus the mean regret per trial of random choices, e.g. −1/6
     on independent two-armed bandits): uncentred, the returns start tens of units below the
     untrained value head and a run stayed at chance for 1,000 updates. Centred, the value
-    loss on independent bandits fell to 1.1 against 29 with ``sampled`` rewards, but two of
-    four runs fell back to chance for thousands of updates (docs/training.md), so the
+    loss on independent bandits fell to 1.1 against 29 with ``sampled`` rewards, but three of
+    five runs fell back to chance for thousands of updates (docs/training.md), so the
     presets keep ``sampled``."""
 
     def __post_init__(self) -> None:
