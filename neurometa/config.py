@@ -31,12 +31,13 @@ import json
 import os
 import types
 import typing
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, Self, get_args, get_origin, get_type_hints
 
 from neurometa.atomic import write_text_atomic
 
-__all__ = ["Config", "ConfigError", "check_range", "check_choice", "replace_path"]
+__all__ = ["Config", "ConfigError", "check_range", "check_choice", "replace_path", "replace_paths"]
 
 
 class ConfigError(ValueError):
@@ -241,18 +242,37 @@ class Config:
 def replace_path(cfg: Config, dotted: str, value: Any) -> Config:
     """Return a copy of ``cfg`` with the nested field ``dotted`` (``"a.b.c"``) set to ``value``.
 
-    Used by the CLI's ``--set key=value`` overrides and by sweeps.
+    Used by sweeps; see :func:`replace_paths` for several fields at once.
     """
-    head, _, rest = dotted.partition(".")
+    return replace_paths(cfg, {dotted: value})
+
+
+def replace_paths(cfg: Config, changes: Mapping[str, Any]) -> Config:
+    """Return a copy of ``cfg`` with every nested field of ``changes`` set, validated once.
+
+    Used by the CLI's ``--set key=value`` overrides. All changes are applied before the
+    config is checked, so fields whose checks depend on each other (``lr_final`` and
+    ``learning_rate``, the start and end of a blend) can be changed together in any order.
+    """
     data = cfg.to_dict()
-    if head not in data:
-        valid = ", ".join(data)
-        raise ConfigError(f"{type(cfg).__name__}: unknown key {head!r}; valid keys: {valid}")
-    if rest:
-        child = getattr(cfg, head)
-        if not isinstance(child, Config):
-            raise ConfigError(f"{type(cfg).__name__}.{head} has no sub-keys (got {dotted!r})")
-        data[head] = replace_path(child, rest, value).to_dict()
-    else:
-        data[head] = _to_jsonable(value)
+    for dotted, value in changes.items():
+        node, obj = data, cfg
+        *heads, last = dotted.split(".")
+        for head in heads:
+            _check_key(obj, head)
+            parent, obj = obj, getattr(obj, head)
+            if not isinstance(obj, Config):
+                name = type(parent).__name__
+                raise ConfigError(f"{name}.{head} has no sub-keys (got {dotted!r})")
+            node = node[head]
+        _check_key(obj, last)
+        node[last] = _to_jsonable(value)
     return type(cfg).from_dict(data)
+
+
+def _check_key(cfg: Config, key: str) -> None:
+    """Raise :class:`ConfigError` unless ``key`` is a field of ``cfg``."""
+    fields = cfg.to_dict()
+    if key not in fields:
+        valid = ", ".join(fields)
+        raise ConfigError(f"{type(cfg).__name__}: unknown key {key!r}; valid keys: {valid}")

@@ -7,7 +7,14 @@ from typing import Literal
 
 import pytest
 
-from neurometa.config import Config, ConfigError, check_choice, check_range, replace_path
+from neurometa.config import (
+    Config,
+    ConfigError,
+    check_choice,
+    check_range,
+    replace_path,
+    replace_paths,
+)
 
 
 @dataclass(frozen=True)
@@ -108,6 +115,16 @@ def test_replace_path_sets_nested_and_validates():
         replace_path(Run(), "optimm.lr", 0.5)
     with pytest.raises(ConfigError, match="outside"):
         replace_path(Run(), "optim.lr", -1.0)
+
+
+def test_replace_paths_applies_every_change_before_validating():
+    cfg = replace_paths(Run(), {"units": 8, "optim.lr": 0.5, "optim.clip": 2.0})
+    assert (cfg.units, cfg.optim.lr, cfg.optim.clip) == (8, 0.5, 2.0)
+    assert Run().units == 48  # the original is untouched
+    with pytest.raises(ConfigError, match=r"Optim: unknown key 'lrr'; valid keys: lr, clip"):
+        replace_paths(Run(), {"units": 8, "optim.lrr": 0.5})
+    with pytest.raises(ConfigError, match=r"Run.units has no sub-keys \(got 'units.x'\)"):
+        replace_paths(Run(), {"units.x": 1})
 
 
 def test_configs_are_frozen():

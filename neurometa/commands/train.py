@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from neurometa.cli import CLIError, add_json_flag, emit_json
-from neurometa.config import ConfigError, replace_path
+from neurometa.config import ConfigError, replace_paths
 
 NAME = "train"
 HELP = "train a meta-RL agent (PFC LSTM + dopamine TD error) from a preset"
@@ -58,14 +58,13 @@ def build_config(preset: str, updates: int | None, overrides: list[str]):  # noq
         config = TrainConfig.load(path)
     else:
         config = get_preset(preset)
-    if updates is not None:
-        config = replace_path(config, "optim.num_updates", updates)
+    changes = {} if updates is None else {"optim.num_updates": updates}
     for item in overrides:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise CLIError(f"--set expects KEY=VALUE, got {item!r}")
-        config = replace_path(config, key.strip(), _parse_value(value))
-    return config
+        changes[key.strip()] = _parse_value(value)
+    return replace_paths(config, changes)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -10,7 +10,11 @@ value regression and ``L_H`` the negative entropy. Rewards enter the loss as
 ``r' = (r − shift) · scale`` (the network's input keeps the raw reward), where ``r`` is the
 sampled reward, with ``reward_signal = "expected"`` its expectation ``p[a_t]``, or with
 ``reward_signal = "regret"`` minus the expected regret ``−(max_k p_k − p[a_t])`` (unbiased
-because ``max_k p_k`` is fixed before the first action).
+because ``max_k p_k`` is fixed before the first action), or with ``reward_signal =
+"relative"`` that regret in reward units, ``p[a_t] − max_k p_k + mean_b max_k p_k`` (mean over
+the batch's episodes). With a blend (``signal_blend_start`` < ``signal_blend_end``) the
+loss's reward is ``(1 − m) r_t + m s_t`` for the signal ``s_t``, with the weight ``m`` rising
+linearly over that part of the run (:func:`signal_weight_at`).
 """
 
 from __future__ import annotations
@@ -24,10 +28,41 @@ from neurometa.learn import losses
 from neurometa.learn.config import OptimConfig
 from neurometa.learn.rollout import Rollout
 
-__all__ = ["a2c_loss", "learning_rate_at", "entropy_cost_at"]
+__all__ = ["a2c_loss", "learning_rate_at", "entropy_cost_at", "signal_weight_at", "loss_rewards"]
 
 
-def a2c_loss(rollout: Rollout, config: OptimConfig, entropy_cost: float) -> tuple[Tensor, dict]:
+def loss_rewards(rollout: Rollout, config: OptimConfig, signal_weight: float = 1.0) -> Tensor:
+    """The rewards the loss's returns are built from, ``(T, B)``, before shift and scale.
+
+    ``(1 − m) r_t + m s_t`` with ``m`` = ``signal_weight`` and ``s_t`` the
+    ``config.reward_signal`` (module docstring); the sampled rewards ``r_t`` when the signal
+    is ``sampled`` or ``m`` is 0.
+    """
+    rewards = rollout.rewards
+    if config.reward_signal == "sampled" or signal_weight == 0.0:
+        return rewards
+    if rollout.expected_rewards is None or rollout.regrets is None:
+        raise ValueError(
+            f"OptimConfig.reward_signal = {config.reward_signal!r} needs a task whose info "
+            "gives 'arm_probs' (the bandit families); use reward_signal = 'sampled'"
+        )
+    if config.reward_signal == "expected":
+        signal = rollout.expected_rewards
+    elif config.reward_signal == "regret":
+        signal = -rollout.regrets
+    else:  # relative: p[a] − p_max + batch mean of p_max
+        best = rollout.expected_rewards + rollout.regrets
+        signal = rollout.expected_rewards - best + best.mean(dim=1, keepdim=True)
+    return (
+        signal
+        if signal_weight == 1.0
+        else (1.0 - signal_weight) * rewards + signal_weight * signal
+    )
+
+
+def a2c_loss(
+    rollout: Rollout, config: OptimConfig, entropy_cost: float, signal_weight: float = 1.0
+) -> tuple[Tensor, dict]:
     """The A2C loss of ``rollout`` and its parts.
 
     Parameters
@@ -35,9 +70,13 @@ def a2c_loss(rollout: Rollout, config: OptimConfig, entropy_cost: float) -> tupl
     rollout : Rollout
         Collected with gradients (``logits`` (T, B, A) and ``values`` (T, B) differentiable).
     config : OptimConfig
-        ``discount``, ``gae_lambda``, ``value_cost``, reward shift/scale, normalisation.
+        ``discount``, ``gae_lambda``, ``value_cost``, reward signal, shift/scale,
+        normalisation.
     entropy_cost : float
         Weight ``c_H`` of the entropy term at this update.
+    signal_weight : float
+        Weight ``m`` of ``config.reward_signal`` against the sampled rewards
+        (:func:`signal_weight_at`; 1: the signal only).
 
     Returns
     -------
@@ -45,15 +84,7 @@ def a2c_loss(rollout: Rollout, config: OptimConfig, entropy_cost: float) -> tupl
     parts : dict of str to Tensor
         ``pg_loss``, ``value_loss``, ``entropy`` (mean nats), detached scalars.
     """
-    rewards = rollout.rewards
-    if config.reward_signal != "sampled":
-        if rollout.expected_rewards is None or rollout.regrets is None:
-            raise ValueError(
-                f"OptimConfig.reward_signal = {config.reward_signal!r} needs a task whose info "
-                "gives 'arm_probs' (the bandit families); use reward_signal = 'sampled'"
-            )
-        expected = config.reward_signal == "expected"
-        rewards = rollout.expected_rewards if expected else -rollout.regrets
+    rewards = loss_rewards(rollout, config, signal_weight)
     rewards = (rewards - config.reward_shift) * config.reward_scale
     discounts = config.discount * (~rollout.terminals).to(rewards.dtype)
     with torch.no_grad():
@@ -94,3 +125,16 @@ def entropy_cost_at(config: OptimConfig, update: int) -> float:
     """
     x = min(1.0, update / (config.entropy_anneal_fraction * config.num_updates))
     return config.entropy_cost + (config.entropy_final - config.entropy_cost) * x
+
+
+def signal_weight_at(config: OptimConfig, update: int) -> float:
+    """Weight ``m`` of ``reward_signal`` against the sampled rewards at update ``update``.
+
+    With progress ``x = update / num_updates``, start ``s`` and end ``e`` of the blend:
+    ``m = clip((x − s) / (e − s), 0, 1)``; ``m = 1[x ≥ s]`` when ``s = e``.
+    """
+    x = update / config.num_updates
+    start, end = config.signal_blend_start, config.signal_blend_end
+    if end <= start:
+        return 1.0 if x >= start else 0.0
+    return min(1.0, max(0.0, (x - start) / (end - start)))

@@ -91,7 +91,7 @@ class OptimConfig(Config):
     """Multiplies rewards in the loss after the shift."""
     normalize_advantages: bool = False
     """Standardise advantages over the batch before the policy-gradient term."""
-    reward_signal: Literal["sampled", "expected", "regret"] = "sampled"
+    reward_signal: Literal["sampled", "expected", "regret", "relative"] = "sampled"
     """What the returns are built from: the sampled rewards ``r_t`` (``sampled``) or, on tasks
     whose ``info`` gives ``arm_probs``, their expectation ``p[a_t]`` given the chosen arm
     (``expected``). ``E[r_t | a_t, p] = p[a_t]`` and every policy-gradient factor of a
@@ -105,8 +105,20 @@ class OptimConfig(Config):
     on independent two-armed bandits): uncentred, the returns start tens of units below the
     untrained value head and a run stayed at chance for 1,000 updates. Centred, the value
     loss on independent bandits fell to 1.1 against 29 with ``sampled`` rewards, but three of
-    five runs fell back to chance for thousands of updates (docs/training.md), so the
-    presets keep ``sampled``."""
+    five runs fell back to chance for thousands of updates (docs/training.md). ``relative``
+    is the regret signal in reward units, centred without a task-specific shift:
+    ``p[a_t] − max_k p_k + mean_b max_k p_k`` with the mean over the batch's episodes (all
+    arm probabilities are fixed before the first action, so it is unbiased too); its mean is
+    that of the sampled rewards, so it can share their ``reward_shift`` and be blended in
+    (``signal_blend_start``)."""
+    signal_blend_start: float = 0.0
+    """Fraction of the run at which the loss starts moving from the sampled rewards to
+    ``reward_signal``; before it the loss uses the sampled rewards."""
+    signal_blend_end: float = 0.0
+    """Fraction of the run from which the loss uses ``reward_signal`` only; the weight of
+    the signal rises linearly from ``signal_blend_start`` (0) to here (1). Both 0: the signal
+    from the first update. Meant for ``expected`` and ``relative``, which share the sampled
+    rewards' units: leave chance with the sampled rewards, then cut the variance."""
 
     def __post_init__(self) -> None:
         check_range(self, "num_updates", low=1)
@@ -123,6 +135,8 @@ class OptimConfig(Config):
         check_range(self, "entropy_final", low=0.0)
         check_range(self, "entropy_anneal_fraction", low=0.0, high=1.0, low_inclusive=False)
         check_range(self, "reward_scale", low=0.0, low_inclusive=False)
+        check_range(self, "signal_blend_start", low=0.0, high=1.0)
+        check_range(self, "signal_blend_end", low=self.signal_blend_start, high=1.0)
 
 
 @dataclass(frozen=True)

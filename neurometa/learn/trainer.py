@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 
 from neurometa import __version__
 from neurometa.atomic import write_json_atomic
-from neurometa.learn.a2c import a2c_loss, entropy_cost_at, learning_rate_at
+from neurometa.learn.a2c import a2c_loss, entropy_cost_at, learning_rate_at, signal_weight_at
 from neurometa.learn.checkpoint import (
     BEST,
     CHECKPOINT,
@@ -203,7 +203,7 @@ def _train_step(state: _RunState, config: TrainConfig) -> dict[str, float]:
     wall0, cpu0 = time.perf_counter(), time.process_time()
     seed = lifetime_reset_seed(state, config.task.lifetime)
     rollout = run_episodes(state.network, state.task, state.sampler, seed=seed)
-    loss, parts = a2c_loss(rollout, opt, entropy_cost)
+    loss, parts = a2c_loss(rollout, opt, entropy_cost, signal_weight_at(opt, u))
     state.optimizer.zero_grad(set_to_none=True)
     loss.backward()
     names = ["loss", *parts, "train_return"] + (

@@ -95,12 +95,11 @@ def get_action(name: str) -> SweepAction:
 
 def resolve_config(action: SweepAction, base: str, overrides: Mapping[str, Any]) -> Config:
     """Base config of ``action`` for preset ``base`` with dotted ``overrides`` applied."""
-    from neurometa.config import replace_path
+    from neurometa.config import replace_paths
 
     config = action.resolve(base)
-    for key, value in overrides.items():
-        try:
-            config = replace_path(config, key, value)
-        except ConfigError as err:
-            raise ConfigError(f"override {key}={value!r}: {err}") from err
-    return config
+    try:
+        return replace_paths(config, overrides)
+    except ConfigError as err:
+        changes = ", ".join(f"{key}={value!r}" for key, value in overrides.items())
+        raise ConfigError(f"override {changes}: {err}") from err

@@ -159,9 +159,9 @@ def test_interrupted_run_resumes_to_identical_weights(tmp_path, monkeypatch, tas
 def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
     real_loss, calls = trainer_mod.a2c_loss, {"n": 0}
 
-    def nan_at_update_5(rollout, config, entropy_cost):
+    def nan_at_update_5(rollout, config, entropy_cost, signal_weight):
         calls["n"] += 1
-        loss, parts = real_loss(rollout, config, entropy_cost)
+        loss, parts = real_loss(rollout, config, entropy_cost, signal_weight)
         return (loss * float("nan") if calls["n"] == 5 else loss), parts
 
     monkeypatch.setattr(trainer_mod, "a2c_loss", nan_at_update_5)
