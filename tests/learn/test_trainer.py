@@ -173,6 +173,19 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
     assert not (tmp_path / "run" / "done.json").exists()
 
 
+def test_trainer_blends_the_reward_signal_in_over_the_stated_updates(tmp_path, monkeypatch):
+    real_loss, weights = trainer_mod.a2c_loss, []
+
+    def record_weight(rollout, config, entropy_cost, signal_weight):
+        weights.append(signal_weight)
+        return real_loss(rollout, config, entropy_cost, signal_weight)
+
+    monkeypatch.setattr(trainer_mod, "a2c_loss", record_weight)
+    config = _config(10, reward_signal="relative", signal_blend_start=0.2, signal_blend_end=0.6)
+    train(config, tmp_path / "run", seed=0, progress=False)
+    assert weights == pytest.approx([0, 0, 0, 0.25, 0.5, 0.75, 1, 1, 1, 1])
+
+
 def test_existing_run_needs_resume_and_matching_config(tmp_path):
     run = train(_config(2), tmp_path / "run", seed=0, progress=False)
     with pytest.raises(FileExistsError, match="resume"):
