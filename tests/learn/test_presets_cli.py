@@ -7,7 +7,7 @@ import json
 import pytest
 
 from neurometa.cli import main
-from neurometa.config import replace_path
+from neurometa.config import replace_paths
 from neurometa.learn import PRESETS, TrainConfig, train
 from neurometa.learn.presets import get_preset
 
@@ -16,9 +16,18 @@ from neurometa.learn.presets import get_preset
 def test_every_preset_trains_one_small_update(name, tmp_path):
     cfg = PRESETS[name]
     assert TrainConfig.from_json(cfg.to_json()) == cfg
-    small = replace_path(replace_path(cfg, "optim.batch_size", 2), "optim.num_updates", 1)
-    small = replace_path(small, "eval.episodes", 2)
-    small = replace_path(small, "workers", 1)  # several workers: tests/learn/test_parallel.py
+    small = replace_paths(
+        cfg,
+        {
+            "optim.batch_size": 2,
+            "optim.num_updates": 1,
+            # the preset's reward signal in the one update, not the sampled rewards before a blend
+            "optim.signal_blend_start": 0.0,
+            "optim.signal_blend_end": 0.0,
+            "eval.episodes": 2,
+            "workers": 1,  # several workers: tests/learn/test_parallel.py
+        },
+    )
     run = train(small, tmp_path / "run", seed=0, progress=False)
     done = json.loads((run / "done.json").read_text())
     assert done["updates"] == 1
