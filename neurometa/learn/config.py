@@ -110,7 +110,10 @@ class OptimConfig(Config):
     ``p[a_t] − max_k p_k + mean_b max_k p_k`` with the mean over the batch's episodes (all
     arm probabilities are fixed before the first action, so it is unbiased too); its mean is
     that of the sampled rewards, so it can share their ``reward_shift`` and be blended in
-    (``signal_blend_start``)."""
+    (``signal_blend_start``). Blended in over 20–40 % of the bandit preset's run it gave
+    1.148× the Bayes-optimal regret on independent bandits (preset 1.167×) but one of three
+    correlated runs, still at chance when the blend began, locked in (docs/training.md), so
+    the presets keep ``sampled``."""
     signal_blend_start: float = 0.0
     """Fraction of the run at which the loss starts moving from the sampled rewards to
     ``reward_signal``; before it the loss uses the sampled rewards."""
