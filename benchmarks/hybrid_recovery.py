@@ -46,6 +46,7 @@ from threadpoolctl import threadpool_limits
 from neurometa.agents.baselines import make_baseline
 from neurometa.analysis.hybrid_fit import _objective, _subject_nll, fit_hybrid, trial_arrays
 from neurometa.analysis.hybrid_model import PARAM_NAMES, simulate_hybrid
+from neurometa.record.recorder import play_batch
 from neurometa.seeding import RunSeeds
 from neurometa.tasks import make
 
@@ -75,19 +76,17 @@ def simulate_agent(true: np.ndarray, num_trials: int, seed: int) -> dict[str, np
         params["perseveration"] = params.pop("pers")
         task = make("two_step/daw2011", 1, num_trials=num_trials)
         agent = make_baseline("hybrid", task, **params)
-        obs, info = task.reset(seed=int(seeds[i]))
-        agent.begin(task, torch.Generator().manual_seed(int(seeds[i])))
-        for step in range(task.episode_length):
-            action, _ = agent.act(obs, info)
-            obs, reward, terminated, _, info = task.step(action)
-            agent.observe(action, reward, terminated, info)
-            trial = step // 2
-            if step % 2 == 0:
-                out["choice1"][i, trial] = action.item()
-                out["state2"][i, trial] = info["state2"].item()
-                out["common"][i, trial] = info["common_transition"].item()
-            else:
-                out["choice2"][i, trial], out["reward"][i, trial] = action.item(), reward.item()
+        steps, _, _ = play_batch(
+            agent, task, torch.Generator().manual_seed(int(seeds[i])), int(seeds[i])
+        )
+        first, second = slice(0, None, 2), slice(1, None, 2)
+        out["choice1"][i], out["choice2"][i] = (
+            steps["action"][0, first],
+            steps["action"][0, second],
+        )
+        out["state2"][i] = steps["state2"][0, first]
+        out["common"][i] = steps["common_transition"][0, first]
+        out["reward"][i] = steps["reward"][0, second]
     return out
 
 

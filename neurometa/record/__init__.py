@@ -1,6 +1,7 @@
 """Recordings: rollouts into xarray Datasets, the schema and its validator, file I/O.
 
-- :func:`record` runs an agent on a task with frozen weights and captures every step;
+- :func:`record` runs an agent on a task with frozen weights and captures every step
+  (:func:`play_batch`: one batch as arrays);
 - :func:`validate_recording` checks any Dataset (agent or lab) against the schema
   (``docs/schema.md``), listing every problem in one :class:`RecordingError`;
 - :func:`save_recording` / :func:`open_recording` / :class:`RecordingWriter` write NetCDF
@@ -20,7 +21,7 @@ from neurometa.record.validate import RecordingError, validate_recording
 
 def __getattr__(name: str):  # noqa: ANN202 - lazy: keep `import neurometa.record` torch-free
     """Import the recorder (which needs torch) only when it is asked for."""
-    if name in ("record", "td_errors"):
+    if name in ("play_batch", "record", "td_errors"):
         from neurometa.record import recorder
 
         return getattr(recorder, name)
@@ -35,6 +36,7 @@ __all__ = [
     "RecordingWriter",
     "annotate",
     "open_recording",
+    "play_batch",
     "record",
     "recording_format",
     "save_recording",

@@ -36,7 +36,7 @@ from neurometa.record.spec import POLICY_DIM, SCHEMA_VERSION, annotate
 from neurometa.record.validate import RecordingError, validate_recording
 from neurometa.seeding import RunSeeds
 
-__all__ = ["record", "td_errors"]
+__all__ = ["play_batch", "record", "td_errors"]
 
 #: Trailing dims of the agent outputs the schema names.
 _KNOWN_DIMS: dict[str, tuple[str, ...]] = {
@@ -124,10 +124,22 @@ class _Trace:
 
 
 @torch.no_grad()
-def _rollout(
+def play_batch(
     agent: Any, task: Any, generator: torch.Generator, seed: int | None
 ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
-    """One batch of whole episodes; returns ``(arrays [B, T, ...], trial [T], stage [T])``."""
+    """Play one batch of whole episodes of ``task`` with ``agent``, without gradients.
+
+    Resets the task with ``seed`` and starts the agent with ``generator``, then at every step
+    keeps the observation, the agent's outputs (``act``, e.g. ``policy``, ``value``), the
+    action, the reward, what ``observe`` returns (e.g. ``rpe``) and the task's ``info``.
+
+    Returns
+    -------
+    arrays : dict of str to ndarray
+        Each of shape ``(B, T, ...)`` (``B = task.num_envs``, ``T = task.episode_length``).
+    trial, stage : ndarray, shape (T,)
+        Trial index and within-trial stage of each step.
+    """
     steps = int(task.episode_length)
     trace = _Trace(task.num_envs, steps)
     trial, stage = np.zeros(steps, np.int64), np.zeros(steps, np.int64)
@@ -315,7 +327,7 @@ def _batches(
     declared.update(getattr(_inner(task), "variable_dims", None) or {})
     done, reference = 0, None
     while done < num_episodes:
-        arrays, trial, stage = _rollout(
+        arrays, trial, stage = play_batch(
             agent, task, generator, seeds.int("task") if done == 0 else None
         )
         reference = (trial, stage) if reference is None else reference

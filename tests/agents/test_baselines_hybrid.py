@@ -18,6 +18,7 @@ from neurometa.agents.baselines.hybrid import (
     hybrid_update,
     model_based_values,
 )
+from neurometa.record.recorder import play_batch
 from neurometa.tasks import make
 
 
@@ -43,19 +44,14 @@ def test_update_matches_hand_derivation() -> None:
 
 def _run(task, agent, seed: int) -> dict[str, np.ndarray]:
     """Play one batch; return per-stage arrays ``[T, B]`` (policies ``[T, B, 2]``)."""
-    obs, info = task.reset(seed=seed)
-    agent.begin(task, torch.Generator().manual_seed(seed))
-    rows: dict[str, list[np.ndarray]] = {}
-    for step in range(task.episode_length):
-        action, out = agent.act(obs, info)
-        obs, reward, terminated, _, info = task.step(action)
-        rpe = agent.observe(action, reward, terminated, info)["rpe"]
-        stage = "1" if step % 2 == 0 else "2"
-        for key, value in (("choice", action), ("policy", out["policy"]), ("rpe", rpe),
-                           ("reward", reward), ("common", info["common_transition"]),
-                           ("state2", info["state2"])):  # fmt: skip
-            rows.setdefault(key + stage, []).append(value.numpy())
-    return {key: np.stack(values) for key, values in rows.items()}
+    steps, _, _ = play_batch(agent, task, torch.Generator().manual_seed(seed), seed)
+    keys = {"choice": "action", "policy": "policy", "rpe": "rpe", "reward": "reward",
+            "common": "common_transition", "state2": "state2"}  # fmt: skip
+    return {
+        name + str(stage + 1): steps[key][:, stage::2].swapaxes(0, 1)
+        for name, key in keys.items()
+        for stage in (0, 1)
+    }
 
 
 @pytest.mark.parametrize("preset", ["two_step/daw2011", "two_step/wang2018"], ids=["daw", "wang"])

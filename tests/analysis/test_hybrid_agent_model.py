@@ -12,6 +12,7 @@ import torch
 
 from neurometa.agents.baselines import make_baseline
 from neurometa.analysis.hybrid_model import PARAM_NAMES, hybrid_recursion, simulate_hybrid
+from neurometa.record.recorder import play_batch
 from neurometa.tasks import make
 
 PARAMS = {"alpha1": 0.5, "alpha2": 0.6, "lam": 0.6, "beta1": 5.0, "beta2": 4.0,
@@ -23,24 +24,15 @@ def _agent_run(num_envs: int, num_trials: int, seed: int) -> dict[str, np.ndarra
     task = make("two_step/daw2011", num_envs, num_trials=num_trials)
     params = {("perseveration" if k == "pers" else k): v for k, v in PARAMS.items()}
     agent = make_baseline("hybrid", task, **params)
-    obs, info = task.reset(seed=seed)
-    agent.begin(task, torch.Generator().manual_seed(seed))
-    rows: dict[str, list[np.ndarray]] = {}
-    for step in range(task.episode_length):
-        action, out = agent.act(obs, info)
-        obs, reward, terminated, _, info = task.step(action)
-        agent.observe(action, reward, terminated, info)
-        stage = step % 2
-        chosen = out["policy"].gather(1, action[:, None])[:, 0]
-        values = {f"choice{stage + 1}": action, f"p_chosen{stage + 1}": chosen}
-        if stage == 0:
-            values |= {"state2": info["state2"], "common": info["common_transition"],
-                       "reward_probs": info["reward_probs"]}  # fmt: skip
-        else:
-            values["reward"] = reward
-        for key, value in values.items():
-            rows.setdefault(key, []).append(value.numpy())
-    return {key: np.stack(v, axis=1) for key, v in rows.items()}
+    steps, _, _ = play_batch(agent, task, torch.Generator().manual_seed(seed), seed)
+    chosen = np.take_along_axis(steps["policy"], steps["action"][..., None], 2)[..., 0]
+    first, second = slice(0, None, 2), slice(1, None, 2)
+    return {
+        "choice1": steps["action"][:, first], "choice2": steps["action"][:, second],
+        "p_chosen1": chosen[:, first], "p_chosen2": chosen[:, second],
+        "state2": steps["state2"][:, first], "common": steps["common_transition"][:, first],
+        "reward_probs": steps["reward_probs"][:, first], "reward": steps["reward"][:, second],
+    }  # fmt: skip
 
 
 def _stay_table(choice1: np.ndarray, reward: np.ndarray, common: np.ndarray) -> np.ndarray:
