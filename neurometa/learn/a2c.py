@@ -127,14 +127,21 @@ def entropy_cost_at(config: OptimConfig, update: int) -> float:
     return config.entropy_cost + (config.entropy_final - config.entropy_cost) * x
 
 
-def signal_weight_at(config: OptimConfig, update: int) -> float:
+def signal_weight_at(config: OptimConfig, update: int, began: int | None = None) -> float:
     """Weight ``m`` of ``reward_signal`` against the sampled rewards at update ``update``.
 
     With progress ``x = update / num_updates``, start ``s`` and end ``e`` of the blend:
-    ``m = clip((x − s) / (e − s), 0, 1)``; ``m = 1[x ≥ s]`` when ``s = e``.
+    ``m = clip((x − s) / (e − s), 0, 1)``; ``m = 1[x ≥ s]`` when ``s = e``. With a gate
+    (``signal_blend_gate``) the blend starts at update ``began`` instead (``m = 0`` while it
+    is None): ``m = clip((update − began) / ((e − s) · num_updates), 0, 1)``.
     """
-    x = update / config.num_updates
-    start, end = config.signal_blend_start, config.signal_blend_end
-    if end <= start:
-        return 1.0 if x >= start else 0.0
-    return min(1.0, max(0.0, (x - start) / (end - start)))
+    if config.signal_blend_gate is None:
+        x, first = update / config.num_updates, config.signal_blend_start
+    elif began is None:
+        return 0.0
+    else:
+        x, first = (update - began) / config.num_updates, 0.0
+    if x < first:
+        return 0.0
+    width = config.signal_blend_end - config.signal_blend_start
+    return 1.0 if width <= 0.0 else min(1.0, (x - first) / width)

@@ -122,6 +122,11 @@ class OptimConfig(Config):
     the signal rises linearly from ``signal_blend_start`` (0) to here (1). Both 0: the signal
     from the first update. Meant for ``expected`` and ``relative``, which share the sampled
     rewards' units: leave chance with the sampled rewards, then cut the variance."""
+    signal_blend_gate: float | None = None
+    """If set (bandit tasks), the blend waits, from ``signal_blend_start`` on, for the first
+    update whose training regret (mean over the batch) is at most this fraction of the first
+    update's — the run has left chance — and then rises over ``signal_blend_end −
+    signal_blend_start`` of the run from there. None: the blend follows the fractions."""
 
     def __post_init__(self) -> None:
         check_range(self, "num_updates", low=1)
@@ -140,6 +145,8 @@ class OptimConfig(Config):
         check_range(self, "reward_scale", low=0.0, low_inclusive=False)
         check_range(self, "signal_blend_start", low=0.0, high=1.0)
         check_range(self, "signal_blend_end", low=self.signal_blend_start, high=1.0)
+        if self.signal_blend_gate is not None:
+            check_range(self, "signal_blend_gate", low=0.0, high=1.0, low_inclusive=False)
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from neurometa.learn.checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
-from neurometa.learn.config import TrainConfig
+from neurometa.learn.config import OptimConfig, TrainConfig
 from neurometa.learn.evaluate import evaluate, selection_score
 from neurometa.learn.metrics import summarise_window, write_metrics
 from neurometa.learn.networks import build_network
@@ -72,6 +72,23 @@ class _RunState:
     done: bool = False
     lifetime_seed: int = 0
     """This rank's root of the life-time seeds (``TaskConfig.lifetime``)."""
+    first_regret: float | None = None
+    """Training regret of the first update (the gate of ``OptimConfig.signal_blend_gate``)."""
+    blend_began: int | None = None
+    """Update at which the gated blend of the reward signal began (None: not yet)."""
+
+
+#: Run counters saved in every checkpoint, and the state of the gated reward-signal blend.
+_COUNTERS = (
+    "update",
+    "episodes",
+    "env_steps",
+    "train_seconds",
+    "metrics",
+    "best_score",
+    "best_update",
+)
+_GATE = ("first_regret", "blend_began")
 
 
 def _make_optimizer(config: TrainConfig, network: nn.Module) -> torch.optim.Optimizer:
@@ -135,16 +152,10 @@ def _resume_state(
     stores = payload.get("rank_stores")
     if stores is not None:
         state.network.set_extra_state(stores[sync.rank])
-    for key in (
-        "update",
-        "episodes",
-        "env_steps",
-        "train_seconds",
-        "metrics",
-        "best_score",
-        "best_update",
-    ):
+    for key in _COUNTERS:
         setattr(state, key, payload[key])
+    for key in _GATE:  # absent from checkpoints older than the gate
+        setattr(state, key, payload.get(key))
     state.checkpoint_update = state.update
     state.done = (run_dir / DONE).is_file() and state.update >= config.optim.num_updates
     return state
@@ -178,20 +189,29 @@ def _save(state: _RunState, run_dir: Path, seed: int) -> None:
             "network_spec": state.spec,
             "seed": seed,
             "neurometa_version": __version__,
-            **{
-                k: getattr(state, k)
-                for k in (
-                    "update",
-                    "episodes",
-                    "env_steps",
-                    "train_seconds",
-                    "metrics",
-                    "best_score",
-                    "best_update",
-                )
-            },
+            **{k: getattr(state, k) for k in _COUNTERS + _GATE},
         },
     )
+
+
+def _open_blend_gate(state: _RunState, opt: OptimConfig, regret: float | None) -> None:
+    """Start the gated reward-signal blend after this update if the run has left chance.
+
+    ``regret`` is the batch-mean training regret averaged over workers, so every rank agrees.
+    """
+    if opt.signal_blend_gate is None or state.blend_began is not None:
+        return
+    if regret is None:
+        raise ValueError(
+            "OptimConfig.signal_blend_gate needs a task that reports the regret (the bandit "
+            "families); leave it None"
+        )
+    if state.first_regret is None:
+        state.first_regret = regret
+    after = state.update + 1
+    started = after >= opt.signal_blend_start * opt.num_updates
+    if started and regret <= opt.signal_blend_gate * state.first_regret:
+        state.blend_began = after
 
 
 def _train_step(state: _RunState, config: TrainConfig) -> dict[str, float]:
@@ -203,7 +223,8 @@ def _train_step(state: _RunState, config: TrainConfig) -> dict[str, float]:
     wall0, cpu0 = time.perf_counter(), time.process_time()
     seed = lifetime_reset_seed(state, config.task.lifetime)
     rollout = run_episodes(state.network, state.task, state.sampler, seed=seed)
-    loss, parts = a2c_loss(rollout, opt, entropy_cost, signal_weight_at(opt, u))
+    weight = signal_weight_at(opt, u, state.blend_began)
+    loss, parts = a2c_loss(rollout, opt, entropy_cost, weight)
     state.optimizer.zero_grad(set_to_none=True)
     loss.backward()
     names = ["loss", *parts, "train_return"] + (
@@ -224,6 +245,7 @@ def _train_step(state: _RunState, config: TrainConfig) -> dict[str, float]:
     grad_norm = torch.nn.utils.clip_grad_norm_(state.network.parameters(), max_norm)
     _check_finite("gradient norm", grad_norm, state)
     state.optimizer.step()
+    _open_blend_gate(state, opt, stats.get("train_regret"))
     steps = rollout.rewards.numel() * state.sync.world_size
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     state.update += 1
@@ -420,6 +442,7 @@ def _write_done(state: _RunState, run_dir: Path, seed: int, final: dict | None) 
             "train_seconds": state.train_seconds,
             "best_update": state.best_update,
             "best_score": state.best_score,
+            "signal_blend_began": state.blend_began,
             "final_eval": final,
             "seed": seed,
             "neurometa_version": __version__,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import json
+from types import SimpleNamespace
 
 import pytest
 import torch
 
 from neurometa.config import ConfigError
 from neurometa.learn import trainer as trainer_mod
+from neurometa.learn.a2c import signal_weight_at
 from neurometa.learn.checkpoint import load_checkpoint, load_network
 from neurometa.learn.config import EvalConfig, NetworkConfig, OptimConfig, TaskConfig, TrainConfig
 from neurometa.learn.parallel import Sync
@@ -184,6 +186,51 @@ def test_trainer_blends_the_reward_signal_in_over_the_stated_updates(tmp_path, m
     config = _config(10, reward_signal="relative", signal_blend_start=0.2, signal_blend_end=0.6)
     train(config, tmp_path / "run", seed=0, progress=False)
     assert weights == pytest.approx([0, 0, 0, 0.25, 0.5, 0.75, 1, 1, 1, 1])
+
+
+def test_blend_gate_opens_once_the_regret_has_fallen():
+    opt = OptimConfig(num_updates=10, reward_signal="relative", signal_blend_start=0.3,
+                      signal_blend_end=0.5, signal_blend_gate=0.5)  # fmt: skip
+    state = SimpleNamespace(update=0, first_regret=None, blend_began=None)
+    for update, regret in enumerate([10.0, 4.0, 9.0, 5.0, 1.0]):
+        state.update = update
+        trainer_mod._open_blend_gate(state, opt, regret)
+        # update 1 is below half the first regret, but the blend may start at update 3 only
+        assert state.blend_began == (None if update < 3 else 4)
+    assert state.first_regret == 10.0
+    # the blend then rises over (0.5 - 0.3) x 10 = 2 updates from update 4
+    weights = [signal_weight_at(opt, u, state.blend_began) for u in range(3, 8)]
+    assert weights == pytest.approx([0.0, 0.0, 0.5, 1.0, 1.0])
+    assert signal_weight_at(opt, 9, None) == 0.0  # gate still shut
+    with pytest.raises(ValueError, match="signal_blend_gate needs a task that reports"):
+        trainer_mod._open_blend_gate(SimpleNamespace(update=0, blend_began=None), opt, None)
+
+
+def test_gated_blend_survives_an_interruption(tmp_path, monkeypatch):
+    # gate 1.0 opens after the first update; a resume that lost the gate's state would
+    # reopen it later and end with other weights
+    config = _config(
+        6, reward_signal="relative", signal_blend_end=0.5, signal_blend_gate=1.0
+    ).replace(checkpoint_interval=2)
+    full = train(config, tmp_path / "full", seed=3, progress=False)
+    assert json.loads((full / "done.json").read_text())["signal_blend_began"] == 1
+    real_step, calls = trainer_mod._train_step, {"n": 0}
+
+    def interrupt_at_update_4(state, cfg):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise KeyboardInterrupt
+        return real_step(state, cfg)
+
+    monkeypatch.setattr(trainer_mod, "_train_step", interrupt_at_update_4)
+    with pytest.raises(KeyboardInterrupt):
+        train(config, tmp_path / "cut", seed=3, progress=False)
+    monkeypatch.setattr(trainer_mod, "_train_step", real_step)
+    cut = train(config, tmp_path / "cut", seed=3, resume=True, progress=False)
+    want, got = load_checkpoint(full / "checkpoint.pt"), load_checkpoint(cut / "checkpoint.pt")
+    for name, value in want["network"].items():
+        assert torch.equal(value, got["network"][name]), name
+    assert got["blend_began"] == 1
 
 
 def test_existing_run_needs_resume_and_matching_config(tmp_path):
