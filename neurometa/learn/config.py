@@ -107,8 +107,9 @@ class OptimConfig(Config):
     loss on independent bandits fell to 1.1 against 29 with ``sampled`` rewards, but three of
     five runs fell back to chance for thousands of updates (docs/training.md). ``relative``
     is the regret signal in reward units, centred without a task-specific shift:
-    ``p[a_t] − max_k p_k + mean_b max_k p_k`` with the mean over the batch's episodes (all
-    arm probabilities are fixed before the first action, so it is unbiased too); its mean is
+    ``p[a_t] − max_k p_k + mean_b max_k p_k`` with the mean over the batch's episodes (over
+    each worker's share with several workers; all arm probabilities are fixed before the
+    first action, so it is unbiased too); its mean is
     that of the sampled rewards, so it can share their ``reward_shift`` and be blended in
     (``signal_blend_start``). Blended in over 20–40 % of the bandit preset's run it gave
     1.148× the Bayes-optimal regret on independent bandits (preset 1.167×) but one of three
