@@ -39,6 +39,22 @@ def _config(updates: int = 6, **optim) -> TrainConfig:
     )
 
 
+def _train_interrupted(config: TrainConfig, run_dir, seed: int, monkeypatch, at: int = 4) -> None:
+    """Train ``config`` and kill it (KeyboardInterrupt) as update number ``at`` starts."""
+    real_step, calls = trainer_mod._train_step, {"n": 0}
+
+    def interrupt(state, cfg):
+        calls["n"] += 1
+        if calls["n"] == at:
+            raise KeyboardInterrupt
+        return real_step(state, cfg)
+
+    monkeypatch.setattr(trainer_mod, "_train_step", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        train(config, run_dir, seed=seed, progress=False)
+    monkeypatch.setattr(trainer_mod, "_train_step", real_step)
+
+
 def test_run_folder_contents(tmp_path):
     run = train(_config(), tmp_path / "run", seed=0, progress=False)
     assert sorted(p.name for p in run.iterdir()) == [
@@ -119,20 +135,10 @@ def test_interrupted_run_resumes_to_identical_weights(tmp_path, monkeypatch, tas
         config = config.replace(task=task)
     full = train(config, tmp_path / "full", seed=7, progress=False)
 
-    real_step, calls = trainer_mod._train_step, {"n": 0}
-
-    def interrupt_at_update_4(state, cfg):
-        calls["n"] += 1
-        if calls["n"] == 4:  # checkpoint holds update 2; update 3 is lost with the kill
-            raise KeyboardInterrupt
-        return real_step(state, cfg)
-
-    monkeypatch.setattr(trainer_mod, "_train_step", interrupt_at_update_4)
-    with pytest.raises(KeyboardInterrupt):
-        train(config, tmp_path / "cut", seed=7, progress=False)
+    # the checkpoint holds update 2; update 3 is lost with the kill
+    _train_interrupted(config, tmp_path / "cut", 7, monkeypatch)
     assert load_checkpoint(tmp_path / "cut" / "checkpoint.pt")["update"] == 2
     assert not (tmp_path / "cut" / "done.json").exists()
-    monkeypatch.setattr(trainer_mod, "_train_step", real_step)
     cut = train(config, tmp_path / "cut", seed=7, resume=True, progress=False)
 
     want, got = load_checkpoint(full / "checkpoint.pt"), load_checkpoint(cut / "checkpoint.pt")
@@ -214,18 +220,7 @@ def test_gated_blend_survives_an_interruption(tmp_path, monkeypatch):
     ).replace(checkpoint_interval=2)
     full = train(config, tmp_path / "full", seed=3, progress=False)
     assert json.loads((full / "done.json").read_text())["signal_blend_began"] == 1
-    real_step, calls = trainer_mod._train_step, {"n": 0}
-
-    def interrupt_at_update_4(state, cfg):
-        calls["n"] += 1
-        if calls["n"] == 4:
-            raise KeyboardInterrupt
-        return real_step(state, cfg)
-
-    monkeypatch.setattr(trainer_mod, "_train_step", interrupt_at_update_4)
-    with pytest.raises(KeyboardInterrupt):
-        train(config, tmp_path / "cut", seed=3, progress=False)
-    monkeypatch.setattr(trainer_mod, "_train_step", real_step)
+    _train_interrupted(config, tmp_path / "cut", 3, monkeypatch)
     cut = train(config, tmp_path / "cut", seed=3, resume=True, progress=False)
     want, got = load_checkpoint(full / "checkpoint.pt"), load_checkpoint(cut / "checkpoint.pt")
     for name, value in want["network"].items():
@@ -351,18 +346,7 @@ def test_checkpoints_of_the_earlier_format_still_resume(tmp_path, monkeypatch):
     """Before data-parallel workers, checkpoints held one task/sampling generator by name."""
     config = _config(6).replace(checkpoint_interval=3)
     full = train(config, tmp_path / "full", seed=2, progress=False)
-    real_step, calls = trainer_mod._train_step, {"n": 0}
-
-    def interrupt_at_update_4(state, cfg):
-        calls["n"] += 1
-        if calls["n"] == 4:  # the checkpoint holds update 3
-            raise KeyboardInterrupt
-        return real_step(state, cfg)
-
-    monkeypatch.setattr(trainer_mod, "_train_step", interrupt_at_update_4)
-    with pytest.raises(KeyboardInterrupt):
-        train(config, tmp_path / "old", seed=2, progress=False)
-    monkeypatch.setattr(trainer_mod, "_train_step", real_step)
+    _train_interrupted(config, tmp_path / "old", 2, monkeypatch)  # checkpoint: update 3
     payload = load_checkpoint(tmp_path / "old" / "checkpoint.pt")
     task_generator, sampling_generator, _ = payload.pop("generators")[0]
     payload.update(task_generator=task_generator, sampling_generator=sampling_generator)
