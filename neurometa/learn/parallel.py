@@ -17,6 +17,7 @@ twice the throughput of one (measured on the 2-core development machine).
 
 from __future__ import annotations
 
+import multiprocessing.util
 import os
 import sys
 import tempfile
@@ -137,11 +138,14 @@ def _exit_together(sync: Sync) -> None:
     that tore down its gloo process group while a peer still held its end, or let the
     interpreter destroy it at exit, was seen to die with SIGABRT ("terminate called without
     an active exception", a gloo thread destroyed while joinable) in 2 of ~20 CI runs. So
-    every rank waits at a barrier, flushes its output and exits with ``os._exit(0)``, which
-    skips the C++ destructors (the kernel closes the sockets).
+    every rank waits at a barrier, runs Python's multiprocessing finalisers (which release
+    its semaphores, e.g. tqdm's lock; skipped, the launcher warns of leaked semaphores), flushes
+    its output and exits with ``os._exit(0)``, which skips the C++ destructors (the kernel
+    closes the sockets).
     """
     if sync.world_size > 1:
         dist.barrier()
+    multiprocessing.util._exit_function()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)

@@ -158,3 +158,25 @@ def test_workers_stop_when_the_launcher_is_killed(tmp_path) -> None:
     while any(Path(f"/proc/{pid}").exists() for pid in workers):
         assert time.monotonic() < deadline, "workers kept running after the launcher died"
         time.sleep(0.2)
+
+
+def test_a_finished_two_worker_run_exits_cleanly(tmp_path) -> None:
+    # the workers leave through parallel._exit_together: a barrier, Python's multiprocessing
+    # finalisers, then os._exit(0); skipping the finalisers made the launcher warn of leaked
+    # semaphores, a worker dying at teardown made it raise ProcessExitedException
+    config = _config(updates=2)
+    config.save(tmp_path / "config.json")
+    code = (
+        "import sys; from neurometa.learn import TrainConfig, train; "
+        "train(TrainConfig.load(sys.argv[1]), sys.argv[2], seed=0, progress=False)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "config.json"), str(tmp_path / "run")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "run" / "done.json").is_file()
+    assert "leaked" not in done.stderr
+    assert "Terminating process" not in done.stderr
