@@ -55,6 +55,11 @@ class BanditTableConfig(Config):
     """Trials per episode in training and test (100 in Wang et al. 2016)."""
     num_updates: int = 3000
     """A2C updates per meta-RL agent."""
+    eval_interval: int = 200
+    """Every agent's ``best.pt`` is chosen on the preset's selection episodes every this many
+    updates (the bandit presets select none at their own budget: their learning rate has
+    decayed to zero at the end; here it has not). 200 is the interval of the agents of the
+    first full run, which the second reused (paper_scripts/README.md)."""
     seeds: tuple[int, ...] = (0, 1, 2)
     """Training seeds per distribution."""
     test_episodes: int = 1000
@@ -69,6 +74,7 @@ class BanditTableConfig(Config):
             raise ConfigError("BanditTableConfig needs >= 2 distributions and >= 1 seed")
         check_range(self, "num_trials", low=2)
         check_range(self, "num_updates", low=1)
+        check_range(self, "eval_interval", low=1)
         check_range(self, "test_episodes", low=2)
         check_range(self, "test_seed", low=0)
 
@@ -76,7 +82,9 @@ class BanditTableConfig(Config):
 #: Paper scale.
 FULL = BanditTableConfig()
 #: Minutes on 2 cores: 20-trial episodes, one seed.
-QUICK = BanditTableConfig(num_trials=20, num_updates=300, seeds=(0,), test_episodes=500)
+QUICK = BanditTableConfig(
+    num_trials=20, num_updates=300, eval_interval=30, seeds=(0,), test_episodes=500
+)
 
 
 def _short(preset: str) -> str:
@@ -129,6 +137,7 @@ def compute(config: BanditTableConfig, out_dir: Path) -> xr.Dataset:
         grid = np.empty((len(names), len(names), len(config.seeds), 2))
         for i, preset in enumerate(config.distributions):
             train_config = with_updates(get_preset(preset), config.num_updates)
+            train_config = replace_path(train_config, "eval.interval", config.eval_interval)
             overrides = {**train_config.task.overrides, "num_trials": config.num_trials}
             train_config = replace_path(train_config, "task.overrides", overrides)
             for k, seed in enumerate(config.seeds):
