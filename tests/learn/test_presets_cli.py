@@ -46,13 +46,16 @@ def test_wang2018_preset_keeps_the_published_hyperparameters():
     assert PRESETS["wang2018"].network.num_units == 48
 
 
-def test_the_two_easiest_fixed_pairs_differ_from_the_bandit_default_only_in_discount():
+def test_bandit_presets_differ_from_the_default_only_where_documented():
     default = PRESETS["bandit/independent"].optim
-    assert default.discount == 1.0
-    for name in ("bandit/fixed_0.1_0.9", "bandit/fixed_0.25_0.75"):
-        optim = PRESETS[name].optim
-        assert optim.discount == 0.9
-        assert replace_paths(PRESETS[name], {"optim.discount": 1.0}).optim == default
+    assert (default.discount, default.entropy_cost) == (1.0, 0.05)
+    changed = {
+        "bandit/fixed_0.1_0.9": {"optim.discount": 0.9},
+        "bandit/fixed_0.25_0.75": {"optim.discount": 0.9},
+        "bandit/correlated": {"optim.discount": 0.9, "optim.entropy_cost": 0.1},
+    }
+    for name, changes in changed.items():
+        assert replace_paths(PRESETS["bandit/independent"], changes).optim == PRESETS[name].optim
     assert PRESETS["bandit/fixed_0.4_0.6"].optim == default
 
 
