@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -44,17 +45,23 @@ def check_fig1a(out: Path) -> None:
 
 
 def check_fig1b(out: Path) -> None:
-    final = pd.read_csv(out / "final_regret.csv", index_col="agent")["final_regret"]
+    table = pd.read_csv(out / "final_regret.csv", index_col="agent")
+    final, sem = table["final_regret"], table["final_regret_sem"]
     num_trials = json.loads((out / "config.json").read_text())["num_trials"]
     learned = final[["meta_rl:correlated", "meta_rl:independent"]]
+    # Bayes-optimal play is the floor in expectation; on correlated bandits it is greedy on
+    # the posterior mean, and the correlated preset's agent plays at that level, so its
+    # sample mean falls below the floor's about half of the time (quick run: 1.032 against
+    # 1.075 on 5,000 episodes). Allow three standard errors of the difference.
+    floor = final["bayes_optimal"] - 3 * np.hypot(sem[learned.index], sem["bayes_optimal"])
     # A random player's expected regret on correlated bandits is E|p1 - p2| / 2 = 1/4 per
     # trial; trained agents are far below it, Bayes-optimal play is the floor, and meta-RL
     # beats UCB1 (Wang et al. 2016); the agent trained on correlated bandits has learned
     # their structure and has the lower regret on them (review Box 3, Fig. 1B). Over the quick
-    # 50-trial episodes the two differed by 0.113 ± 0.055 (seed 0, paired over the 5,000 test
-    # episodes; on 1,000 episodes 0.17 for seed 0 and 0.15 for seed 1).
+    # 50-trial episodes (seed 0, 5,000 test episodes) the two were 1.03 ± 0.02 and 2.02 ± 0.04
+    # (with the γ = 1 correlated preset of before 2026-12-06: a difference of 0.113 ± 0.055).
     assert (learned < 0.5 * 0.25 * num_trials).all()
-    assert (learned > final["bayes_optimal"]).all()
+    assert (learned > floor).all()
     assert (learned < final["ucb1"]).all()
     assert learned["meta_rl:correlated"] < learned["meta_rl:independent"]
 
