@@ -55,6 +55,26 @@ _BANDIT_OPTIM = OptimConfig(
     reward_scale=1.0,
 )
 
+# Per-distribution changes to the bandit default (docs/training.md):
+# - correlated: γ = 0.9 and twice the starting entropy weight (0.1, annealed to 0). With the
+#   default (γ = 1) 3 seeds reached 1.177x / 0.990x / 1.238x Bayes-optimal; γ = 0.9 alone
+#   learned ~3x faster but one seed collapsed its entropy by update 200 and kept a rigid
+#   program (1.022x / 2.426x / 1.006x); with the larger entropy weight: 1.029x / 0.963x /
+#   1.006x (seeds 0 / 1 / 2, 10,000 test episodes).
+# - the two most distinguishable fixed pairs: γ = 0.9. In the Wang 2016 table (3,000
+#   updates, seeds 0-2) γ = 1 gave own-distribution regret 24.5 / 1.9 / 13.7 on {0.1, 0.9}
+#   and 1.2 / 6.8 / 4.3 on {0.25, 0.75} (runs fallen onto one arm or back to chance); γ = 0.9
+#   gave 0.60 / 2.18 / 0.63 (Bayes-optimal 0.58) and 1.03 / 2.81 / 1.01 (0.98). Their optimal
+#   policy is nearly myopic (win-stay, lose-shift), so the shorter horizon costs little.
+_BANDIT_CHANGES: dict[str, dict[str, Any]] = {
+    "independent": {},
+    "correlated": {"discount": 0.9, "entropy_cost": 0.1},
+    "fixed_0.1_0.9": {"discount": 0.9},
+    "fixed_0.25_0.75": {"discount": 0.9},
+    "fixed_0.4_0.6": {},
+    "independent_10arm": {},
+}
+
 _WANG2018_OPTIM = OptimConfig(
     num_updates=3000,
     batch_size=128,
@@ -97,39 +117,11 @@ def _build() -> dict[str, TrainConfig]:
     # episodes (standard error of the regret ≈ 0.13) picked lucky early ones: in a 4,000 × 512
     # run, 1.192x Bayes-optimal (update 2,400) against 1.120x for the last weights.
     presets = {
-        f"bandit/{name}": _preset(f"bandit/{name}", _BANDIT_OPTIM, workers=2, eval_interval=0)
-        for name in (
-            "independent",
-            "correlated",
-            "fixed_0.1_0.9",
-            "fixed_0.25_0.75",
-            "fixed_0.4_0.6",
-            "independent_10arm",
+        f"bandit/{name}": _preset(
+            f"bandit/{name}", _BANDIT_OPTIM, workers=2, eval_interval=0, **changes
         )
+        for name, changes in _BANDIT_CHANGES.items()
     }
-    # The two most distinguishable fixed pairs learn with discount 0.9, not 1: in the Wang
-    # 2016 table (3,000 updates, seeds 0-2) γ = 1 gave own-distribution regret 24.5 / 1.9 /
-    # 13.7 on {0.1, 0.9} and 1.2 / 6.8 / 4.3 on {0.25, 0.75} (runs fallen onto one arm or
-    # back to chance); γ = 0.9 gave 0.60 / 2.18 / 0.63 (Bayes-optimal 0.58) and
-    # 1.03 / 2.81 / 1.01 (0.98). Their optimal policy is nearly myopic (win-stay,
-    # lose-shift), so the shorter horizon costs little (docs/training.md).
-    for name in ("fixed_0.1_0.9", "fixed_0.25_0.75"):
-        presets[f"bandit/{name}"] = _preset(
-            f"bandit/{name}", _BANDIT_OPTIM, workers=2, eval_interval=0, discount=0.9
-        )
-    # Correlated bandits: γ = 0.9 and twice the starting entropy weight (0.1, annealed to 0).
-    # With the default (γ = 1) 3 seeds reached 1.177x / 0.990x / 1.238x Bayes-optimal; γ = 0.9
-    # alone learned ~3x faster but one seed collapsed its entropy by update 200 and kept a
-    # rigid program (1.022x / 2.426x / 1.006x); with the larger entropy weight: 1.029x /
-    # 0.963x / 1.006x (seeds 0 / 1 / 2, 10,000 test episodes; docs/training.md).
-    presets["bandit/correlated"] = _preset(
-        "bandit/correlated",
-        _BANDIT_OPTIM,
-        workers=2,
-        eval_interval=0,
-        discount=0.9,
-        entropy_cost=0.1,
-    )
     presets["harlow/wang2018"] = _preset(
         "harlow/wang2018",
         _BANDIT_OPTIM,
