@@ -13,7 +13,14 @@ from collections.abc import Iterable
 import numpy as np
 import xarray as xr
 
-__all__ = ["AnalysisError", "check_recording", "stage_index", "by_trial", "trial_sum"]
+__all__ = [
+    "AnalysisError",
+    "check_recording",
+    "stage_index",
+    "by_trial",
+    "trial_sum",
+    "consecutive_trials",
+]
 
 
 class AnalysisError(ValueError):
@@ -144,3 +151,23 @@ def trial_sum(da: xr.DataArray, ds: xr.Dataset) -> xr.DataArray:
     spt = len(_stage_names(ds))
     parts = [by_trial(da, ds, k) for k in range(spt)]
     return sum(parts[1:], parts[0])
+
+
+def consecutive_trials(ds: xr.Dataset) -> np.ndarray:
+    """Which neighbouring trial columns are consecutive trials of the session.
+
+    A recording imported from a lab table keeps the file's trial numbers in ``trial_id``
+    and packs the trials left after dropping missed ones, so the trials at columns ``j`` and
+    ``j + 1`` of an episode may be ``t`` and ``t + 2``. Analyses of "the previous trial"
+    (stays, the coding regression's previous action and reward) must not pair them. Agent
+    recordings have no gaps.
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (episode, trial - 1)
+        True where column ``j + 1`` is the trial right after column ``j``.
+    """
+    if "trial_id" not in ds:
+        return np.ones((ds.sizes["episode"], ds.sizes["step"] // len(_stage_names(ds)) - 1), bool)
+    ids = by_trial(ds["trial_id"], ds, 0).transpose("episode", "trial").values
+    return (ids[:, :-1] >= 0) & (ids[:, 1:] - ids[:, :-1] == 1)

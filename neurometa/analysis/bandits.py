@@ -18,7 +18,12 @@ import pandas as pd
 import xarray as xr
 from scipy import stats
 
-from neurometa.analysis._common import AnalysisError, by_trial, check_recording
+from neurometa.analysis._common import (
+    AnalysisError,
+    by_trial,
+    check_recording,
+    consecutive_trials,
+)
 
 __all__ = [
     "expected_regret",
@@ -236,7 +241,8 @@ def win_stay_lose_shift(ds: xr.Dataset) -> pd.DataFrame:
     """P(repeat the previous choice) after a rewarded and after an unrewarded trial.
 
     Works on any one-choice-per-trial recording (agent or lab; no arm probabilities needed).
-    Missed trials (action −1 or NaN reward) break the pair they belong to.
+    Missed trials (action −1, NaN reward, or a gap in an imported table's ``trial_id``) break
+    the pair they belong to.
 
     Returns
     -------
@@ -248,6 +254,7 @@ def win_stay_lose_shift(ds: xr.Dataset) -> pd.DataFrame:
     action = by_trial(ds["action"], ds, 0).transpose("episode", "trial").values
     reward = by_trial(ds["reward"], ds, 0).transpose("episode", "trial").values
     ok = (action[:, 1:] >= 0) & (action[:, :-1] >= 0) & np.isfinite(reward[:, :-1])
+    ok &= consecutive_trials(ds)  # lab tables: no pair across a dropped (missed) trial
     stay = (action[:, 1:] == action[:, :-1])[ok]
     won = (reward[:, :-1] > 0)[ok]
     rows = []

@@ -18,7 +18,13 @@ import numpy as np
 import xarray as xr
 from scipy import linalg, stats
 
-from neurometa.analysis._common import AnalysisError, by_trial, check_recording, trial_sum
+from neurometa.analysis._common import (
+    AnalysisError,
+    by_trial,
+    check_recording,
+    consecutive_trials,
+    trial_sum,
+)
 
 __all__ = [
     "CODING_TERMS",
@@ -86,7 +92,9 @@ class OLSDesign:
         -----
         ``RSS = y'y - |Q'y|^2`` avoids forming the residuals; columns fitted almost exactly
         (RSS below 1e-6 of ``y'y``, where that difference would lose digits) get their
-        residuals computed explicitly.
+        residuals computed explicitly. Units whose response is constant (silent, or saturated
+        at ±1) get NaN ``se``, ``t`` and ``p`` (their residuals are rounding noise, whose
+        t-values would be meaningless) and are never significant.
         """
         Y = np.asarray(Y, dtype=np.float64)
         if Y.ndim != 2 or Y.shape[0] != self.X.shape[0]:
@@ -104,6 +112,8 @@ class OLSDesign:
         with np.errstate(divide="ignore", invalid="ignore"):
             t = coef / se
         p = 2.0 * stats.t.sf(np.abs(t), self.df_resid)
+        constant = np.ptp(Y, axis=0) == 0  # e.g. a silent or saturated unit: nothing to test
+        se[:, constant] = t[:, constant] = p[:, constant] = np.nan
         return {"coef": coef, "se": se, "t": t, "p": p, "rss": rss}
 
 
@@ -179,6 +189,7 @@ def _coding_inputs(
         raise AnalysisError("the coding regression needs at least two trials per episode")
     rows = (action[:, :-1] >= 0) & (action[:, 1:] >= 0) & np.isfinite(v[:, 1:])
     rows &= np.isfinite(reward[:, :-1])
+    rows &= consecutive_trials(ds)  # lab tables: no pair across a dropped (missed) trial
     X = coding_design(action[:, :-1][rows], reward[:, :-1][rows], v[:, 1:][rows])
     episodes = np.broadcast_to(np.arange(num_episodes)[:, None], rows.shape)[rows]
     return X, y[:, 1:][rows], episodes
@@ -265,11 +276,16 @@ def coding_fractions(
     -------
     xarray.Dataset, dim term
         ``fraction``, ``fraction_low``, ``fraction_high``, ``chance``, ``chance_low``,
-        ``chance_high``, ``num_coding``; attrs ``num_units``, ``num_shuffles``, ``seed``.
+        ``chance_high``, ``num_coding``; attrs ``num_units`` (units whose activity varies:
+        the denominator), ``num_constant_units`` (left out), ``num_shuffles``, ``seed``.
     """
     fit = coding_regression(ds, activity=activity, stage=stage, value=value, alpha=alpha)
     X, Y, _ = _coding_inputs(ds, activity, stage, value)
+    varies = np.ptp(Y, axis=0) > 0  # constant units cannot code anything: left out
+    Y = Y[:, varies]
     num_units = Y.shape[1]
+    if num_units == 0:
+        raise AnalysisError(f"every unit of {activity!r} is constant over the trials used")
     count = fit["significant"].sum("unit").values.astype(np.int64)
     tail = (1.0 - ci) / 2.0
     low = np.where(count > 0, stats.beta.ppf(tail, count, num_units - count + 1), 0.0)
@@ -291,5 +307,12 @@ def coding_fractions(
         },
         coords={"term": list(CODING_TERMS)},
     )
-    out.attrs.update(fit.attrs, num_units=num_units, num_shuffles=num_shuffles, seed=seed, ci=ci)
+    out.attrs.update(
+        fit.attrs,
+        num_units=num_units,
+        num_constant_units=int((~varies).sum()),
+        num_shuffles=num_shuffles,
+        seed=seed,
+        ci=ci,
+    )
     return out

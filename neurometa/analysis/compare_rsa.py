@@ -28,7 +28,13 @@ import numpy as np
 import xarray as xr
 from scipy import stats
 
-from neurometa.analysis._common import AnalysisError, by_trial, check_recording, trial_sum
+from neurometa.analysis._common import (
+    AnalysisError,
+    by_trial,
+    check_recording,
+    consecutive_trials,
+    trial_sum,
+)
 from neurometa.seeding import RunSeeds
 
 __all__ = ["trial_conditions", "condition_means", "rdm", "rdm_similarity", "compare_rsa"]
@@ -49,6 +55,7 @@ def trial_conditions(ds: xr.Dataset) -> tuple[np.ndarray, list[str]]:
     codes = np.full(action.shape, -1, dtype=np.int64)
     prev, cur = action[:, :-1], action[:, 1:]
     ok = np.isin(prev, (0, 1)) & np.isin(cur, (0, 1)) & np.isfinite(reward[:, :-1])
+    ok &= consecutive_trials(ds)
     code = 4 * prev + 2 * (reward[:, :-1] > 0) + cur
     codes[:, 1:] = np.where(ok, code, -1)
     names = [f"a-1={a} r-1={r} a={c}" for a, r, c in itertools.product((0, 1), repeat=3)]

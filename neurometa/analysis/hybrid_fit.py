@@ -25,6 +25,7 @@ parameters by EM with the Laplace approximation (Huys et al. 2011); they live in
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -111,6 +112,15 @@ class TrialArrays:
             raise AnalysisError(f"the trial table lacks column(s) {', '.join(missing)}")
         if len(trials) == 0:
             raise AnalysisError("the trial table is empty")
+        reward = trials["reward"].to_numpy(dtype=np.float64)
+        if ((reward < 0) | (reward > 1)).any():
+            warnings.warn(
+                f"rewards outside [0, 1] (range {reward.min():g} to {reward.max():g}): the Daw "
+                "2011 model is written for 0/1 rewards; other codings rescale what the "
+                "fitted learning rates and inverse temperatures mean",
+                UserWarning,
+                stacklevel=3,
+            )
         table = trials.reset_index(drop=True)
         groups = table.groupby(["subject", "episode"], sort=True).indices
         subj_codes, self.subjects = pd.factorize(pd.Series([key[0] for key in groups]))
@@ -324,7 +334,11 @@ def fit_hybrid(
         :data:`W_STARTS`; seeded by ``seed``).
     seed : int
     common_prob : float, optional
-        Common-transition probability; default the observed common rate.
+        Common-transition probability the model-based system assumes; default the observed
+        common rate of the whole table. Daw et al. 2011 fixed it at the task's true 0.7;
+        the two give the same likelihood up to a rescaling of ``w`` and ``beta1`` (for one
+        subject with an observed rate of 0.665, w moved from 0.675 to 0.715), so pass
+        ``common_prob=0.7`` to compare with fits made that way.
     prior : {None, "weak", "empirical"}
         None: maximum likelihood. "weak": maximum a posteriori under :data:`PRIORS`.
         "empirical": a Gaussian group prior on the transformed parameters fitted by EM
@@ -354,6 +368,8 @@ def fit_hybrid(
         )
     if num_restarts < 1:
         raise AnalysisError(f"num_restarts must be >= 1, got {num_restarts}")
+    if common_prob is not None and not 0.0 <= common_prob <= 1.0:
+        raise AnalysisError(f"common_prob must lie in [0, 1], got {common_prob}")
     data = trial_arrays(trials)
     c = data.common_prob if common_prob is None else float(common_prob)
     names = MODELS[model][0]
@@ -374,15 +390,28 @@ def fit_hybrid(
 
 
 def fit_nested(
-    trials: pd.DataFrame, *, num_restarts: int = 5, seed: int = 0, prior: str | None = None
+    trials: pd.DataFrame,
+    *,
+    num_restarts: int = 5,
+    seed: int = 0,
+    prior: str | None = None,
+    common_prob: float | None = None,
 ) -> pd.DataFrame:
     """Fit the hybrid, model-free and model-based models; one row per (model, subject).
 
-    With ``prior="empirical"`` each model has its own group prior; ``attrs`` then maps
-    each model name to that fit's ``attrs`` (group prior, iBIC, EM iterations).
+    Arguments as :func:`fit_hybrid`. With ``prior="empirical"`` each model has its own group
+    prior; ``attrs`` then maps each model name to that fit's ``attrs`` (group prior, iBIC,
+    EM iterations).
     """
     fits = [
-        fit_hybrid(trials, model=m, num_restarts=num_restarts, seed=seed, prior=prior)
+        fit_hybrid(
+            trials,
+            model=m,
+            num_restarts=num_restarts,
+            seed=seed,
+            prior=prior,
+            common_prob=common_prob,
+        )
         for m in MODELS
     ]
     out = pd.concat(fits, ignore_index=True)

@@ -105,6 +105,7 @@ def rpe_decomposition(
     num_restarts: int = 5,
     seed: int = 0,
     prior: str | None = None,
+    common_prob: float | None = None,
 ) -> xr.Dataset:
     """Regress a signal on model-free and (model-based − model-free) RPEs.
 
@@ -124,6 +125,9 @@ def rpe_decomposition(
     prior : {None, "weak", "empirical"}
         Prior of the hybrid fit when ``fits`` is omitted (see
         :func:`neurometa.analysis.hybrid_fit.fit_hybrid`).
+    common_prob : float, optional
+        Common-transition probability of the model-based system, for the fit and the RPEs
+        (default: the observed rate; see :func:`~neurometa.analysis.hybrid_fit.fit_hybrid`).
 
     Returns
     -------
@@ -134,8 +138,10 @@ def rpe_decomposition(
     check_recording(ds, [signal], analysis="RPE decomposition")
     trials = two_step_trials(ds)
     if fits is None:
-        fits = fit_hybrid(trials, num_restarts=num_restarts, seed=seed, prior=prior)
-    table = model_rpes(trials, fits)
+        fits = fit_hybrid(
+            trials, num_restarts=num_restarts, seed=seed, prior=prior, common_prob=common_prob
+        )
+    table = model_rpes(trials, fits, common_prob=common_prob)
     ep, tr = table["episode"].to_numpy(), table["trial_index"].to_numpy()
     results = {}
     for event, stage in (("second_stage_onset", onset_stage), ("outcome", outcome_stage)):

@@ -117,6 +117,13 @@ def _hybrid_args(parser: argparse.ArgumentParser) -> None:
         help="maximum likelihood (none), MAP with weak priors (weak; Gershman 2016) or "
         "empirical Bayes: EM over a Gaussian group prior (empirical; Huys et al. 2011)",
     )
+    parser.add_argument(
+        "--common-prob",
+        type=float,
+        default=None,
+        help="common-transition probability of the model-based system (default: the "
+        "observed rate; Daw et al. 2011 used the task's 0.7)",
+    )
     _seed(parser)
 
 
@@ -134,7 +141,11 @@ def _run_hybrid(inputs: list[Path], out: Path | None, args: argparse.Namespace) 
         name = stem(path)
         prior = _prior(args)
         fits = fit_nested(
-            two_step_trials(ds), num_restarts=args.restarts, seed=args.seed, prior=prior
+            two_step_trials(ds),
+            num_restarts=args.restarts,
+            seed=args.seed,
+            prior=prior,
+            common_prob=getattr(args, "common_prob", None),
         )
         write_result(out, f"hybrid_fits_{name}", fits)
         totals = fits.groupby("model")[["nll", "aic", "bic"]].sum()
@@ -177,6 +188,7 @@ def _run_rpe(inputs: list[Path], out: Path | None, args: argparse.Namespace) -> 
             num_restarts=args.restarts,
             seed=args.seed,
             prior=_prior(args),
+            common_prob=getattr(args, "common_prob", None),
         )
         write_result(out, f"rpe_decomposition_{name}", res)
         if res["coef"].ndim == 2:

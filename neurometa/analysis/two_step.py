@@ -3,8 +3,9 @@
 - Stay probabilities after {common, rare} × {rewarded, unrewarded} trials (Daw et al. 2011,
   Neuron 69:1204) with cluster-bootstrap confidence intervals.
 - ``stay ~ 1 + reward + transition + reward × transition`` (±1 coding; Daw 2011) by logistic
-  regression (statsmodels), with standard errors clustered by subject where there are
-  several subjects (else by episode where there are several).
+  regression (statsmodels) pooled over subjects (population-averaged coefficients, not a
+  mixed model), with standard errors clustered by subject where there are at least
+  :data:`MIN_CLUSTERS` subjects (else by session where there are that many; else none).
 - Miller et al. 2017 (Nat Neurosci 20:1269) lagged regression of the first-stage choice on
   the past ``L`` trials' type (common/rare × rewarded/omitted) with its model-based and
   model-free indices; Akam et al. 2015 (PLoS Comput Biol 11:e1004648) stay regression with
@@ -171,13 +172,35 @@ def stay_table(trials: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _clusters(stays: pd.DataFrame) -> tuple[np.ndarray | None, str]:
-    """Cluster codes: by subject if several, else by episode if several, else none."""
-    for col in ("subject", "episode"):
-        codes, labels = pd.factorize(stays[col])
-        if len(labels) > 1:
-            return codes, col
+#: Fewest clusters for cluster-robust standard errors and the cluster bootstrap. With fewer
+#: (e.g. one subject's 2-5 sessions) the cluster covariance has rank < G and its SEs are
+#: meaningless; Cameron & Miller (2015, J Hum Resour 50:317) discuss the few-cluster problem.
+MIN_CLUSTERS = 10
+
+
+def _clusters(stays: pd.DataFrame, num_params: int = 0) -> tuple[np.ndarray | None, str]:
+    """Cluster codes for SEs / the bootstrap, and the unit's name.
+
+    Subjects when there are at least ``max(MIN_CLUSTERS, num_params + 1)``, else sessions
+    (subject × episode) when there are that many, else none (``None, "none"``).
+    """
+    need = max(MIN_CLUSTERS, num_params + 1)
+    for cols, unit in ((["subject"], "subject"), (["subject", "episode"], "episode")):
+        codes = stays.groupby(cols, sort=True).ngroup().to_numpy()
+        if codes.max(initial=-1) + 1 >= need:
+            return codes, unit
     return None, "none"
+
+
+def _per_subject_mean(counts: np.ndarray, totals: np.ndarray) -> np.ndarray:
+    """Mean over subjects of each subject's stay probability.
+
+    ``counts, totals``: ``(..., S, 4)`` stays and trials per subject and condition; subjects
+    without a trial in a condition are left out of that condition's mean.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a condition no subject had
+        return np.nanmean(np.where(totals > 0, counts / totals, np.nan), axis=-2)
 
 
 def stay_probabilities(
@@ -185,57 +208,87 @@ def stay_probabilities(
 ) -> pd.DataFrame:
     """Stay probability after each transition × outcome, with bootstrap intervals.
 
-    The interval is the percentile interval of ``num_boot`` resamples of clusters
-    (subjects if several, else episodes), or of trials when there is one episode.
+    With several subjects ``p_stay`` is the mean over subjects of each subject's stay
+    probability (as Daw et al. 2011, Fig. 2, plot it: every subject counts once), else the
+    pooled proportion over trials. The interval is the percentile interval of ``num_boot``
+    resamples of clusters — subjects, or sessions (subject × episode), when there are at least
+    :data:`MIN_CLUSTERS` — else of trials; each resample recomputes the same statistic.
 
     Returns
     -------
     pandas.DataFrame
         Rows in :data:`CONDITIONS` order: ``transition, outcome, p_stay, ci_low, ci_high,
-        num_trials``; ``attrs["resampled"]`` names the resampled unit.
+        num_trials``; ``attrs``: ``resampled`` (the resampled unit) and ``averaged``
+        (``"subjects"`` or ``"trials"``).
     """
     stays = stay_table(trials)
     codes, unit = _clusters(stays)
     if codes is None:
         codes, unit = np.arange(len(stays)), "trial"
+    subject = pd.factorize(stays["subject"])[0]
+    num_subjects = subject.max() + 1
     cond = np.zeros(len(stays), dtype=np.int64)
     for k, (trans, outcome) in enumerate(CONDITIONS):
         cond[
             (stays["common"] == (trans == "common"))
             & (stays["rewarded"] == (outcome == "rewarded"))
         ] = k
-    num_clusters = codes.max() + 1
-    counts = np.zeros((num_clusters, 4))
-    totals = np.zeros((num_clusters, 4))
-    np.add.at(counts, (codes, cond), stays["stay"].to_numpy())
-    np.add.at(totals, (codes, cond), 1.0)
+    # stays and trials per resampled unit, spread over (subject, condition) columns
+    num_units = codes.max() + 1
+    per_unit = np.zeros((2, num_units, num_subjects * 4))
+    np.add.at(per_unit[0], (codes, subject * 4 + cond), stays["stay"].to_numpy())
+    np.add.at(per_unit[1], (codes, subject * 4 + cond), 1.0)
+
+    def statistic(weights: np.ndarray) -> np.ndarray:  # weights (R, units) -> (R, 4)
+        counts, totals = ((weights @ m).reshape(len(weights), num_subjects, 4) for m in per_unit)
+        return _per_subject_mean(counts, totals)
+
     rng = RunSeeds(seed).numpy("extra")
-    draws = rng.integers(0, num_clusters, size=(num_boot, num_clusters))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        boot = counts[draws].sum(axis=1) / totals[draws].sum(axis=1)
-        p = counts.sum(axis=0) / totals.sum(axis=0)
+    boot = np.empty((num_boot, 4))
+    chunk = max(1, 2_000_000 // num_units)  # resample weights in chunks of ~2 M cells
+    for first in range(0, num_boot, chunk):
+        rows = min(chunk, num_boot - first)
+        draws = rng.integers(0, num_units, size=(rows, num_units))
+        flat = (draws + num_units * np.arange(rows)[:, None]).ravel()
+        weights = np.bincount(flat, minlength=rows * num_units).reshape(rows, num_units)
+        boot[first : first + rows] = statistic(weights.astype(np.float64))
+    p = statistic(np.ones((1, num_units)))[0]
     tail = (1 - ci) / 2
     out = pd.DataFrame(CONDITIONS, columns=["transition", "outcome"])
     out["p_stay"] = p
-    out["ci_low"] = np.nanquantile(boot, tail, axis=0)
-    out["ci_high"] = np.nanquantile(boot, 1 - tail, axis=0)
-    out["num_trials"] = totals.sum(axis=0).astype(np.int64)
-    out.attrs["resampled"] = unit
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN conditions
+        out["ci_low"] = np.nanquantile(boot, tail, axis=0)
+        out["ci_high"] = np.nanquantile(boot, 1 - tail, axis=0)
+    out["num_trials"] = np.bincount(cond, minlength=4).astype(np.int64)
+    out.attrs.update(resampled=unit, averaged="subjects" if num_subjects > 1 else "trials")
     return out
 
 
 def logistic_table(y: np.ndarray, X: pd.DataFrame, groups: np.ndarray | None) -> pd.DataFrame:
     """Fit ``logit P(y=1) = X b`` with statsmodels; cluster-robust SEs when ``groups`` given.
 
+    With ``groups`` (G clusters) the covariance is statsmodels' cluster-robust sandwich with
+    its default small-sample factor ``G/(G-1) (N-1)/(N-K)``, and p-values and intervals use
+    the t distribution with ``G - 1`` degrees of freedom (``use_t=True``; Cameron & Miller
+    2015 — the normal reference is anti-conservative with tens of clusters). Without groups:
+    the usual maximum-likelihood SEs and normal p-values. Callers choose ``groups`` with
+    :func:`_clusters`, which refuses too few clusters for the sandwich to be of full rank.
+
     Returns
     -------
     pandas.DataFrame
-        Index: the columns of ``X``; columns ``coef, se, z, p, ci_low, ci_high``;
-        ``attrs``: ``cov_type``, ``num_obs``, ``cov`` (covariance of the estimates) and
-        ``perfect_separation`` (True when statsmodels detected it: estimates unreliable).
+        Index: the columns of ``X``; columns ``coef, se, z, p, ci_low, ci_high`` (``z`` is
+        ``coef / se``; with clusters it is referred to t(G − 1)); ``attrs``: ``cov_type``,
+        ``num_obs``, ``num_clusters`` (0 without), ``df`` (t degrees of freedom; 0 = normal),
+        ``cov`` (covariance of the estimates) and ``perfect_separation`` (True when
+        statsmodels detected it: estimates unreliable).
     """
     model = sm.Logit(np.asarray(y, dtype=np.float64), X.astype(np.float64))
-    kwargs = {"cov_type": "cluster", "cov_kwds": {"groups": groups}} if groups is not None else {}
+    kwargs: dict = {}
+    num_clusters = 0 if groups is None else int(len(np.unique(groups)))
+    if groups is not None:
+        kwargs = {"cov_type": "cluster", "cov_kwds": {"groups": groups}, "use_t": True}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PerfectSeparationWarning)
         try:
@@ -255,7 +308,13 @@ def logistic_table(y: np.ndarray, X: pd.DataFrame, groups: np.ndarray | None) ->
         }
     )
     out.index.name = "term"
-    out.attrs.update(cov_type=res.cov_type, num_obs=int(res.nobs), perfect_separation=separated)
+    out.attrs.update(
+        cov_type=res.cov_type,
+        num_obs=int(res.nobs),
+        num_clusters=num_clusters,
+        df=num_clusters - 1 if num_clusters else 0,
+        perfect_separation=separated,
+    )
     out.attrs["cov"] = res.cov_params()
     return out
 
@@ -270,7 +329,7 @@ def stay_regression(trials: pd.DataFrame) -> pd.DataFrame:
     r = np.where(stays["rewarded"], 1.0, -1.0)
     c = np.where(stays["common"], 1.0, -1.0)
     X = pd.DataFrame({"intercept": 1.0, "reward": r, "transition": c, "reward:transition": r * c})
-    return logistic_table(stays["stay"].to_numpy(), X, _clusters(stays)[0])
+    return logistic_table(stays["stay"].to_numpy(), X, _clusters(stays, X.shape[1])[0])
 
 
 #: Trial types of the Miller 2017 lagged regression: (name, common, rewarded).
@@ -315,7 +374,9 @@ def _contrast(table: pd.DataFrame, weights: dict[str, float]) -> dict[str, float
     cov = table.attrs["cov"].loc[names, names].to_numpy()
     se = float(np.sqrt(w @ cov @ w))
     z = est / se
-    return {"estimate": est, "se": se, "z": z, "p": float(2 * stats.norm.sf(abs(z)))}
+    df = table.attrs.get("df", 0)
+    p = 2 * (stats.t.sf(abs(z), df) if df else stats.norm.sf(abs(z)))
+    return {"estimate": est, "se": se, "z": z, "p": float(p)}
 
 
 def lagged_regression(
@@ -338,14 +399,14 @@ def lagged_regression(
     Returns
     -------
     coefficients : pandas.DataFrame
-        As :func:`logistic_table` (clustered by subject or episode where several).
+        As :func:`logistic_table` (clustered as :func:`stay_regression`).
     indices : pandas.DataFrame
         Rows ``model_based``, ``model_free``: ``estimate, se, z, p``.
     """
     if num_lags < 1:
         raise AnalysisError(f"num_lags must be >= 1, got {num_lags}")
     y, X, rows = _lagged_design(trials, num_lags)
-    table = logistic_table(y, X, _clusters(rows)[0])
+    table = logistic_table(y, X, _clusters(rows, X.shape[1])[0])
     signs = {"model_based": (1, -1, -1, 1), "model_free": (1, -1, 1, -1)}
     indices = {}
     for index, sign in signs.items():
@@ -383,4 +444,4 @@ def akam_regression(trials: pd.DataFrame) -> pd.DataFrame:
             "reward:transition": r * c,
         }
     )
-    return logistic_table(stays["stay"].to_numpy(), X, _clusters(stays)[0])
+    return logistic_table(stays["stay"].to_numpy(), X, _clusters(stays, X.shape[1])[0])

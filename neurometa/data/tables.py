@@ -4,8 +4,11 @@ Two layouts, one row per trial:
 
 - two-step: ``subject, trial, choice1, state2, choice2, reward`` (choices and state coded
   0/1; first-stage choice ``i`` leads to second-stage state ``i`` by the common transition),
-  optional ``transition`` (``common``/``rare``, checked against choice1/state2) and
-  ``session``; any other column is kept.
+  optional ``transition`` (``common``/``rare``) or ``common`` (1/0, true/false), both
+  checked against choice1/state2, and ``session``; any other column is kept. Leave out
+  ``choice2`` for tasks without a second-stage choice (the Miller et al. 2017 rat task, where
+  each second-stage state has one reward probability): the analyses then fit no second-stage
+  choice (a dummy ``choice2`` would add a spurious second-stage likelihood).
 - bandit: ``subject, trial, choice, reward`` (choice = arm index from 0), optional
   ``session``; any other column is kept.
 
@@ -60,6 +63,12 @@ LAYOUTS: dict[str, dict[str, tuple[int, ...] | None]] = {
     "two_step": {"choice1": (0, 1), "state2": (0, 1), "choice2": (0, 1), "reward": None},
     "bandit": {"choice": (), "reward": None},  # () = any integer >= 0
 }
+#: Behavioural columns a table may leave out (see the module docstring).
+OPTIONAL: dict[str, tuple[str, ...]] = {"two_step": ("choice2",), "bandit": ()}
+#: Names the recording uses itself: an extra column with one of them must be renamed.
+RESERVED = frozenset(
+    {"episode", "step", "stage", "trial_id", "action", "common_transition", "unit", "value"}
+)
 
 
 def _numeric(col: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -109,13 +118,23 @@ def read_table(path: str | os.PathLike[str], layout: str) -> pd.DataFrame:
         raise FileNotFoundError(f"no such table: {path}")
     raw = pd.read_csv(path, dtype=str, keep_default_na=False)
     raw.columns = [c.strip() for c in raw.columns]
-    spec = LAYOUTS[layout]
+    spec = {
+        name: allowed
+        for name, allowed in LAYOUTS[layout].items()
+        if name in raw.columns or name not in OPTIONAL[layout]
+    }
     need = ["subject", "trial", *spec]
     absent = [c for c in need if c not in raw.columns]
     if absent:
         raise TableError(
             str(path),
             [f"missing column(s) {', '.join(absent)} (columns present: {', '.join(raw.columns)})"],
+        )
+    taken = sorted(RESERVED.intersection(raw.columns) | _other_layouts_columns(raw, layout))
+    if taken:
+        raise TableError(
+            str(path),
+            [f"column(s) {', '.join(taken)} clash with names the recording uses; rename them"],
         )
     line = np.arange(len(raw)) + 2
     out, missed, t_bad, problems = _parse_columns(raw, spec, line)
@@ -177,31 +196,44 @@ def _parse_columns(
     return out, missed, t_bad, problems
 
 
+def _other_layouts_columns(raw: pd.DataFrame, layout: str) -> set[str]:
+    """Extra columns named like another layout's behaviour (e.g. ``choice1`` in a bandit)."""
+    other = {name for lay, spec in LAYOUTS.items() if lay != layout for name in spec}
+    return other.difference(LAYOUTS[layout]).intersection(raw.columns)
+
+
+#: Accepted spellings of the optional transition columns: text -> common?
+_TRANSITION_CODES = {
+    "transition": {"common": True, "rare": False},
+    "common": {"1": True, "0": False, "true": True, "false": False, "1.0": True, "0.0": False},
+}
+
+
 def _transition_problems(
     raw: pd.DataFrame, out: pd.DataFrame, line: np.ndarray, missed: np.ndarray
 ) -> list[tuple[int, str]]:
-    """Check the optional ``transition`` column against choice1/state2."""
-    if "transition" not in raw:
-        return []
+    """Check the optional ``transition`` / ``common`` columns against choice1/state2."""
     problems = []
-    text = raw["transition"].str.strip().str.lower()
-    empty = text.isin(_MISSING).to_numpy()
-    for i in np.flatnonzero(~empty & ~text.isin(["common", "rare"]).to_numpy()):
-        problems.append(
-            (line[i], f"column 'transition' must be common or rare, got {raw['transition'][i]!r}")
-        )
-    implied = np.where(out["state2"] == out["choice1"], "common", "rare")
-    clash = (
-        ~empty & ~missed & text.isin(["common", "rare"]).to_numpy() & (text.to_numpy() != implied)
-    )
-    for i in np.flatnonzero(clash):
-        problems.append(
-            (
-                line[i],
-                f"transition {text[i]!r} contradicts choice1={int(out['choice1'][i])}, "
-                f"state2={int(out['state2'][i])} (choice i leads to state i when common)",
+    implied = (out["state2"] == out["choice1"]).to_numpy()
+    for col, codes in _TRANSITION_CODES.items():
+        if col not in raw:
+            continue
+        text = raw[col].str.strip().str.lower()
+        empty = text.isin(_MISSING).to_numpy()
+        known = text.isin(list(codes)).to_numpy()
+        for i in np.flatnonzero(~empty & ~known):
+            allowed = " or ".join(k for k in codes if "." not in k)
+            problems.append((line[i], f"column {col!r} must be {allowed}, got {raw[col][i]!r}"))
+        common = text.map(codes).to_numpy()
+        for i in np.flatnonzero(~empty & ~missed & known & (common != implied)):
+            problems.append(
+                (
+                    line[i],
+                    f"{col} {raw[col][i].strip()!r} contradicts choice1="
+                    f"{int(out['choice1'][i])}, state2={int(out['state2'][i])} (choice i leads "
+                    "to state i when common)",
+                )
             )
-        )
     return problems
 
 
@@ -268,7 +300,8 @@ def table_to_recording(table: pd.DataFrame, *, preset: str | None = None) -> xr.
     data: dict[str, tuple] = {"trial_id": (dims, per_step("trial", -1, np.int64))}
     if layout == "two_step":
         for name in ("choice1", "choice2", "state2"):
-            data[name] = (dims, per_step(name, -1, np.int64))
+            if name in ordered:  # choice2 is optional
+                data[name] = (dims, per_step(name, -1, np.int64))
         data["common_transition"] = (dims, per_step("common", False, bool))
         reward = per_step("reward", np.nan, np.float64)
         reward[:, 0::2] = np.where(np.isnan(reward[:, 0::2]), np.nan, 0.0)

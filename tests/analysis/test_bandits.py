@@ -85,3 +85,19 @@ def test_harlow_accuracy_by_trial():
     acc = bandits.harlow_accuracy(ds)
     np.testing.assert_allclose(acc["accuracy"].values, [0.5, 1, 1, 1, 1, 1])
     assert list(acc["trial"].values) == [1, 2, 3, 4, 5, 6]
+
+
+def test_win_stay_lose_shift_skips_pairs_across_a_missed_trial_of_a_lab_table(tmp_path):
+    from neurometa.data.tables import read_bandit_csv, table_to_recording
+
+    path = tmp_path / "bandit.csv"
+    # Subject A misses trial 2: trials 1 and 3 are not "previous" and "next".
+    path.write_text(
+        "subject,trial,choice,reward\nA,1,0,1\nA,2,1,\nA,3,0,0\nA,4,0,1\nB,1,1,0\nB,2,1,1\n"
+    )
+    table = bandits.win_stay_lose_shift(table_to_recording(read_bandit_csv(path)))
+    table = table.set_index("after")
+    # Pairs: A 3->4 (after a loss: stay), B 1->2 (after a loss: stay); nothing after a win.
+    assert table.loc["rewarded", "num_trials"] == 0
+    assert table.loc["unrewarded", "num_trials"] == 2
+    assert table.loc["unrewarded", "p_stay"] == 1.0

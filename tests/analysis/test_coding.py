@@ -146,3 +146,48 @@ def test_lab_two_step_units_with_model_value():
     fit = coding.coding_regression(lab, activity="activity", stage="first", value=value)
     assert fit["significant"].sel(term="prev_reward").values.tolist()[0]
     assert fit["p"].sel(term="prev_reward").values[0] < 1e-10
+
+
+def test_previous_trial_terms_skip_a_missed_trial_of_a_lab_table():
+    import pandas as pd
+
+    from neurometa.data.tables import table_to_recording
+
+    # One subject, trials 1..8 with trial 4 missed (dropped on import): 7 trials kept,
+    # 6 neighbouring columns, of which 3->5 is not a pair -> 5 design rows.
+    trials = [1, 2, 3, 5, 6, 7, 8]
+    table = pd.DataFrame(
+        {"subject": "A", "trial": trials, "choice": [0, 1, 1, 0, 0, 1, 0],
+         "reward": [1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0]}
+    )  # fmt: skip
+    table.attrs.update(layout="bandit", num_missed=1)
+    ds = table_to_recording(table)
+    units = np.random.default_rng(0).normal(size=(1, ds.sizes["step"], 2))
+    ds["activity"] = (("episode", "step", "unit"), units)
+    ds["value"] = (("episode", "step"), np.zeros((1, ds.sizes["step"])))
+    X, Y, _ = coding._coding_inputs(ds, "activity", 0, None)
+    assert X.shape == (5, 5)
+    assert Y.shape == (5, 2)
+    # the previous-action column (+-1) of the kept pairs: trials 1, 2, 5, 6, 7
+    np.testing.assert_array_equal(X[:, 1], [-1, 1, -1, -1, 1])
+
+
+def test_constant_units_are_never_significant_and_leave_the_denominator():
+    rng = np.random.default_rng(3)
+    num_ep, num_trials = 40, 30
+    action = rng.integers(0, 2, size=(num_ep, num_trials))
+    reward = (rng.random((num_ep, num_trials)) < 0.5).astype(float)
+    act = rng.normal(size=(num_ep, num_trials, 4))
+    act[..., 1] = 1.0  # saturated (tanh at +1)
+    act[..., 2] = 0.0  # silent
+    act[..., 3] = 3.0
+    ds = agent_recording(action, reward).assign_coords(unit=np.arange(4))
+    ds["h"] = (("episode", "step", "unit"), act)
+    ds["value"] = (("episode", "step"), rng.normal(size=(num_ep, num_trials)))
+    fit = coding.coding_regression(ds)
+    assert np.isnan(fit["p"].sel(unit=[1, 2, 3])).all()
+    assert not fit["significant"].sel(unit=[1, 2, 3]).any()
+    assert np.isfinite(fit["p"].sel(unit=0)).all()
+    frac = coding.coding_fractions(ds, num_shuffles=3)
+    assert frac.attrs["num_units"] == 1
+    assert frac.attrs["num_constant_units"] == 3

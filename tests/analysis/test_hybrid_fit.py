@@ -184,6 +184,29 @@ def test_bad_model_and_empty_table_are_rejected():
         hybrid_fit.fit_hybrid(table.drop(columns="state2"))
     with pytest.raises(AnalysisError, match="unknown prior 'flat'"):
         hybrid_fit.fit_hybrid(table, prior="flat")
+    with pytest.raises(AnalysisError, match="common_prob must lie in"):
+        hybrid_fit.fit_hybrid(table, common_prob=1.3)
+
+
+def test_rewards_outside_zero_one_are_warned_about():
+    table = _table(hybrid_params(1, np.random.default_rng(0)), 30, seed=0)
+    table["reward"] = 2.0 * table["reward"] - 1.0  # a +-1 coding
+    with pytest.warns(UserWarning, match=r"rewards outside \[0, 1\]"):
+        hybrid_fit.fit_hybrid(table, num_restarts=1)
+
+
+def test_nested_fits_use_the_given_common_probability():
+    table = _table(hybrid_params(1, np.random.default_rng(2)), 150, seed=3)
+    observed = table["common"].mean()
+    nested = hybrid_fit.fit_nested(table, num_restarts=1, seed=0, common_prob=0.7)
+    for model in hybrid_fit.MODELS:
+        direct = hybrid_fit.fit_hybrid(table, model=model, num_restarts=1, common_prob=0.7)
+        row = nested[nested["model"] == model].iloc[0]
+        assert row["nll"] == pytest.approx(direct["nll"].iloc[0])
+    default = hybrid_fit.fit_hybrid(table, num_restarts=1)
+    hybrid = nested[nested["model"] == "hybrid"].iloc[0]
+    assert observed != pytest.approx(0.7, abs=1e-3)
+    assert hybrid["w"] != pytest.approx(default["w"].iloc[0], abs=1e-4)
 
 
 def test_likelihood_agrees_with_the_baseline_agents_model_equations():

@@ -1,7 +1,9 @@
 import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.api as sm
 from _synthetic_recordings import hybrid_params, two_step_recording
+from scipy import stats
 
 from neurometa.analysis import two_step
 from neurometa.analysis._common import AnalysisError
@@ -40,7 +42,7 @@ def test_missing_choices_are_dropped_and_break_stay_pairs():
 
 
 def test_stay_probabilities_match_direct_counts_and_cis_cover_them():
-    table = _table(0.5, num=5, trials=200)
+    table = _table(0.5, num=12, trials=100)
     stays = two_step.stay_table(table)
     res = two_step.stay_probabilities(table, num_boot=200, seed=1)
     for row in res.itertuples():
@@ -51,7 +53,61 @@ def test_stay_probabilities_match_direct_counts_and_cis_cover_them():
         assert row.p_stay == pytest.approx(sel["stay"].mean())
         assert row.num_trials == len(sel)
         assert row.ci_low <= row.p_stay <= row.ci_high
-    assert res.attrs["resampled"] == "episode"
+    assert res.attrs["resampled"] == "episode"  # one subject, 12 sessions
+    assert res.attrs["averaged"] == "trials"
+
+
+def test_stay_probabilities_average_subjects_not_trials():
+    # Subjects with 60 and 300 trials: each counts once (Daw 2011 Fig. 2), not by its trials.
+    first, second = _table(0.0, num=1, trials=60, seed=1), _table(1.0, num=1, trials=300)
+    table = pd.concat([first.assign(subject="a"), second.assign(subject="b")])
+    stays = two_step.stay_table(table)
+    res = two_step.stay_probabilities(table, num_boot=50, seed=0)
+    assert res.attrs["averaged"] == "subjects"
+    assert res.attrs["resampled"] == "trial"  # 2 subjects are too few clusters
+    for row in res.itertuples():
+        sel = stays[
+            (stays["common"] == (row.transition == "common"))
+            & (stays["rewarded"] == (row.outcome == "rewarded"))
+        ]
+        per_subject = sel.groupby("subject")["stay"].mean()
+        assert row.p_stay == pytest.approx(per_subject.mean())
+        assert row.p_stay != pytest.approx(sel["stay"].mean())
+        assert row.num_trials == len(sel)
+
+
+def test_too_few_sessions_are_not_used_as_clusters():
+    # One subject, 3 sessions: a cluster-robust covariance of rank <= 2 for 4 coefficients
+    # gave SEs 100x too small (z = 65 for no effect); the ordinary ML SEs are used instead.
+    table = _table(0.5, num=3, trials=200)
+    reg = two_step.stay_regression(table)
+    assert reg.attrs["cov_type"] == "nonrobust"
+    assert reg.attrs["num_clusters"] == 0
+    stays = two_step.stay_table(table)
+    r, c = np.where(stays["rewarded"], 1.0, -1.0), np.where(stays["common"], 1.0, -1.0)
+    X = np.column_stack([np.ones_like(r), r, c, r * c])
+    ref = sm.Logit(stays["stay"].to_numpy(float), X).fit(disp=0)
+    np.testing.assert_allclose(reg["se"].to_numpy(), ref.bse, rtol=1e-6)
+    assert two_step.stay_probabilities(table, num_boot=20).attrs["resampled"] == "trial"
+
+
+def test_clustered_fit_matches_statsmodels_with_a_t_reference():
+    table = _table(0.5, num=12, trials=100)
+    reg = two_step.stay_regression(table)
+    stays = two_step.stay_table(table)
+    r, c = np.where(stays["rewarded"], 1.0, -1.0), np.where(stays["common"], 1.0, -1.0)
+    X = np.column_stack([np.ones_like(r), r, c, r * c])
+    groups = stays["episode"].to_numpy()
+    ref = sm.Logit(stays["stay"].to_numpy(float), X).fit(
+        disp=0, cov_type="cluster", cov_kwds={"groups": groups}, use_t=True
+    )
+    assert reg.attrs["num_clusters"] == 12
+    assert reg.attrs["df"] == 11
+    np.testing.assert_allclose(reg["coef"].to_numpy(), ref.params, rtol=1e-8)
+    np.testing.assert_allclose(reg["se"].to_numpy(), ref.bse, rtol=1e-8)
+    np.testing.assert_allclose(reg["p"].to_numpy(), ref.pvalues, rtol=1e-8)
+    z = reg["coef"] / reg["se"]
+    np.testing.assert_allclose(reg["p"], 2 * stats.t.sf(np.abs(z), 11), rtol=1e-8)
 
 
 @pytest.mark.parametrize(

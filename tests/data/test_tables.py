@@ -87,7 +87,7 @@ def test_every_problem_is_listed_in_one_error(tmp_path):
 
 
 def test_missing_columns_are_named(tmp_path):
-    with pytest.raises(TableError, match="missing column.*state2, choice2"):
+    with pytest.raises(TableError, match=r"missing column\(s\) state2 \(columns"):
         read_two_step_csv(_write(tmp_path, "subject,trial,choice1,reward\ns,0,1,1\n"))
 
 
@@ -117,3 +117,35 @@ def test_sessions_become_episodes_and_duplicates_are_per_session(tmp_path):
     assert ds.sizes["episode"] == 2
     assert list(ds["session"].values) == ["1", "2"]
     np.testing.assert_array_equal(ds["action"].values, [[0, 1], [1, 1]])
+
+
+def test_two_step_table_without_a_second_stage_choice(tmp_path):
+    # The Miller et al. 2017 rat task: no choice at the second stage.
+    rows = "".join(
+        f"r1,{t},{t % 2},{(t // 2) % 2},{(t // 3) % 2}\n" for t in range(40)
+    )  # choice1, state2, reward
+    table = read_two_step_csv(_write(tmp_path, "subject,trial,choice1,state2,reward\n" + rows))
+    assert "choice2" not in table
+    ds = table_to_recording(table)
+    validate_recording(ds)
+    assert "choice2" not in ds
+    trials = two_step_trials(ds)
+    assert trials.attrs["second_stage_choice"] is False
+    np.testing.assert_array_equal(trials["choice1"], [t % 2 for t in range(40)])
+
+
+def test_a_common_column_is_checked_like_transition(tmp_path):
+    head = "subject,trial,choice1,state2,choice2,reward,common\n"
+    good = read_two_step_csv(_write(tmp_path, head + "s,0,0,0,1,1,1\ns,1,1,0,0,0,false\n"))
+    assert list(good["common"]) == [True, False]
+    with pytest.raises(TableError, match="line 3: common '1' contradicts choice1=1, state2=0"):
+        read_two_step_csv(_write(tmp_path, head + "s,0,0,0,1,1,1\ns,1,1,0,0,0,1\n"))
+    with pytest.raises(TableError, match="column 'common' must be 1 or 0 or true or false"):
+        read_two_step_csv(_write(tmp_path, head + "s,0,0,0,1,1,yes\n"))
+
+
+@pytest.mark.parametrize("name", ["episode", "stage", "trial_id", "action"])
+def test_extra_columns_with_the_recordings_own_names_are_refused(tmp_path, name):
+    text = f"subject,trial,choice1,state2,choice2,reward,{name}\ns,0,0,0,1,1,3\n"
+    with pytest.raises(TableError, match=f"column\\(s\\) {name} clash with names"):
+        read_two_step_csv(_write(tmp_path, text))
