@@ -7,8 +7,9 @@ concurrent variable-interval schedules, Herrnstein 1961; Sugrue et al. 2004; Lau
 bait; choosing an empty option pays 0. The probabilities stay fixed within a block and change
 between blocks: block lengths are drawn uniformly from ``block_length_range``; each block
 draws a rich:lean ratio ``r`` from ``ratios`` and sets ``p_rich = reward_sum * r / (1 + r)``,
-``p_lean = reward_sum / (1 + r)``; the rich side alternates from block to block (random in the
-first block).
+``p_lean = reward_sum / (1 + r)``; an even (1:1) block never follows another one, so every
+block boundary changes the probabilities; the rich side alternates from block to block
+(random in the first block and after an even block).
 
 The preset ``coupled_baiting`` uses the parameters of the Allen Institute dynamic-foraging
 task code (after Bari et al. 2019 and Grossman et al. 2022): reward sum 0.45, ratios
@@ -128,11 +129,7 @@ class ForagingTask(BatchedTask):
         ends = torch.cumsum(lengths, dim=1)
         trials = torch.arange(cfg.num_trials, device=dev).expand(num_envs, -1).contiguous()
         block = torch.searchsorted(ends, trials, right=True)  # [B, T]
-        ratios = torch.tensor(cfg.ratios, dtype=torch.float32, device=dev)
-        pick = torch.randint(0, len(cfg.ratios), (num_envs, num_blocks), generator=gen, device=dev)
-        ratio = ratios[pick]
-        rich0 = torch.randint(0, 2, (num_envs, 1), generator=gen, device=dev)
-        rich = (rich0 + torch.arange(num_blocks, device=dev)) % 2  # alternates per block
+        ratio, rich = self._block_ratios(num_blocks)
         p_rich = cfg.reward_sum * ratio / (1.0 + ratio)
         p_lean = cfg.reward_sum / (1.0 + ratio)
         probs = torch.stack(
@@ -140,6 +137,31 @@ class ForagingTask(BatchedTask):
         )  # [B, M, 2]
         per_trial = probs.gather(1, block.unsqueeze(2).expand(-1, -1, 2))  # [B, T, 2]
         return block.T.contiguous(), per_trial.transpose(0, 1).contiguous()
+
+    def _block_ratios(self, num_blocks: int) -> tuple[Tensor, Tensor]:
+        """Rich:lean ratio and rich side (0/1) of every block, ``[B, M]`` each.
+
+        Every block change is a change: an even (1:1) block never follows an even block
+        (its ratio is redrawn among the others). The rich side alternates, except after an
+        even block, where it is drawn at random (an even block has no rich side to alternate
+        from), as in the Allen Institute task code.
+        """
+        cfg, gen, dev, num_envs = self.config, self.generator, self.device, self.num_envs
+        ratios = torch.tensor(cfg.ratios, dtype=torch.float32, device=dev)
+        uneven = ratios[ratios != 1.0]
+        shape = (num_envs, num_blocks)
+        ratio = ratios[torch.randint(0, len(ratios), shape, generator=gen, device=dev)]
+        redraw = uneven[torch.randint(0, max(len(uneven), 1), shape, generator=gen, device=dev)]
+        coin = torch.randint(0, 2, shape, generator=gen, device=dev)
+        rich = coin.clone()
+        for m in range(1, num_blocks):  # ~num_trials / 20 blocks: a short loop
+            after_even = ratio[:, m - 1] == 1.0
+            if len(uneven):
+                ratio[:, m] = torch.where(
+                    after_even & (ratio[:, m] == 1.0), redraw[:, m], ratio[:, m]
+                )
+            rich[:, m] = torch.where(after_even, coin[:, m], 1 - rich[:, m - 1])
+        return ratio, rich
 
     def _reset(self) -> tuple[Tensor, dict[str, Tensor]]:
         cfg, gen = self.config, self.generator

@@ -183,6 +183,22 @@ def test_foraging_blocks_follow_the_schedule(rollout):
         assert torch.equal(probs[1:, b][same_block], probs[:-1, b][same_block])
 
 
+def test_foraging_every_block_change_changes_the_probabilities():
+    task = make("foraging/coupled_baiting", 2000)
+    task.reset(seed=7)
+    ratio, rich = task._block_ratios(40)
+    even = ratio == 1.0
+    assert not (even[:, 1:] & even[:, :-1]).any()  # no 1:1 block after a 1:1 block
+    # stationary share p = (1 - p) / 4 = 0.2 (a 1:1 draw is kept only after an uneven block)
+    assert abs(even.float().mean().item() - 0.2) < 0.01
+    # the rich side alternates across uneven blocks and is a coin flip after an even one
+    after_uneven = ~even[:, :-1]
+    assert torch.equal(rich[:, 1:][after_uneven], 1 - rich[:, :-1][after_uneven])
+    around = even[:, 1:-1] & ~even[:, :-2]  # an even block with an uneven one before it
+    same_side = (rich[:, 2:] == rich[:, :-2])[around].float().mean().item()
+    assert abs(same_side - 0.5) < 0.05  # n ~ 15,000
+
+
 def test_foraging_without_baiting_forgets_uncollected_rewards(rollout):
     task = make("foraging/coupled_baiting", 200, baiting=False)
     ep = rollout(task, seed=8)
