@@ -157,6 +157,12 @@ def spawn_workers(fn: Callable, world_size: int, args: tuple, scratch: Path) -> 
     The processes are started with ``spawn`` (safe with torch) and joined; an exception in
     any of them is raised here. ``scratch`` holds the rendezvous file (removed afterwards).
     """
+    if multiprocessing.current_process().daemon:
+        raise RuntimeError(
+            f"training with workers = {world_size} needs to start {world_size} processes, but "
+            "this is a daemonic process (e.g. a Dask worker), which may not have children: "
+            "use workers = 1 here (sweeps run one process per run)"
+        )
     scratch.mkdir(parents=True, exist_ok=True)
     fd, init_file = tempfile.mkstemp(prefix=".rendezvous-", dir=scratch)
     os.close(fd)

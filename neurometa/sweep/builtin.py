@@ -23,6 +23,7 @@ so importing :mod:`neurometa.sweep` stays cheap and torch-free.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -46,12 +47,18 @@ RECORDING = "recording.nc"
 
 
 def train_preset(name: str) -> Config:
-    """The trainer preset ``name`` from ``neurometa.learn.PRESETS``."""
+    """The trainer preset ``name`` from ``neurometa.learn.PRESETS``, as one process per run.
+
+    A sweep runs several runs at once (one per worker slot), so each run trains in a single
+    process: ``workers`` is set to 1 (the bandit presets use 2 when trained alone). Dask's
+    worker processes are daemonic and may not start processes of their own; an override
+    ``workers=N`` is therefore refused there by the trainer with a clear error.
+    """
     from neurometa.learn import PRESETS
 
     if name not in PRESETS:
         raise ConfigError(f"unknown trainer preset {name!r}; presets: {', '.join(PRESETS)}")
-    return PRESETS[name]
+    return dataclasses.replace(PRESETS[name], workers=1)
 
 
 def last_metrics(path: Path, columns: tuple[str, ...]) -> dict[str, float]:

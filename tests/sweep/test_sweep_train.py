@@ -84,3 +84,15 @@ def test_record_and_analyse_actions_report_figures_of_the_recording(tmp_path):
     for term in ("prev_action", "prev_reward", "interaction", "value"):
         assert 0.0 <= results[f"coding_{term}"] <= 1.0
         assert 0.0 <= results[f"coding_{term}_chance"] <= 1.0
+
+
+def test_sweep_runs_train_in_one_process_each():
+    # Dask workers are daemonic and cannot start the two workers the bandit presets use
+    # when trained alone; a sweep runs several runs at once instead.
+    from neurometa.learn import PRESETS
+    from neurometa.sweep.builtin import train_preset
+
+    assert PRESETS["bandit/independent"].workers == 2
+    config = train_preset("bandit/independent")
+    assert config.workers == 1
+    assert config.optim == PRESETS["bandit/independent"].optim
