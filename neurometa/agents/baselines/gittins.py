@@ -14,9 +14,14 @@ backward induction over the posterior lattice ``n = s + f``:
 
 truncated at depth ``N`` with ``W = max(lambda, mu) / (1 - gamma)`` (past ``N`` the mean is
 treated as known). The index is the ``lambda`` at which the two terms are equal at
-``(s, f)``. One backward pass is run for a whole grid of ``lambda`` values at once; each
-state's root is located between two grid points and refined by linear interpolation of the
-advantage (continue minus retire), which is piecewise linear in ``lambda``.
+``(s, f)``. One backward pass is run for a whole grid of ``lambda`` values at once, carrying
+the slope ``dW/dlambda`` along; each state's root is located between two grid points. The
+advantage (continue minus retire) is convex and piecewise linear in ``lambda``, with kinks
+where a successor's index is crossed, so the larger root of the two end-point tangents is a
+lower bound of the index, exact when at most one kink lies in the interval. Measured at
+``gamma = 0.99``, ``T = 100`` (all 5,050 states) against a 16,384-point grid and per-state
+bisection: maximum error 7.8e-5, median 2.7e-6 with the default 512 points (2 s); plain
+linear interpolation had 1.2e-3 (e.g. Beta(87, 1): 0.99371 against 0.99250).
 
 Finite horizon: the agent uses the discounted index with ``gamma = 1 - 1/T`` by default
 (an effective horizon equal to the task's ``T``); any ``gamma`` can be given instead.
@@ -42,35 +47,51 @@ def default_discount(num_trials: int) -> float:
 
 def _advantage(
     lambdas: np.ndarray, discount: float, max_count: int, depth: int
-) -> list[np.ndarray]:
-    """Continue-minus-retire advantage for every grid ``lambda`` and state ``n < max_count``.
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Continue-minus-retire advantage and its slope in ``lambda``, per grid point and state.
 
-    Returns one array per layer ``n = 0 .. max_count-1`` of shape ``(len(lambdas), n + 1)``
-    (column ``s`` is the state with ``s`` successes and ``n - s`` failures).
+    Returns one pair per layer ``n = 0 .. max_count-1``, each of shape
+    ``(len(lambdas), n + 1)`` (column ``s`` is the state with ``s`` successes and ``n - s``
+    failures). The slope is propagated with the values: ``dW/dlambda = 1 / (1 - gamma)``
+    where retiring is optimal, else the discounted mean slope of the two successors.
     """
-    retire = (lambdas / (1.0 - discount))[:, None]  # [L, 1]
+    flat = 1.0 / (1.0 - discount)  # slope of the retirement value
+    retire = (lambdas * flat)[:, None]  # [L, 1]
     mu = (np.arange(depth + 1) + 1) / (depth + 2)
-    w = np.maximum(retire, mu / (1.0 - discount))  # truncation layer n = depth
-    layers: list[np.ndarray] = [np.empty(0)] * max_count
+    w = np.maximum(retire, mu * flat)  # truncation layer n = depth
+    dw = np.where(retire >= mu * flat, flat, 0.0)
+    layers: list[tuple[np.ndarray, np.ndarray]] = [(np.empty(0), np.empty(0))] * max_count
     for n in range(depth - 1, -1, -1):
         mu = (np.arange(n + 1) + 1) / (n + 2)
         cont = mu + discount * (mu * w[:, 1 : n + 2] + (1 - mu) * w[:, : n + 1])
+        dcont = discount * (mu * dw[:, 1 : n + 2] + (1 - mu) * dw[:, : n + 1])
         if n < max_count:
-            layers[n] = cont - retire
-        w = np.maximum(retire, cont)
+            layers[n] = (cont - retire, dcont - flat)
+        stop = retire >= cont
+        w = np.where(stop, retire, cont)
+        dw = np.where(stop, flat, dcont)
     return layers
 
 
-def _roots(lambdas: np.ndarray, adv: np.ndarray) -> np.ndarray:
-    """Per column, the ``lambda`` where ``adv`` (decreasing along axis 0) crosses zero."""
+def _roots(lambdas: np.ndarray, adv: np.ndarray, slope: np.ndarray) -> np.ndarray:
+    """Per column, the ``lambda`` where ``adv`` (decreasing along axis 0) crosses zero.
+
+    The advantage is convex and piecewise linear in ``lambda`` (the continuation value is a
+    maximum of linear functions, one per stopping rule), so inside the bracketing grid
+    interval both end tangents lie below it: the larger of their two roots is a lower bound
+    of the root, and exact when the interval holds at most one kink.
+    """
     positive = adv > 0
     hi = positive.sum(axis=0)  # first grid index with adv <= 0 (adv is non-increasing)
     hi = np.clip(hi, 1, len(lambdas) - 1)
     cols = np.arange(adv.shape[1])
-    a_lo, a_hi = adv[hi - 1, cols], adv[hi, cols]
     lam_lo, lam_hi = lambdas[hi - 1], lambdas[hi]
-    denom = np.where(a_lo - a_hi > 0, a_lo - a_hi, 1.0)
-    return lam_lo + (lam_hi - lam_lo) * np.clip(a_lo / denom, 0.0, 1.0)
+    a_lo, a_hi = adv[hi - 1, cols], adv[hi, cols]
+    s_lo, s_hi = slope[hi - 1, cols], slope[hi, cols]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        left = np.where(s_lo < 0, lam_lo - a_lo / s_lo, lam_lo)
+        right = np.where(s_hi < 0, lam_hi - a_hi / s_hi, lam_lo)
+    return np.clip(np.maximum(left, right), lam_lo, lam_hi)
 
 
 def gittins_index_table(
@@ -85,8 +106,8 @@ def gittins_index_table(
     max_count : int
         Indices are returned for all states with ``s + f < max_count`` (use the horizon).
     num_lambdas : int
-        Size of the ``lambda`` grid on [0, 1]. Measured against per-state bisection at
-        ``gamma = 0.99``: error below 1.2e-4 with 256 points, below 6e-6 with 1024.
+        Size of the ``lambda`` grid on [0, 1]. Maximum error over the ``T = 100`` table at
+        ``gamma = 0.99``: 1.9e-3 with 128 points, 4.4e-4 with 256, 7.8e-5 with 512.
     extra_depth : int, optional
         Truncation depth beyond ``max_count``; by default ``ceil(log(1e-4) / log(gamma))``,
         where the neglected value is discounted by 1e-4.
@@ -114,9 +135,10 @@ def gittins_index_table(
         return _TABLES[key]
     lambdas = np.linspace(0.0, 1.0, num_lambdas)
     table = np.full((max_count, max_count), np.nan)
-    for n, adv in enumerate(_advantage(lambdas, discount, max_count, max_count + extra_depth)):
+    layers = _advantage(lambdas, discount, max_count, max_count + extra_depth)
+    for n, (adv, slope) in enumerate(layers):
         s = np.arange(n + 1)
-        table[s, n - s] = _roots(lambdas, adv)
+        table[s, n - s] = _roots(lambdas, adv, slope)
     table.setflags(write=False)
     _TABLES[key] = table
     return table
