@@ -277,11 +277,14 @@ def coding_fractions(
     xarray.Dataset, dim term
         ``fraction``, ``fraction_low``, ``fraction_high``, ``chance``, ``chance_low``,
         ``chance_high``, ``num_coding``; attrs ``num_units`` (units whose activity varies:
-        the denominator), ``num_constant_units`` (left out), ``num_shuffles``, ``seed``.
+        the denominator), ``num_constant_units`` and ``num_incomplete_units`` (activity NaN
+        in some trials, e.g. outside a unit's recording intervals; both left out),
+        ``num_shuffles``, ``seed``.
     """
     fit = coding_regression(ds, activity=activity, stage=stage, value=value, alpha=alpha)
     X, Y, _ = _coding_inputs(ds, activity, stage, value)
-    varies = np.ptp(Y, axis=0) > 0  # constant units cannot code anything: left out
+    complete = np.isfinite(Y).all(axis=0)  # e.g. a unit not recorded in some trials (NaN)
+    varies = complete & (np.ptp(np.where(np.isfinite(Y), Y, 0.0), axis=0) > 0)
     Y = Y[:, varies]
     num_units = Y.shape[1]
     if num_units == 0:
@@ -310,7 +313,8 @@ def coding_fractions(
     out.attrs.update(
         fit.attrs,
         num_units=num_units,
-        num_constant_units=int((~varies).sum()),
+        num_constant_units=int((complete & ~varies).sum()),
+        num_incomplete_units=int((~complete).sum()),
         num_shuffles=num_shuffles,
         seed=seed,
         ci=ci,

@@ -32,7 +32,9 @@ EXTRA_DIM_TAG = re.compile(r"\[dim: ([A-Za-z_][A-Za-z0-9_]*)\]\s*$")
 
 _TIME_COLUMNS = ("start_time", "stop_time")
 #: Names of recording coordinates; trial columns with these names are not copied.
-RESERVED = ("episode", "step", "trial", "stage", "subject", "unit", "time_bin")
+RESERVED = (
+    "episode", "step", "trial", "stage", "subject", "unit", "time_bin", "trial_id", "event_time",
+)  # fmt: skip
 
 
 class NWBFormatError(ValueError):
@@ -158,9 +160,10 @@ def trial_table(nwb: Any, cfg: Any) -> TrialTable:
 
 def _missing(values: pd.Series) -> np.ndarray:
     """Boolean mask of missing entries (NaN, None, empty string)."""
-    mask = values.isna().to_numpy()
-    if values.dtype == object:
-        mask |= values.astype(str).str.strip().isin(["", "nan", "None"]).to_numpy()
+    mask = values.isna().to_numpy(dtype=bool, copy=True)
+    if not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)):
+        # text: object or pandas' string dtypes (the default for text from pandas 3 on)
+        mask |= values.astype(str).str.strip().isin(["", "nan", "NaN", "None"]).to_numpy(bool)
     return mask
 
 
@@ -182,8 +185,13 @@ def _clean_trials(trials: TrialTable, cfg: Any, choice: str) -> TrialTable:
         )
     drop = (no_choice | no_reward | no_event) if cfg.drop_missing else no_event
     keep = ~drop
-    order = np.argsort(frame["start_time"].to_numpy(float)[keep], kind="stable")
+    start = frame["start_time"].to_numpy(float)
+    position = np.empty(len(frame), dtype=np.int64)  # trial number in time order, all trials
+    position[np.argsort(start, kind="stable")] = np.arange(len(frame))
+    order = np.argsort(start[keep], kind="stable")
     frame = frame[keep].iloc[order].copy()
+    # gaps in trial_id mark dropped trials: analyses of "the previous trial" skip them
+    frame["trial_id"] = position[keep][order]
     arrays = {k: (v[keep][order], dim) for k, (v, dim) in trials.arrays.items()}
     no_choice = no_choice[keep][order]
     action = frame["action"]
@@ -192,6 +200,13 @@ def _clean_trials(trials: TrialTable, cfg: Any, choice: str) -> TrialTable:
         as_float = np.where(no_choice, -1.0, action.to_numpy(float))
         if not np.all(as_float == np.round(as_float)):
             raise NWBFormatError(f"choice column {choice!r} holds non-integer numbers")
+        negative = sorted(set(as_float[~no_choice & (as_float < 0)].tolist()))
+        if negative:
+            raise NWBFormatError(
+                f"choice column {choice!r} holds negative codes ({', '.join(map(str, negative))});"
+                " the recording codes choices 0..K-1 and a missed trial -1: recode them first "
+                "(e.g. IBL's -1/+1 as 0/1, with its 0 = no-go as NaN for a missed trial)"
+            )
         frame["action"] = as_float.astype(np.int64)
     else:
         text = action.astype(str).to_numpy()
@@ -206,6 +221,9 @@ def _clean_trials(trials: TrialTable, cfg: Any, choice: str) -> TrialTable:
         raise NWBFormatError(f"reward column {cfg.reward_column!r} is not numeric")
     frame["reward"] = pd.to_numeric(reward, errors="coerce").to_numpy(float)
     trials.frame, trials.arrays = frame, arrays
+    trials.descriptions["trial_id"] = (
+        "position of the trial in time order among all trials of the file (gaps: dropped trials)"
+    )
     trials.action_labels, trials.num_dropped = labels, int(drop.sum())
     return trials
 
@@ -230,6 +248,15 @@ def unit_spike_trains(nwb: Any) -> tuple[list[np.ndarray], np.ndarray]:
     starts = np.concatenate([[0], ends[:-1]])
     trains = [np.sort(flat[a:b]) for a, b in zip(starts, ends, strict=True)]
     return trains, np.asarray(units.id[:])
+
+
+def unit_obs_intervals(nwb: Any) -> list[np.ndarray] | None:
+    """Each unit's observation intervals ``(n_i, 2)`` in s, or None without the column."""
+    units = nwb.units
+    if "obs_intervals" not in units.colnames:
+        return None
+    column = units["obs_intervals"]
+    return [np.asarray(column[u], dtype=float).reshape(-1, 2) for u in range(len(units))]
 
 
 def unit_coords(nwb: Any, num_units: int) -> dict[str, np.ndarray]:

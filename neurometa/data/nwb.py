@@ -12,12 +12,18 @@ Unit activity is either
   alignment time ``e_k`` (a trial column such as ``start_time`` or ``cue_time``),
   ``count[k, u, b] = #{s in spike_times[u] : e_k + w0 + b*dt <= s < e_k + w0 + (b+1)*dt}``
   and ``rate = count / dt`` (spikes/s), with window ``(w0, w1)`` and bin width ``dt``
-  (``dt = w1 - w0`` when no bin width is given, and then there is no ``time_bin`` dim); or
+  (``dt = w1 - w0`` when no bin width is given, and then there is no ``time_bin`` dim);
+  where the units table has ``obs_intervals``, bins outside a unit's intervals are NaN (the
+  unit was not recorded then), not 0; or
 - **continuous activity** from a ``TimeSeries`` (``timeseries=NAME``, e.g. fluorescence or
   an agent's exported units): the mean of the samples whose time lies in each bin.
 
 Unit-table columns with one scalar per unit are kept as coordinates on ``unit`` named
-``unit_<column>``; the unit ids are the ``unit`` coordinate.
+``unit_<column>``; the unit ids are the ``unit`` coordinate. ``trial_id`` holds each trial's
+position in time order among all trials of the file, so trials dropped as missed leave gaps
+that the analyses of "the previous trial" respect. Choices are coded 0..K-1 (text labels in
+sorted order, kept in ``action_labels``); negative numeric codes are refused, since -1 marks a
+missed trial.
 
 Examples
 --------
@@ -44,6 +50,7 @@ from neurometa.data._nwb_tables import (
     open_nwb,
     trial_table,
     unit_coords,
+    unit_obs_intervals,
     unit_spike_trains,
 )
 
@@ -179,6 +186,10 @@ def _activity(nwb: Any, trials: Any, cfg: NWBImportConfig) -> dict[str, Any]:
     counts = np.stack([_count_spikes(s, edges) for s in spikes], axis=1)
     width = np.diff(cfg.bin_edges)[None, None, :]
     values = counts if cfg.measure == "count" else counts / width
+    intervals = unit_obs_intervals(nwb)
+    if intervals is not None:  # a unit is unknown (NaN), not silent, outside its intervals
+        for u, spans in enumerate(intervals):
+            values[:, u][~_observed(edges, spans)] = np.nan
     return {
         "values": values.astype(np.float32),
         "unit_ids": unit_ids,
@@ -209,6 +220,13 @@ def _check_windows(
             f"{len(ids)} trials ({shown}{', ...' if bad.size > 3 else ''}); shorten the window, "
             "align to another event, or pass allow_outside_trial (--allow-outside-trial)"
         )
+
+
+def _observed(edges: np.ndarray, spans: np.ndarray) -> np.ndarray:
+    """Bins ``(num_trials, num_bins)`` lying wholly inside one of the ``spans`` ``(n, 2)``."""
+    lo, hi = edges[:, :-1, None], edges[:, 1:, None]
+    tol = 1e-9
+    return ((lo >= spans[:, 0] - tol) & (hi <= spans[:, 1] + tol)).any(axis=-1)
 
 
 def _count_spikes(spike_times: np.ndarray, edges: np.ndarray) -> np.ndarray:

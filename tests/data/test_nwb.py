@@ -440,3 +440,62 @@ def test_data_package_imports_without_torch_or_pynwb():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.split() == ["False", "False"]
+
+
+def _lab_nwb(path: Path, choices: list, *, obs_intervals: bool = False) -> np.ndarray:
+    """Six 2-s trials with the given choices; 2 units (one observed only in [0, 7] s)."""
+    nwb = NWBFile(
+        session_description="missed trials",
+        identifier="lab-2",
+        session_start_time=datetime(2023, 5, 1, tzinfo=UTC),
+    )
+    nwb.add_trial_column("cue_time", "cue onset (s)")
+    nwb.add_trial_column("choice", "chosen side")
+    nwb.add_trial_column("reward", "reward delivered")
+    for k, choice in enumerate(choices):
+        nwb.add_trial(
+            start_time=2.0 * k, stop_time=2.0 * k + 1.5, cue_time=2.0 * k + 0.5,
+            choice=choice, reward=float(k % 2),
+        )  # fmt: skip
+    train = np.arange(0.05, 12.0, 0.1)  # 10 spikes/s for 12 s
+    if obs_intervals:
+        nwb.add_unit(spike_times=train, obs_intervals=[[0.0, 12.0]])
+        nwb.add_unit(spike_times=train[train < 7.0], obs_intervals=[[0.0, 7.0]])
+    else:
+        nwb.add_unit(spike_times=train)
+    with NWBHDF5IO(str(path), "w") as io:
+        io.write(nwb)
+    return train
+
+
+def test_text_choices_with_empty_cells_are_missed_trials(tmp_path):
+    # pandas 3 reads text as its "str" dtype: "" must still mean a missed trial.
+    path = tmp_path / "f.nwb"
+    _lab_nwb(path, ["left", "right", "", "right", "left", "left"])
+    ds = read_nwb(path, event="cue_time", window=(0.0, 0.5))
+    assert json.loads(ds.attrs["action_labels"]) == ["left", "right"]
+    np.testing.assert_array_equal(ds["action"].values[0], [0, 1, -1, 1, 0, 0])
+    np.testing.assert_array_equal(ds["trial_id"].values[0], np.arange(6))
+    dropped = read_nwb(path, event="cue_time", window=(0.0, 0.5), drop_missing=True)
+    np.testing.assert_array_equal(dropped["trial_id"].values[0], [0, 1, 3, 4, 5])
+    # the gap is respected: the pair (trial 1, trial 3) is not a stay pair
+    from neurometa.analysis._common import consecutive_trials
+
+    np.testing.assert_array_equal(consecutive_trials(dropped)[0], [True, False, True, True])
+
+
+def test_negative_choice_codes_are_refused(tmp_path):
+    path = tmp_path / "ibl.nwb"
+    _lab_nwb(path, [-1.0, 1.0, 1.0, -1.0, 1.0, -1.0])
+    with pytest.raises(NWBFormatError, match=r"negative codes \(-1.0\)"):
+        read_nwb(path, event="cue_time", window=(0.0, 0.5))
+
+
+def test_bins_outside_a_units_obs_intervals_are_nan(tmp_path):
+    path = tmp_path / "obs.nwb"
+    _lab_nwb(path, ["left", "right"] * 3, obs_intervals=True)
+    counts = read_nwb(path, event="cue_time", window=(0.0, 0.5), measure="count")
+    act = counts["activity"].values[0]  # (trial, unit); windows [2k + 0.5, 2k + 1)
+    np.testing.assert_array_equal(act[:, 0], np.full(6, 5.0))
+    np.testing.assert_array_equal(act[:4, 1], np.full(4, 5.0))  # windows end by 7 s
+    assert np.isnan(act[4:, 1]).all()  # [8.5, 9) and [10.5, 11): not recorded, not silent
