@@ -285,14 +285,28 @@ def timeseries_names(nwb: Any) -> list[str]:
 
 
 def find_timeseries(nwb: Any, name: str) -> Any:
-    """The one TimeSeries called ``name`` (in acquisition or any processing module)."""
+    """The one TimeSeries called ``name`` (in acquisition or any processing module).
+
+    ``PARENT/NAME`` picks the one whose container is called ``PARENT`` when several share a
+    name, e.g. ``DfOverF/RoiResponseSeries`` next to ``Fluorescence/RoiResponseSeries``.
+    """
     from pynwb import TimeSeries
 
-    found = [o for o in nwb.objects.values() if isinstance(o, TimeSeries) and o.name == name]
+    parent, _, leaf = name.rpartition("/")
+    found = [
+        o
+        for o in nwb.objects.values()
+        if isinstance(o, TimeSeries)
+        and o.name == leaf
+        and (not parent or str(getattr(o.parent, "name", "")) == parent)
+    ]
     if not found:
         names = ", ".join(sorted(timeseries_names(nwb))) or "none"
         raise NWBFormatError(f"no TimeSeries named {name!r} in the file; present: {names}")
     if len(found) > 1:
         where = ", ".join(str(getattr(o.parent, "name", "?")) for o in found)
-        raise NWBFormatError(f"{len(found)} TimeSeries are named {name!r} (in {where})")
+        raise NWBFormatError(
+            f"{len(found)} TimeSeries are named {name!r} (in {where}); name one as "
+            f"PARENT/{leaf}, e.g. {str(getattr(found[0].parent, 'name', '?'))}/{leaf}"
+        )
     return found[0]

@@ -499,3 +499,28 @@ def test_bins_outside_a_units_obs_intervals_are_nan(tmp_path):
     np.testing.assert_array_equal(act[:, 0], np.full(6, 5.0))
     np.testing.assert_array_equal(act[:4, 1], np.full(4, 5.0))  # windows end by 7 s
     assert np.isnan(act[4:, 1]).all()  # [8.5, 9) and [10.5, 11): not recorded, not silent
+
+
+def test_timeseries_named_twice_is_picked_by_its_container(tmp_path):
+    # e.g. RoiResponseSeries under both Fluorescence and DfOverF in ophys files
+    path = tmp_path / "twice.nwb"
+    nwb = NWBFile(
+        session_description="twice", identifier="t-1",
+        session_start_time=datetime(2023, 5, 1, tzinfo=UTC),
+    )  # fmt: skip
+    nwb.add_trial_column("cue_time", "cue onset (s)")
+    nwb.add_trial_column("choice", "chosen side")
+    nwb.add_trial_column("reward", "reward delivered")
+    for k in range(4):
+        nwb.add_trial(start_time=2.0 * k, stop_time=2.0 * k + 1.5, cue_time=2.0 * k + 0.5,
+                      choice=k % 2, reward=1.0)  # fmt: skip
+    raw = TimeSeries(name="signal", data=np.full((250, 2), 3.0), unit="a.u.", rate=25.0)
+    nwb.add_acquisition(raw)
+    module = nwb.create_processing_module("dff", "normalised")
+    module.add(TimeSeries(name="signal", data=np.tile([0.25, 0.5], (250, 1)), unit="1", rate=25.0))
+    with NWBHDF5IO(str(path), "w") as io:
+        io.write(nwb)
+    with pytest.raises(NWBFormatError, match="name one as PARENT/signal"):
+        read_nwb(path, event="cue_time", window=(0.0, 0.5), timeseries="signal")
+    ds = read_nwb(path, event="cue_time", window=(0.0, 0.5), timeseries="dff/signal")
+    np.testing.assert_allclose(ds["activity"].values[0], np.tile([0.25, 0.5], (4, 1)))
