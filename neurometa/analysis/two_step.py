@@ -192,15 +192,17 @@ def _clusters(stays: pd.DataFrame, num_params: int = 0) -> tuple[np.ndarray | No
     return None, "none"
 
 
-def _per_subject_mean(counts: np.ndarray, totals: np.ndarray) -> np.ndarray:
-    """Mean over subjects of each subject's stay probability.
+def _per_subject_mean(counts: np.ndarray, totals: np.ndarray, mult: np.ndarray) -> np.ndarray:
+    """Weighted mean over subjects of each subject's stay probability.
 
-    ``counts, totals``: ``(..., S, 4)`` stays and trials per subject and condition; subjects
-    without a trial in a condition are left out of that condition's mean.
+    ``counts, totals``: ``(R, S, 4)`` stays and trials per subject and condition; ``mult``
+    ``(R, S)``: how often each subject counts (1, or its multiplicity in a bootstrap resample
+    of subjects). Subjects without a trial in a condition are left out of that condition.
     """
-    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # a condition no subject had
-        return np.nanmean(np.where(totals > 0, counts / totals, np.nan), axis=-2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = np.where(totals > 0, counts / np.where(totals > 0, totals, 1.0), 0.0)
+        weight = np.where(totals > 0, mult[..., None], 0.0)
+        return (p * weight).sum(axis=1) / weight.sum(axis=1)
 
 
 def stay_probabilities(
@@ -239,9 +241,15 @@ def stay_probabilities(
     np.add.at(per_unit[0], (codes, subject * 4 + cond), stays["stay"].to_numpy())
     np.add.at(per_unit[1], (codes, subject * 4 + cond), 1.0)
 
+    unit_subject = np.zeros(num_units, dtype=np.int64)
+    unit_subject[codes] = subject  # subject of each unit (units nest in subjects)
+
     def statistic(weights: np.ndarray) -> np.ndarray:  # weights (R, units) -> (R, 4)
         counts, totals = ((weights @ m).reshape(len(weights), num_subjects, 4) for m in per_unit)
-        return _per_subject_mean(counts, totals)
+        mult = np.ones((len(weights), num_subjects))
+        if unit == "subject":  # a subject drawn twice counts twice
+            mult[:, unit_subject] = weights
+        return _per_subject_mean(counts, totals, mult)
 
     rng = RunSeeds(seed).numpy("extra")
     boot = np.empty((num_boot, 4))

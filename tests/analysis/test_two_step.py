@@ -172,3 +172,24 @@ def test_akam_regression_has_the_correct_predictor_and_needs_probabilities():
     assert reg.loc["correct", "coef"] > 0  # a learner repeats the choice that pays best
     with pytest.raises(AnalysisError, match="reward probabilities"):
         two_step.akam_regression(table.drop(columns="better_choice1"))
+
+
+def test_a_subject_drawn_twice_counts_twice_in_a_bootstrap_replicate():
+    # two subjects, one condition column used: p = 0.2 and 0.8
+    counts = np.zeros((1, 2, 4))
+    totals = np.zeros((1, 2, 4))
+    counts[0, :, 0], totals[0, :, 0] = (2, 8), (10, 10)
+    once = two_step._per_subject_mean(counts, totals, np.array([[1.0, 1.0]]))
+    twice = two_step._per_subject_mean(counts, totals, np.array([[2.0, 1.0]]))
+    assert once[0, 0] == pytest.approx(0.5)
+    assert twice[0, 0] == pytest.approx((2 * 0.2 + 0.8) / 3)
+    assert np.isnan(once[0, 1])  # no subject had a trial in that condition
+
+
+def test_subject_bootstrap_interval_covers_the_spread_of_subjects():
+    # 12 subjects with different stay tendencies: the interval resamples subjects
+    tables = [_table(w, num=1, trials=120, seed=s).assign(subject=f"s{s}")
+              for s, w in enumerate(np.linspace(0, 1, 12))]  # fmt: skip
+    res = two_step.stay_probabilities(pd.concat(tables), num_boot=300, seed=2)
+    assert res.attrs["resampled"] == "subject"
+    assert ((res["ci_low"] < res["p_stay"]) & (res["p_stay"] < res["ci_high"])).all()
