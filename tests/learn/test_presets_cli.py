@@ -47,16 +47,17 @@ def test_wang2018_preset_keeps_the_published_hyperparameters():
 
 
 def test_bandit_presets_differ_from_the_default_only_where_documented():
-    default = PRESETS["bandit/independent"].optim
-    assert (default.discount, default.entropy_cost) == (1.0, 0.05)
+    default = PRESETS["bandit/fixed_0.4_0.6"]  # the shared bandit default, unchanged
+    optim = default.optim
+    assert (optim.discount, optim.entropy_cost, optim.learning_rate) == (1.0, 0.05, 3e-3)
     changed = {
+        "bandit/independent": {"optim.learning_rate": 8e-3},
         "bandit/fixed_0.1_0.9": {"optim.discount": 0.9},
         "bandit/fixed_0.25_0.75": {"optim.discount": 0.9},
         "bandit/correlated": {"optim.discount": 0.9, "optim.entropy_cost": 0.1},
     }
     for name, changes in changed.items():
-        assert replace_paths(PRESETS["bandit/independent"], changes).optim == PRESETS[name].optim
-    assert PRESETS["bandit/fixed_0.4_0.6"].optim == default
+        assert replace_paths(default, changes).optim == PRESETS[name].optim
 
 
 @pytest.mark.parametrize(
