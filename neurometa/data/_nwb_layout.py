@@ -23,34 +23,66 @@ _FLOAT32 = ("reward", "value", "rpe")
 def episode_layout(frame: Any, has_groups: bool) -> tuple[np.ndarray, list[Any]]:
     """Row order and episode labels: trials grouped by episode, in time order within each.
 
+    Episodes with fewer trials than the longest are padded at the end (row ``-1``), as the
+    CSV import does; :func:`pad_take` fills those steps with the schema's missing marks.
+
     Returns
     -------
-    order : numpy.ndarray, shape (num_episodes * num_trials,)
-        Row positions, episode-major.
+    order : numpy.ndarray, shape (num_episodes * max_trials,)
+        Row positions, episode-major; ``-1`` for padding.
     labels : list
         The episode labels (order of first appearance).
     """
     if not has_groups:
         return np.arange(len(frame)), [0]
-    groups = frame["__episode__"].to_numpy()
-    labels = list(dict.fromkeys(groups.tolist()))
-    rows = [np.flatnonzero(groups == lab) for lab in labels]
-    sizes = {len(r) for r in rows}
-    if len(sizes) != 1:
-        counts = ", ".join(f"{lab}: {len(r)}" for lab, r in zip(labels, rows, strict=True))
+    groups = frame["__episode__"]
+    missing = groups.isna().to_numpy() | (groups.astype(str).str.strip() == "").to_numpy()
+    if missing.any():
         raise NWBFormatError(
-            f"episodes must have equal numbers of trials to form (episode, step) arrays; "
-            f"trials per episode: {counts}"
+            f"the episode column has no value in {int(missing.sum())} trials; fill it or "
+            "import without episode_column (--episode-column)"
         )
-    return np.concatenate(rows), labels
+    values = groups.to_numpy()
+    labels = list(dict.fromkeys(values.tolist()))
+    rows = [np.flatnonzero(values == lab) for lab in labels]
+    longest = max(len(r) for r in rows)
+    order = np.full((len(rows), longest), -1, dtype=np.int64)
+    for e, r in enumerate(rows):
+        order[e, : len(r)] = r
+    return order.ravel(), labels
 
 
-def _episode_coord(labels: list[Any]) -> np.ndarray:
-    """Integer episode coordinate: the labels when they are integers, else 0..E-1."""
+def pad_take(values: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """``values[order]`` along the first axis, with ``-1`` rows filled as missing.
+
+    Fill: ``-1`` for integers, NaN for floats, False for booleans, ``""`` for text.
+    """
+    values = np.asarray(values)
+    out = values[np.maximum(order, 0)]
+    pad = order < 0
+    if pad.any():
+        kind = out.dtype.kind
+        if kind == "f":
+            out[pad] = np.nan
+        elif kind in "iu":
+            out[pad] = -1
+        elif kind == "b":
+            out[pad] = False
+        else:
+            out = out.astype(str)
+            out[pad] = ""
+    return out
+
+
+def _episode_coords(labels: list[Any]) -> dict[str, Any]:
+    """Integer ``episode`` coordinate (the labels when integers, else 0..E-1) and the labels."""
     arr = np.asarray(labels)
     if arr.dtype.kind in "iu":
-        return arr.astype(np.int64)
-    return np.arange(len(labels), dtype=np.int64)
+        return {"episode": arr.astype(np.int64)}
+    return {
+        "episode": np.arange(len(labels), dtype=np.int64),
+        "episode_label": ("episode", np.asarray([str(x) for x in labels])),
+    }
 
 
 def _trial_variables(trials: TrialTable, cfg: Any, shaped: Any) -> dict[str, Any]:
@@ -101,12 +133,12 @@ def assemble_recording(
     es = ("episode", "step")
 
     def shaped(values: np.ndarray) -> np.ndarray:
-        values = np.asarray(values)[order]
+        values = pad_take(values, order)
         return values.reshape(num_episodes, num_steps, *values.shape[1:])
 
     data = _trial_variables(trials, cfg, shaped)
     coords: dict[str, Any] = {
-        "episode": _episode_coord(labels),
+        **_episode_coords(labels),
         "step": np.arange(num_steps, dtype=np.int64),
         "trial": ("step", np.arange(num_steps, dtype=np.int64)),
         "stage": ("step", np.full(num_steps, cfg.event)),

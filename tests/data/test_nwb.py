@@ -284,10 +284,37 @@ def test_episode_column_groups_trials(plain_file):
     np.testing.assert_array_equal(ds["start_time"].values[1], 2.0 * np.array([1, 4, 7, 10]) + 1)
 
 
-def test_unequal_episodes_error(plain_file):
-    path, _ = plain_file
-    with pytest.raises(NWBFormatError, match="trials per episode: 0: 5, 1: 7"):
-        read_nwb(path, episode_column="block", event="cue_time")
+def test_unequal_episodes_are_padded_like_the_csv_import(plain_file):
+    path, truth = plain_file
+    ds = read_nwb(path, episode_column="block", event="cue_time", measure="count")
+    validate_recording(ds)
+    assert (ds.sizes["episode"], ds.sizes["step"]) == (2, 7)  # blocks of 5 and 7 trials
+    np.testing.assert_array_equal(ds["trial_id"].values[0], [0, 1, 2, 3, 4, -1, -1])
+    np.testing.assert_array_equal(ds["action"].values[0, 5:], [-1, -1])
+    assert np.isnan(ds["reward"].values[0, 5:]).all()
+    assert np.isnan(ds["activity"].values[0, 5:]).all()
+    expected = [
+        np.sum((t >= truth["cues"][5]) & (t < truth["cues"][5] + 0.5)) for t in truth["trains"]
+    ]
+    np.testing.assert_array_equal(ds["activity"].values[1, 0], expected)
+
+
+def test_text_episode_labels_are_kept(tmp_path):
+    path = tmp_path / "sessions.nwb"
+    nwb = NWBFile(
+        session_description="sessions", identifier="s-1",
+        session_start_time=datetime(2023, 5, 1, tzinfo=UTC),
+    )  # fmt: skip
+    for name in ("cue_time", "choice", "reward", "session"):
+        nwb.add_trial_column(name, name)
+    for k in range(5):
+        nwb.add_trial(start_time=2.0 * k, stop_time=2.0 * k + 1.5, cue_time=2.0 * k + 0.5,
+                      choice=k % 2, reward=1.0, session="sessA" if k < 3 else "sessB")  # fmt: skip
+    with NWBHDF5IO(str(path), "w") as io:
+        io.write(nwb)
+    ds = read_nwb(path, event="cue_time", episode_column="session", behaviour_only=True)
+    assert ds["episode_label"].values.tolist() == ["sessA", "sessB"]
+    np.testing.assert_array_equal(ds["action"].values, [[0, 1, 0], [1, 0, -1]])
 
 
 # ---------------------------------------------------------------- command line
