@@ -52,6 +52,13 @@ def add_nwb_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--columns", help="comma-separated extra trial columns (default: all)")
     p.add_argument("--episode-column", help="trial column grouping trials into episodes")
     p.add_argument("--timeseries", help="read activity from this TimeSeries, not the units")
+    p.add_argument(
+        "--units-table", help="Units table to use when not at /units (NAME or PARENT/NAME)"
+    )
+    p.add_argument(
+        "--trials-table",
+        help="TimeIntervals table of trials when not /intervals/trials (NAME or PARENT/NAME)",
+    )
     p.add_argument("--activity-name", default="activity", help="name of the activity variable")
     p.add_argument("--task", default="lab", help="task name/preset stored in the recording")
     p.add_argument(
@@ -90,6 +97,8 @@ def _config(args: argparse.Namespace) -> Any:
         columns=columns,
         episode_column=args.episode_column,
         timeseries=args.timeseries,
+        units_table=args.units_table,
+        trials_table=args.trials_table,
         activity_name=args.activity_name,
         allow_outside_trial=args.allow_outside_trial,
         drop_missing=args.drop_missing,

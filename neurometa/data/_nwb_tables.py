@@ -99,12 +99,7 @@ def _require(names: list[str], present: list[str], what: str) -> None:
 
 def trial_table(nwb: Any, cfg: Any) -> TrialTable:
     """Collect the trial columns named by ``cfg`` (an ``NWBImportConfig``)."""
-    table = nwb.trials
-    if table is None or len(table) == 0:
-        raise NWBFormatError(
-            "the file has no trials table (/intervals/trials); the import needs one row per "
-            "trial with start_time, stop_time, the choice and the outcome"
-        )
+    table = trials_table(nwb, cfg.trials_table)
     present = list(table.colnames)
     present += [c for c in _TIME_COLUMNS if c not in present]
     choice = cfg.choice_column or next((c for c in ("choice", "action") if c in present), None)
@@ -228,15 +223,8 @@ def _clean_trials(trials: TrialTable, cfg: Any, choice: str) -> TrialTable:
     return trials
 
 
-def unit_spike_trains(nwb: Any) -> tuple[list[np.ndarray], np.ndarray]:
-    """Sorted spike times (s) of every unit and the unit ids."""
-    units = nwb.units
-    if units is None or len(units) == 0:
-        names = ", ".join(sorted(timeseries_names(nwb))) or "none"
-        raise NWBFormatError(
-            "the file has no units table (/units); read continuous activity with timeseries="
-            f"NAME (--timeseries) instead (TimeSeries present: {names})"
-        )
+def unit_spike_trains(units: Any) -> tuple[list[np.ndarray], np.ndarray]:
+    """Sorted spike times (s) of every unit of the units table and the unit ids."""
     if "spike_times" not in units.colnames:
         raise NWBFormatError(
             f"the units table has no spike_times column; columns present: "
@@ -250,18 +238,16 @@ def unit_spike_trains(nwb: Any) -> tuple[list[np.ndarray], np.ndarray]:
     return trains, np.asarray(units.id[:])
 
 
-def unit_obs_intervals(nwb: Any) -> list[np.ndarray] | None:
+def unit_obs_intervals(units: Any) -> list[np.ndarray] | None:
     """Each unit's observation intervals ``(n_i, 2)`` in s, or None without the column."""
-    units = nwb.units
     if "obs_intervals" not in units.colnames:
         return None
     column = units["obs_intervals"]
     return [np.asarray(column[u], dtype=float).reshape(-1, 2) for u in range(len(units))]
 
 
-def unit_coords(nwb: Any, num_units: int) -> dict[str, np.ndarray]:
+def unit_coords(units: Any, num_units: int) -> dict[str, np.ndarray]:
     """Unit-table columns with one scalar per unit, as ``unit_<column>`` coordinates."""
-    units = nwb.units
     coords: dict[str, np.ndarray] = {}
     for name in units.colnames:
         if name == "spike_times" or _column_kind(units, name) != "scalar":
@@ -284,6 +270,35 @@ def timeseries_names(nwb: Any) -> list[str]:
     return [obj.name for obj in nwb.objects.values() if isinstance(obj, TimeSeries)]
 
 
+def _objects(nwb: Any, cls: type) -> list[Any]:
+    """Every object of type ``cls`` in the file."""
+    return [o for o in nwb.objects.values() if isinstance(o, cls)]
+
+
+def _where(obj: Any) -> str:
+    return f"{getattr(obj.parent, 'name', '?')}/{obj.name}"
+
+
+def find_object(nwb: Any, name: str, cls: type, what: str, option: str) -> Any:
+    """The one ``cls`` object called ``name``, or ``PARENT/NAME`` where names repeat."""
+    parent, _, leaf = name.rpartition("/")
+    found = [
+        o
+        for o in _objects(nwb, cls)
+        if o.name == leaf and (not parent or str(getattr(o.parent, "name", "")) == parent)
+    ]
+    if not found:
+        names = ", ".join(sorted({o.name for o in _objects(nwb, cls)})) or "none"
+        raise NWBFormatError(f"no {what} named {name!r} in the file; present: {names}")
+    if len(found) > 1:
+        where = ", ".join(_where(o) for o in found)
+        raise NWBFormatError(
+            f"{len(found)} {what}s are named {name!r} ({where}); name one as PARENT/{leaf} "
+            f"with {option}, e.g. {_where(found[0])}"
+        )
+    return found[0]
+
+
 def find_timeseries(nwb: Any, name: str) -> Any:
     """The one TimeSeries called ``name`` (in acquisition or any processing module).
 
@@ -292,21 +307,50 @@ def find_timeseries(nwb: Any, name: str) -> Any:
     """
     from pynwb import TimeSeries
 
-    parent, _, leaf = name.rpartition("/")
-    found = [
-        o
-        for o in nwb.objects.values()
-        if isinstance(o, TimeSeries)
-        and o.name == leaf
-        and (not parent or str(getattr(o.parent, "name", "")) == parent)
-    ]
-    if not found:
+    return find_object(nwb, name, TimeSeries, "TimeSeries", "timeseries (--timeseries)")
+
+
+def units_table(nwb: Any, name: str | None) -> Any:
+    """The units table: ``/units``, or the Units table called ``name`` anywhere in the file."""
+    from pynwb.misc import Units
+
+    if name is not None:
+        return find_object(nwb, name, Units, "units table", "units_table (--units-table)")
+    units = nwb.units
+    if units is None or len(units) == 0:
+        others = [_where(o) for o in _objects(nwb, Units) if o is not units and len(o)]
+        if others:
+            raise NWBFormatError(
+                "the file has no units table at /units, but has Units tables at "
+                f"{', '.join(others)}: choose one with units_table (--units-table)"
+            )
         names = ", ".join(sorted(timeseries_names(nwb))) or "none"
-        raise NWBFormatError(f"no TimeSeries named {name!r} in the file; present: {names}")
-    if len(found) > 1:
-        where = ", ".join(str(getattr(o.parent, "name", "?")) for o in found)
         raise NWBFormatError(
-            f"{len(found)} TimeSeries are named {name!r} (in {where}); name one as "
-            f"PARENT/{leaf}, e.g. {str(getattr(found[0].parent, 'name', '?'))}/{leaf}"
+            "the file has no units table (/units); read continuous activity with timeseries="
+            f"NAME (--timeseries) instead (TimeSeries present: {names})"
         )
-    return found[0]
+    return units
+
+
+def trials_table(nwb: Any, name: str | None) -> Any:
+    """The trials table: ``/intervals/trials``, or the TimeIntervals table called ``name``."""
+    from pynwb.epoch import TimeIntervals
+
+    if name is not None:
+        return find_object(
+            nwb, name, TimeIntervals, "trials table", "trials_table (--trials-table)"
+        )
+    table = nwb.trials
+    if table is None or len(table) == 0:
+        others = [_where(o) for o in _objects(nwb, TimeIntervals) if o is not table and len(o)]
+        hint = (
+            f"; TimeIntervals tables present: {', '.join(others)} (choose one with "
+            "trials_table, --trials-table)"
+            if others
+            else ""
+        )
+        raise NWBFormatError(
+            "the file has no trials table (/intervals/trials); the import needs one row per "
+            f"trial with start_time, stop_time, the choice and the outcome{hint}"
+        )
+    return table

@@ -52,6 +52,7 @@ from neurometa.data._nwb_tables import (
     unit_coords,
     unit_obs_intervals,
     unit_spike_trains,
+    units_table,
 )
 
 __all__ = ["NWBImportConfig", "NWBFormatError", "read_nwb", "ACTIVITY_NAME"]
@@ -96,6 +97,12 @@ class NWBImportConfig(Config):
     """Task name stored in the recording's ``task`` attribute."""
     behaviour_only: bool = False
     """Import the trials table only (no units or TimeSeries needed, no activity)."""
+    units_table: str | None = None
+    """Units table to read spikes from, by name (``PARENT/NAME`` where names repeat), when it
+    is not at ``/units`` (e.g. ``ecephys/kilosort_units``); ``None``: ``/units``."""
+    trials_table: str | None = None
+    """TimeIntervals table holding the trials, by name, when it is not ``/intervals/trials``
+    (e.g. ``behavior_trials``); ``None``: ``/intervals/trials``."""
 
     def __post_init__(self) -> None:
         check_choice(self, "measure", ("rate", "count"))
@@ -182,18 +189,19 @@ def _activity(nwb: Any, trials: Any, cfg: NWBImportConfig) -> dict[str, Any]:
                 f"around {cfg.event}",
             },
         }
-    spikes, unit_ids = unit_spike_trains(nwb)
+    units = units_table(nwb, cfg.units_table)
+    spikes, unit_ids = unit_spike_trains(units)
     counts = np.stack([_count_spikes(s, edges) for s in spikes], axis=1)
     width = np.diff(cfg.bin_edges)[None, None, :]
     values = counts if cfg.measure == "count" else counts / width
-    intervals = unit_obs_intervals(nwb)
+    intervals = unit_obs_intervals(units)
     if intervals is not None:  # a unit is unknown (NaN), not silent, outside its intervals
         for u, spans in enumerate(intervals):
             values[:, u][~_observed(edges, spans)] = np.nan
     return {
         "values": values.astype(np.float32),
         "unit_ids": unit_ids,
-        "coords": unit_coords(nwb, len(unit_ids)),
+        "coords": unit_coords(units, len(unit_ids)),
         "attrs": {
             "units": "spikes" if cfg.measure == "count" else "spikes/s",
             "long_name": f"spike {cfg.measure} in {cfg.window} s around {cfg.event}",

@@ -551,3 +551,36 @@ def test_timeseries_named_twice_is_picked_by_its_container(tmp_path):
         read_nwb(path, event="cue_time", window=(0.0, 0.5), timeseries="signal")
     ds = read_nwb(path, event="cue_time", window=(0.0, 0.5), timeseries="dff/signal")
     np.testing.assert_allclose(ds["activity"].values[0], np.tile([0.25, 0.5], (4, 1)))
+
+
+def test_units_and_trials_tables_outside_their_usual_places(tmp_path):
+    # e.g. spike sorter output in processing/ecephys and trials in intervals/behavior_trials
+    from pynwb.epoch import TimeIntervals
+    from pynwb.misc import Units
+
+    path = tmp_path / "elsewhere.nwb"
+    nwb = NWBFile(
+        session_description="elsewhere", identifier="e-1",
+        session_start_time=datetime(2023, 5, 1, tzinfo=UTC),
+    )  # fmt: skip
+    trials = TimeIntervals(name="behavior_trials", description="trials")
+    for name in ("cue_time", "choice", "reward"):
+        trials.add_column(name, name)
+    for k in range(4):
+        trials.add_row(start_time=2.0 * k, stop_time=2.0 * k + 1.5, cue_time=2.0 * k + 0.5,
+                       choice=k % 2, reward=1.0)  # fmt: skip
+    nwb.add_time_intervals(trials)
+    units = Units(name="kilosort_units", description="sorted units")
+    units.add_unit(spike_times=np.arange(0.05, 8.0, 0.1))
+    nwb.create_processing_module("ecephys", "sorting").add(units)
+    with NWBHDF5IO(str(path), "w") as io:
+        io.write(nwb)
+    with pytest.raises(NWBFormatError, match="behavior_trials \\(choose one with trials_table"):
+        read_nwb(path, event="cue_time")
+    with pytest.raises(NWBFormatError, match="Units tables at ecephys/kilosort_units"):
+        read_nwb(path, event="cue_time", trials_table="behavior_trials")
+    ds = read_nwb(
+        path, event="cue_time", measure="count",
+        trials_table="behavior_trials", units_table="ecephys/kilosort_units",
+    )  # fmt: skip
+    np.testing.assert_array_equal(ds["activity"].values[0, :, 0], [5, 5, 5, 5])
