@@ -133,9 +133,14 @@ def run_nwb(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(summary)
     else:
+        activity = (
+            f"{summary['units']} units ({args.activity_name} in {summary['activity_units']})"
+            if act is not None
+            else "behaviour only (no activity)"
+        )
         print(
             f"wrote {args.out}: {summary['episodes']} episode(s) x {summary['trials']} trials, "
-            f"{summary['units']} units ({args.activity_name} in {summary['activity_units']})",
+            f"{activity}; {summary['dropped_trials']} trial(s) dropped",
             file=sys.stderr,
         )
     return 0

@@ -584,3 +584,14 @@ def test_units_and_trials_tables_outside_their_usual_places(tmp_path):
         trials_table="behavior_trials", units_table="ecephys/kilosort_units",
     )  # fmt: skip
     np.testing.assert_array_equal(ds["activity"].values[0, :, 0], [5, 5, 5, 5])
+
+
+def test_import_nwb_command_summary_lines(plain_file, tmp_path, capsys):
+    path, _ = plain_file
+    argv = ["import", "nwb", str(path), "--event", "cue_time"]
+    assert main([*argv, "--out", str(tmp_path / "a.nc"), "--measure", "count"]) == 0
+    assert "1 episode(s) x 12 trials, 3 units (activity in spikes); 0 trial(s) dropped" in (
+        capsys.readouterr().err
+    )
+    assert main([*argv, "--out", str(tmp_path / "b.nc"), "--behaviour-only"]) == 0
+    assert "12 trials, behaviour only (no activity)" in capsys.readouterr().err
