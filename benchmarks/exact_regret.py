@@ -18,18 +18,12 @@ import argparse
 import time
 
 import torch
+from baselines import PRESETS  # benchmarks/baselines.py: the two-armed bandit presets
 
 from neurometa.agents.baselines import make_baseline
 from neurometa.agents.baselines.exact_regret import exact_regret_curve
 from neurometa.tasks import make
 
-PRESETS = (
-    "bandit/independent",
-    "bandit/correlated",
-    "bandit/fixed_0.1_0.9",
-    "bandit/fixed_0.25_0.75",
-    "bandit/fixed_0.4_0.6",
-)
 AGENTS = ("bayes_optimal", "gittins", "thompson", "ucb1")
 AT = (10, 25, 50)
 
@@ -42,13 +36,14 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     print(f"exact expected cumulative regret, T = {args.num_trials}")
-    print(f"{'preset':24s} {'agent':14s} " + " ".join(f"t={t:<7d}" for t in AT) + " t=T      time")
+    at = [t for t in AT if t < args.num_trials]
+    print(f"{'preset':24s} {'agent':14s} " + " ".join(f"t={t:<7d}" for t in at) + " t=T      time")
     for preset in args.presets:
         task = make(preset, 1, num_trials=args.num_trials)
         for name in args.agents:
             start = time.perf_counter()
             curve = exact_regret_curve(make_baseline(name, task), task)
-            cells = " ".join(f"{curve[t - 1]:<9.4f}" for t in AT if t <= len(curve))
+            cells = " ".join(f"{curve[t - 1]:<9.4f}" for t in at)
             seconds = time.perf_counter() - start
             print(f"{preset:24s} {name:14s} {cells} {curve[-1]:<8.4f} {seconds:5.1f} s")
 

@@ -300,18 +300,8 @@ def test_unequal_episodes_are_padded_like_the_csv_import(plain_file):
 
 
 def test_text_episode_labels_are_kept(tmp_path):
-    path = tmp_path / "sessions.nwb"
-    nwb = NWBFile(
-        session_description="sessions", identifier="s-1",
-        session_start_time=datetime(2023, 5, 1, tzinfo=UTC),
-    )  # fmt: skip
-    for name in ("cue_time", "choice", "reward", "session"):
-        nwb.add_trial_column(name, name)
-    for k in range(5):
-        nwb.add_trial(start_time=2.0 * k, stop_time=2.0 * k + 1.5, cue_time=2.0 * k + 0.5,
-                      choice=k % 2, reward=1.0, session="sessA" if k < 3 else "sessB")  # fmt: skip
-    with NWBHDF5IO(str(path), "w") as io:
-        io.write(nwb)
+    sessions = ["sessA"] * 3 + ["sessB"] * 2
+    path = _write_nwb(_trials_file([0, 1, 0, 1, 0], session=sessions), tmp_path / "s.nwb")
     ds = read_nwb(path, event="cue_time", episode_column="session", behaviour_only=True)
     assert ds["episode_label"].values.tolist() == ["sessA", "sessB"]
     np.testing.assert_array_equal(ds["action"].values, [[0, 1, 0], [1, 0, -1]])
@@ -469,30 +459,40 @@ def test_data_package_imports_without_torch_or_pynwb():
     assert result.stdout.split() == ["False", "False"]
 
 
-def _lab_nwb(path: Path, choices: list, *, obs_intervals: bool = False) -> np.ndarray:
-    """Six 2-s trials with the given choices; 2 units (one observed only in [0, 7] s)."""
+def _trials_file(choices: list, **columns: list) -> NWBFile:
+    """A file with one trial per choice: trial k spans [2k, 2k + 1.5] s, cue at 2k + 0.5 s,
+    reward k % 2, and one value per trial of each extra column."""
     nwb = NWBFile(
-        session_description="missed trials",
-        identifier="lab-2",
+        session_description="lab session",
+        identifier="lab",
         session_start_time=datetime(2023, 5, 1, tzinfo=UTC),
     )
-    nwb.add_trial_column("cue_time", "cue onset (s)")
-    nwb.add_trial_column("choice", "chosen side")
-    nwb.add_trial_column("reward", "reward delivered")
+    for name in ("cue_time", "choice", "reward", *columns):
+        nwb.add_trial_column(name, name)
     for k, choice in enumerate(choices):
         nwb.add_trial(
             start_time=2.0 * k, stop_time=2.0 * k + 1.5, cue_time=2.0 * k + 0.5,
-            choice=choice, reward=float(k % 2),
+            choice=choice, reward=float(k % 2), **{n: v[k] for n, v in columns.items()},
         )  # fmt: skip
-    train = np.arange(0.05, 12.0, 0.1)  # 10 spikes/s for 12 s
+    return nwb
+
+
+def _write_nwb(nwb: NWBFile, path: Path) -> Path:
+    with NWBHDF5IO(str(path), "w") as io:
+        io.write(nwb)
+    return path
+
+
+def _lab_nwb(path: Path, choices: list, *, obs_intervals: bool = False) -> None:
+    """Trials with the given choices; 10 spikes/s for 12 s, one unit observed only in [0, 7] s."""
+    nwb = _trials_file(choices)
+    train = np.arange(0.05, 12.0, 0.1)
     if obs_intervals:
         nwb.add_unit(spike_times=train, obs_intervals=[[0.0, 12.0]])
         nwb.add_unit(spike_times=train[train < 7.0], obs_intervals=[[0.0, 7.0]])
     else:
         nwb.add_unit(spike_times=train)
-    with NWBHDF5IO(str(path), "w") as io:
-        io.write(nwb)
-    return train
+    _write_nwb(nwb, path)
 
 
 def test_text_choices_with_empty_cells_are_missed_trials(tmp_path):
@@ -530,23 +530,12 @@ def test_bins_outside_a_units_obs_intervals_are_nan(tmp_path):
 
 def test_timeseries_named_twice_is_picked_by_its_container(tmp_path):
     # e.g. RoiResponseSeries under both Fluorescence and DfOverF in ophys files
-    path = tmp_path / "twice.nwb"
-    nwb = NWBFile(
-        session_description="twice", identifier="t-1",
-        session_start_time=datetime(2023, 5, 1, tzinfo=UTC),
-    )  # fmt: skip
-    nwb.add_trial_column("cue_time", "cue onset (s)")
-    nwb.add_trial_column("choice", "chosen side")
-    nwb.add_trial_column("reward", "reward delivered")
-    for k in range(4):
-        nwb.add_trial(start_time=2.0 * k, stop_time=2.0 * k + 1.5, cue_time=2.0 * k + 0.5,
-                      choice=k % 2, reward=1.0)  # fmt: skip
+    nwb = _trials_file([0, 1, 0, 1])
     raw = TimeSeries(name="signal", data=np.full((250, 2), 3.0), unit="a.u.", rate=25.0)
     nwb.add_acquisition(raw)
     module = nwb.create_processing_module("dff", "normalised")
     module.add(TimeSeries(name="signal", data=np.tile([0.25, 0.5], (250, 1)), unit="1", rate=25.0))
-    with NWBHDF5IO(str(path), "w") as io:
-        io.write(nwb)
+    path = _write_nwb(nwb, tmp_path / "twice.nwb")
     with pytest.raises(NWBFormatError, match="name one as PARENT/signal"):
         read_nwb(path, event="cue_time", window=(0.0, 0.5), timeseries="signal")
     ds = read_nwb(path, event="cue_time", window=(0.0, 0.5), timeseries="dff/signal")
