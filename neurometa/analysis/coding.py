@@ -94,11 +94,20 @@ class OLSDesign:
         (RSS below 1e-6 of ``y'y``, where that difference would lose digits) get their
         residuals computed explicitly. Units whose response is constant (silent, or saturated
         at ±1) get NaN ``se``, ``t`` and ``p`` (their residuals are rounding noise, whose
-        t-values would be meaningless) and are never significant.
+        t-values would be meaningless) and are never significant. Units with a NaN response
+        (e.g. outside a recorded unit's observation intervals) get NaN everywhere.
         """
         Y = np.asarray(Y, dtype=np.float64)
         if Y.ndim != 2 or Y.shape[0] != self.X.shape[0]:
             raise AnalysisError(f"responses must have shape ({self.X.shape[0]}, m), got {Y.shape}")
+        finite = np.isfinite(Y).all(axis=0)
+        if not finite.all():
+            part = self.fit(Y[:, finite])
+            out = {}
+            for key, val in part.items():
+                out[key] = np.full((*val.shape[:-1], Y.shape[1]), np.nan)
+                out[key][..., finite] = val
+            return out
         qty = (Y.T @ self.q).T  # (k, m); this operand order is the fast BLAS path
         coef = linalg.solve_triangular(self.r, qty)
         yty = np.einsum("ij,ij->j", Y, Y)
@@ -284,7 +293,7 @@ def coding_fractions(
     fit = coding_regression(ds, activity=activity, stage=stage, value=value, alpha=alpha)
     X, Y, _ = _coding_inputs(ds, activity, stage, value)
     complete = np.isfinite(Y).all(axis=0)  # e.g. a unit not recorded in some trials (NaN)
-    varies = complete & (np.ptp(np.where(np.isfinite(Y), Y, 0.0), axis=0) > 0)
+    varies = np.ptp(Y, axis=0) > 0  # False for constant and for incomplete units (NaN)
     Y = Y[:, varies]
     num_units = Y.shape[1]
     if num_units == 0:

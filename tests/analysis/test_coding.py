@@ -177,17 +177,20 @@ def test_constant_units_are_never_significant_and_leave_the_denominator():
     num_ep, num_trials = 40, 30
     action = rng.integers(0, 2, size=(num_ep, num_trials))
     reward = (rng.random((num_ep, num_trials)) < 0.5).astype(float)
-    act = rng.normal(size=(num_ep, num_trials, 4))
+    act = rng.normal(size=(num_ep, num_trials, 5))
+    act[0, 3, 4] = np.nan  # unit 4 not recorded on one trial
     act[..., 1] = 1.0  # saturated (tanh at +1)
     act[..., 2] = 0.0  # silent
     act[..., 3] = 3.0
-    ds = agent_recording(action, reward).assign_coords(unit=np.arange(4))
+    ds = agent_recording(action, reward).assign_coords(unit=np.arange(5))
     ds["h"] = (("episode", "step", "unit"), act)
     ds["value"] = (("episode", "step"), rng.normal(size=(num_ep, num_trials)))
     fit = coding.coding_regression(ds)
     assert np.isnan(fit["p"].sel(unit=[1, 2, 3])).all()
     assert not fit["significant"].sel(unit=[1, 2, 3]).any()
     assert np.isfinite(fit["p"].sel(unit=0)).all()
+    assert np.isnan(fit["coef"].sel(unit=4)).all()  # a NaN response: no fit, no crash
     frac = coding.coding_fractions(ds, num_shuffles=3)
     assert frac.attrs["num_units"] == 1
     assert frac.attrs["num_constant_units"] == 3
+    assert frac.attrs["num_incomplete_units"] == 1
