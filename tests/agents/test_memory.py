@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from neurometa.agents import memory_index
 from neurometa.agents.memory import EpisodicMemory
 from neurometa.seeding import torch_generator
 
@@ -203,6 +204,32 @@ def test_approximate_search_recall_on_clustered_keys(kernel: str) -> None:
     torch.testing.assert_close(
         mem.search(q, 10, approximate=True)[0].sort(-1).values, exact.sort(-1).values
     )
+
+
+@pytest.mark.parametrize("gather", [2**21, 64], ids=["one-gather", "query-chunks"])
+@pytest.mark.parametrize("kernel", ["inverse_distance", "cosine"], ids=["invdist", "cosine"])
+def test_approximate_search_is_exact_within_the_probed_cells(
+    kernel: str, gather: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Brute force over the slots of each query's probed cells; stores filled unequally;
+    candidates gathered all at once or a query at a time (``_GATHER_FLOATS``)."""
+    monkeypatch.setattr(memory_index, "_GATHER_FLOATS", gather)
+    gen = torch_generator(8)
+    mem = EpisodicMemory(3, 400, 6, 1, kernel=kernel)
+    mem.write(torch.randn(3, 300, 6, generator=gen), torch.zeros(3, 300, 1))
+    mem.valid[2, 150:] = False  # the third store holds fewer keys
+    index = mem.build_index(12, num_probes=3, generator=gen)
+    q = torch.randn(3, 7, 6, generator=gen)
+    idx, found = mem.search(q, 5, approximate=True)
+    probes = index._probe(q, kernel)  # [B, Q, P]
+    scores = mem._search.scores(q, mem.keys, mem.valid).transpose(1, 2)  # [B, Q, C]
+    for b in range(3):
+        for j in range(7):
+            allowed = torch.isin(index.cell[b], probes[b, j]) & mem.valid[b]
+            s = scores[b, j].masked_fill(~allowed, float("-inf"))
+            want = torch.topk(s, 5).indices
+            assert bool(found[b, j].all())
+            assert sorted(idx[b, j].tolist()) == sorted(want.tolist())
 
 
 def test_index_tracks_writes_after_build() -> None:
