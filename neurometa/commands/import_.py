@@ -29,30 +29,57 @@ IMPORTERS: dict[str, str] = {
     "two-step-csv": "neurometa.commands.import_:TWO_STEP_CSV",
     "bandit-csv": "neurometa.commands.import_:BANDIT_CSV",
     "nwb": "neurometa.commands._import_nwb:IMPORTER",
+    "two-step-nwb": "neurometa.commands.import_:TWO_STEP_NWB",
+    "bandit-nwb": "neurometa.commands.import_:BANDIT_NWB",
 }
 
 
 @dataclass(frozen=True)
 class TableImporter:
-    """Importer of a tidy CSV layout (:mod:`neurometa.data.tables`)."""
+    """Importer of a behaviour table (:mod:`neurometa.data.tables`) from a CSV or NWB file."""
 
     layout: str
     """Layout name in :data:`neurometa.data.tables.LAYOUTS`."""
     help: str
     """One line for ``--help``."""
+    source: str = "csv"
+    """``"csv"`` (a tidy table) or ``"nwb"`` (an NWB trials table,
+    :mod:`neurometa.data.nwb_behaviour`)."""
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         """Options of a table import."""
         parser.add_argument("--preset", default=None, help="task preset id for the recording")
+        if self.source == "nwb":
+            parser.add_argument(
+                "--trials-table",
+                help="TimeIntervals table of trials when not /intervals/trials (NAME or "
+                "PARENT/NAME)",
+            )
+            parser.add_argument(
+                "--session-column",
+                help="trial column splitting a subject's trials into sessions (default: "
+                "'session', else 'episode' where present)",
+            )
 
     def run(self, args: argparse.Namespace) -> dict[str, Any]:
         """Read, check and convert the table; write the recording to ``args.out``."""
+        from neurometa.data import NWBFormatError
         from neurometa.data.tables import TableError, read_table, table_to_recording
         from neurometa.record.io import save_recording
 
         try:
-            table = read_table(args.input, self.layout)
-        except (TableError, FileNotFoundError) as err:
+            if self.source == "nwb":
+                from neurometa.data.nwb_behaviour import read_nwb_behaviour
+
+                table = read_nwb_behaviour(
+                    args.input,
+                    self.layout,
+                    trials_table_name=args.trials_table,
+                    session_column=args.session_column,
+                )
+            else:
+                table = read_table(args.input, self.layout)
+        except (TableError, NWBFormatError, FileNotFoundError) as err:
             raise CLIError(str(err)) from err
         if self.layout == "two_step":
             table["common"] = table["state2"] == table["choice1"]
@@ -71,6 +98,12 @@ TWO_STEP_CSV = TableImporter(
     "two_step", "two-step table: subject, trial, choice1, state2, choice2, reward"
 )
 BANDIT_CSV = TableImporter("bandit", "bandit table: subject, trial, choice, reward")
+TWO_STEP_NWB = TableImporter(
+    "two_step", "two-step behaviour from an NWB trials table (lab or exported agent)", "nwb"
+)
+BANDIT_NWB = TableImporter(
+    "bandit", "bandit behaviour from an NWB trials table (lab or exported agent)", "nwb"
+)
 
 
 def _load(name: str):  # noqa: ANN202

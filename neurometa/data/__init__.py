@@ -4,6 +4,8 @@
   window around a trial event) or a TimeSeries -> a trial-level recording (``source="lab"``).
 - :func:`export_nwb`: a recording (an agent's) -> NWB, trials table plus unit activity at a
   nominal rate; :func:`critical_issues` runs ``nwbinspector`` on a file.
+- :mod:`neurometa.data.tables` (tidy CSV behaviour tables) and
+  :mod:`neurometa.data.nwb_behaviour` (the same layouts from an NWB trials table).
 
 pynwb is imported only when an NWB file is read or written.
 """

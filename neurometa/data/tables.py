@@ -38,6 +38,7 @@ __all__ = [
     "TableError",
     "LAYOUTS",
     "read_table",
+    "check_table",
     "read_two_step_csv",
     "read_bandit_csv",
     "table_to_recording",
@@ -118,6 +119,37 @@ def read_table(path: str | os.PathLike[str], layout: str) -> pd.DataFrame:
         raise FileNotFoundError(f"no such table: {path}")
     raw = pd.read_csv(path, dtype=str, keep_default_na=False)
     raw.columns = [c.strip() for c in raw.columns]
+    return check_table(raw, layout, source=str(path))
+
+
+def check_table(
+    raw: pd.DataFrame, layout: str, *, source: str, first_row: int = 2, row_name: str = "line"
+) -> pd.DataFrame:
+    """Check and parse a behaviour table whose cells are all text (see :func:`read_table`).
+
+    Parameters
+    ----------
+    raw : pandas.DataFrame
+        One row per trial, every cell a ``str`` (``""`` for an empty cell).
+    layout : {"two_step", "bandit"}
+    source : str
+        Where the table comes from (a path), for messages and ``attrs["path"]``.
+    first_row, row_name
+        Problems name row ``i`` as ``f"{row_name} {i + first_row}"`` (a CSV's data start on
+        line 2).
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`read_table`.
+
+    Raises
+    ------
+    TableError
+        Listing every problem with its row.
+    """
+    if layout not in LAYOUTS:
+        raise ValueError(f"unknown layout {layout!r}; choose from {', '.join(LAYOUTS)}")
     spec = {
         name: allowed
         for name, allowed in LAYOUTS[layout].items()
@@ -127,16 +159,16 @@ def read_table(path: str | os.PathLike[str], layout: str) -> pd.DataFrame:
     absent = [c for c in need if c not in raw.columns]
     if absent:
         raise TableError(
-            str(path),
+            source,
             [f"missing column(s) {', '.join(absent)} (columns present: {', '.join(raw.columns)})"],
         )
     taken = sorted(RESERVED.intersection(raw.columns) | _other_layouts_columns(raw, layout))
     if taken:
         raise TableError(
-            str(path),
+            source,
             [f"column(s) {', '.join(taken)} clash with names the recording uses; rename them"],
         )
-    line = np.arange(len(raw)) + 2
+    line = np.arange(len(raw)) + first_row
     out, missed, t_bad, problems = _parse_columns(raw, spec, line)
     if layout == "two_step":
         problems.extend(_transition_problems(raw, out, line, missed))
@@ -150,7 +182,7 @@ def read_table(path: str | os.PathLike[str], layout: str) -> pd.DataFrame:
             (line[i], f"duplicate trial {out['trial'][i]} of subject {out['subject'][i]!r}")
         )
     if problems:
-        raise TableError(str(path), [f"line {n}: {msg}" for n, msg in sorted(problems)])
+        raise TableError(source, [f"{row_name} {n}: {msg}" for n, msg in sorted(problems)])
     for col in raw.columns:
         if col not in out:
             out[col] = _maybe_numeric(raw[col])
@@ -158,7 +190,7 @@ def read_table(path: str | os.PathLike[str], layout: str) -> pd.DataFrame:
     for name, allowed in spec.items():
         if allowed is not None:
             out[name] = out[name].astype(np.int64)
-    out.attrs.update(num_missed_trials=int(missed.sum()), layout=layout, path=str(path))
+    out.attrs.update(num_missed_trials=int(missed.sum()), layout=layout, path=source)
     return out
 
 
@@ -284,15 +316,15 @@ def table_to_recording(table: pd.DataFrame, *, preset: str | None = None) -> xr.
     if layout not in LAYOUTS:
         raise ValueError("table_to_recording needs a table from read_two_step_csv/read_bandit_csv")
     keys = ["subject"] + (["session"] if "session" in table else [])
-    ordered = table.sort_values([*keys, "trial"]).reset_index(drop=True)
-    groups = ordered.groupby(keys, sort=True).indices
+    ordered = table.sort_values([*keys, "trial"], key=_natural).reset_index(drop=True)
+    groups = ordered.groupby(keys, sort=False).indices  # in order of first appearance
     rows = _episode_rows(list(groups.values()))
     num_trials = rows.shape[1]
     stages = _STAGES[layout]
     spt = len(stages)
 
-    def per_step(col: str, pad: object, dtype: object) -> np.ndarray:
-        values = np.asarray(ordered[col].to_numpy(), dtype=dtype)
+    def per_step(col: str | np.ndarray, pad: object, dtype: object) -> np.ndarray:
+        values = np.asarray(ordered[col].to_numpy() if isinstance(col, str) else col, dtype=dtype)
         grid = np.where(rows >= 0, values[np.maximum(rows, 0)], pad).astype(dtype)
         return np.repeat(grid, spt, axis=1)
 
@@ -309,14 +341,12 @@ def table_to_recording(table: pd.DataFrame, *, preset: str | None = None) -> xr.
     else:
         data["action"] = (dims, per_step("choice", -1, np.int64))
         data["reward"] = (dims, per_step("reward", np.nan, np.float64))
+    preset = preset or DEFAULT_PRESETS[layout]
     for col in ordered.columns:
         if col in _BEHAVIOUR or col in LAYOUTS[layout]:
             continue
-        numeric = pd.api.types.is_numeric_dtype(ordered[col])
-        data[col] = (
-            dims,
-            per_step(col, np.nan if numeric else "", np.float64 if numeric else str),
-        )
+        values, pad, dtype = _extra_column(ordered[col], col, preset)
+        data[col] = (dims, per_step(values, pad, dtype))
     first = [ordered.loc[idx[0], keys] for idx in groups.values()]
     coords = {
         "episode": np.arange(len(groups), dtype=np.int64),
@@ -327,8 +357,46 @@ def table_to_recording(table: pd.DataFrame, *, preset: str | None = None) -> xr.
     }
     if "session" in keys:
         coords["session"] = ("episode", np.asarray([str(f["session"]) for f in first]))
-    attrs = _recording_attrs(table, layout, preset or DEFAULT_PRESETS[layout])
+    attrs = _recording_attrs(table, layout, preset)
     return xr.Dataset(data, coords=coords, attrs=attrs)
+
+
+def _extra_column(values: pd.Series, name: str, preset: str) -> tuple[np.ndarray, object, type]:
+    """An extra column's values, padding and dtype in the recording.
+
+    Numbers are float64 (padded with NaN) and text str (padded with ""), except where the
+    schema knows the name (e.g. a bandit's ``best_arm``, int64): whole numbers then take the
+    schema's integer type (empty cells and padding -1) or boolean type (0/1; empty False).
+    """
+    from neurometa.record.spec import CORE_DIMS, variable_spec
+
+    numeric = pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)
+    spec = variable_spec(name, preset)
+    if spec is None or spec.dtype not in ("int64", "bool"):
+        if numeric:
+            return values.to_numpy(), np.nan, np.float64
+        return values.to_numpy(), "", str
+    numbers = values.to_numpy(float) if numeric else np.array([np.nan])
+    known = numbers[np.isfinite(numbers)]
+    whole = numeric and bool(np.all(known == np.round(known)))
+    binary = bool(np.isin(known, (0, 1)).all())
+    if spec.dims != CORE_DIMS or not whole or (spec.dtype == "bool" and not binary):
+        raise ValueError(
+            f"column {name!r} is named like the recording variable {name!r} "
+            f"({spec.dtype}, dims {spec.dims}) but does not fit it; rename the column"
+        )
+    if spec.dtype == "bool":
+        return np.nan_to_num(numbers, nan=0.0) > 0.5, False, bool
+    return np.nan_to_num(numbers, nan=-1.0).astype(np.int64), -1, np.int64
+
+
+def _natural(column: pd.Series) -> pd.Series:
+    """Sort key: sessions that are all numbers sort as numbers ("2" before "10")."""
+    if column.name == "session":
+        numbers = pd.to_numeric(column, errors="coerce")
+        if numbers.notna().all():
+            return numbers
+    return column
 
 
 def _episode_rows(groups: list[np.ndarray]) -> np.ndarray:

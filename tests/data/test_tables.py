@@ -149,3 +149,23 @@ def test_extra_columns_with_the_recordings_own_names_are_refused(tmp_path, name)
     text = f"subject,trial,choice1,state2,choice2,reward,{name}\ns,0,0,0,1,1,3\n"
     with pytest.raises(TableError, match=f"column\\(s\\) {name} clash with names"):
         read_two_step_csv(_write(tmp_path, text))
+
+
+def test_numbered_sessions_are_episodes_in_numeric_order(tmp_path):
+    rows = "".join(f"a,{s},{t},{(s + t) % 2},1\n" for s in (10, 2, 1) for t in range(2))
+    ds = table_to_recording(
+        read_bandit_csv(_write(tmp_path, "subject,session,trial,choice,reward\n" + rows))
+    )
+    assert list(ds["session"].values) == ["1", "2", "10"]
+    np.testing.assert_array_equal(ds["action"].values, [[1, 0], [0, 1], [0, 1]])
+
+
+def test_extra_columns_named_like_schema_variables_take_their_type(tmp_path):
+    head = "subject,trial,choice,reward,best_arm\n"
+    ds = table_to_recording(read_bandit_csv(_write(tmp_path, head + "a,0,1,1,1\na,1,0,0,\n")))
+    validate_recording(ds)
+    assert ds["best_arm"].dtype == np.int64
+    np.testing.assert_array_equal(ds["best_arm"].values, [[1, -1]])  # empty cell: -1
+    bad = read_bandit_csv(_write(tmp_path, head + "a,0,1,1,0.5\n", "bad.csv"))
+    with pytest.raises(ValueError, match="column 'best_arm' is named like the recording variable"):
+        table_to_recording(bad)

@@ -1,0 +1,168 @@
+"""Behaviour tables from the trials table of an NWB file (the layouts of ``tables.py``).
+
+``neurometa import two-step-nwb FILE.nwb --out FILE.nc`` (and ``bandit-nwb``) reads the
+trials table of an NWB session as a behavioural table and builds the same recording as the
+CSV importers (:func:`neurometa.data.tables.table_to_recording`), so the two-step and bandit
+analyses apply — to a lab's NWB file and to an agent's recording exported with
+``neurometa export nwb``. Only behaviour is read (no units or TimeSeries: for neural
+activity use ``neurometa import nwb``, one step per trial).
+
+Columns, looked up in this order (:data:`ALIASES`; the second spelling is that of
+``neurometa export nwb``, whose two-step rows carry one column per stage):
+
+- two-step: ``choice1`` or ``action_first``; ``state2`` or ``state2_second``; ``choice2``
+  or ``action_second`` (optional); ``reward``, or ``reward_first + reward_second``;
+  optional ``common`` or ``common_transition_second`` (checked against choice1/state2).
+- bandit: ``choice`` or ``action``; ``reward``.
+- ``subject``: a ``subject`` column, else the file's ``subject_id``, else the file name.
+- ``session`` (one episode per subject and session): the ``session_column`` if given, else
+  a ``session`` column, else an ``episode`` column (an exported agent's episodes).
+- ``trial``: a ``trial`` column, else the row's position in start-time order.
+
+Other one-value-per-trial columns are kept, except names the recording uses itself
+(:data:`neurometa.data.tables.RESERVED`) or another layout's behavioural names; array and
+ragged columns are left out. Empty cells (NaN, ``""``) in a behavioural column mark missed
+trials, dropped and counted as in a CSV; every other problem is raised as one
+:class:`~neurometa.data.tables.TableError` naming the trials-table rows (0-based, in the
+file's order).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from neurometa.data._nwb_tables import (
+    NWBFormatError,
+    _column_kind,
+    open_nwb,
+    trials_table,
+)
+from neurometa.data.tables import LAYOUTS, OPTIONAL, RESERVED, check_table
+
+__all__ = ["ALIASES", "read_nwb_behaviour"]
+
+#: Per layout: each behavioural column and the trial columns that can hold it, in order.
+ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
+    "two_step": {
+        "choice1": ("choice1", "action_first"),
+        "state2": ("state2", "state2_second"),
+        "choice2": ("choice2", "action_second"),
+        "reward": ("reward", "reward_second"),
+        "common": ("common", "common_transition_second"),
+    },
+    "bandit": {"choice": ("choice", "action"), "reward": ("reward",)},
+}
+_NOT_EXTRA = {"subject", "trial", "session", "transition", "common", "id"}
+
+
+def read_nwb_behaviour(
+    path: str | os.PathLike[str],
+    layout: str,
+    *,
+    trials_table_name: str | None = None,
+    session_column: str | None = None,
+) -> pd.DataFrame:
+    """The trials table of an NWB file as a checked behaviour table.
+
+    Parameters
+    ----------
+    path : path-like
+        The ``.nwb`` file.
+    layout : {"two_step", "bandit"}
+    trials_table_name : str, optional
+        A TimeIntervals table other than ``/intervals/trials`` (``NAME`` or ``PARENT/NAME``).
+    session_column : str, optional
+        Trial column that splits a subject's trials into sessions (episodes).
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`neurometa.data.tables.read_table` (``attrs``: ``num_missed_trials``,
+        ``layout``, ``path``); two-step tables also get ``common`` (bool).
+
+    Raises
+    ------
+    NWBFormatError
+        No readable trials table, or a behavioural column is absent (the message lists
+        the columns present).
+    TableError
+        Values out of range, non-numeric cells, duplicate trials — every problem with its row.
+    """
+    if layout not in LAYOUTS:
+        raise ValueError(f"unknown layout {layout!r}; choose from {', '.join(LAYOUTS)}")
+    path = Path(path)
+    with open_nwb(path) as nwb:
+        table = trials_table(nwb, trials_table_name)
+        columns = {
+            name: np.asarray(table[name].data[:])
+            for name in table.colnames
+            if _column_kind(table, name) == "scalar"
+        }
+        subject_id = getattr(nwb.subject, "subject_id", None) if nwb.subject else None
+    frame = pd.DataFrame(columns)
+    raw = _behaviour_columns(frame, layout, subject_id or path.stem, session_column)
+    out = check_table(raw, layout, source=str(path), first_row=0, row_name="trials-table row")
+    if layout == "two_step":
+        out["common"] = out["state2"] == out["choice1"]
+    return out
+
+
+def _behaviour_columns(
+    frame: pd.DataFrame, layout: str, subject: str, session_column: str | None
+) -> pd.DataFrame:
+    """The text table :func:`check_table` reads: behaviour, subject, trial, session, extras."""
+    present = list(frame.columns)
+    raw = pd.DataFrame(index=frame.index)
+    used: set[str] = set()
+    for name, aliases in ALIASES[layout].items():
+        found = next((a for a in aliases if a in frame), None)
+        if found is None:
+            if name in OPTIONAL[layout] or name == "common":
+                continue
+            raise NWBFormatError(
+                f"no {name!r} column in the trials table (looked for {', '.join(aliases)}); "
+                f"columns present: {', '.join(present)}"
+            )
+        values = frame[found]
+        if found == "reward_second" and "reward_first" in frame:  # an exported agent
+            values = frame["reward_first"].astype(float) + values.astype(float)
+            used.add("reward_first")
+        raw[name] = _as_text(values)
+        used.add(found)
+    raw["subject"] = _as_text(frame["subject"]) if "subject" in frame else subject
+    session = session_column or next((c for c in ("session", "episode") if c in frame), None)
+    if session is not None:
+        if session not in frame:
+            raise NWBFormatError(
+                f"session column {session!r} is not in the trials table; "
+                f"columns present: {', '.join(present)}"
+            )
+        raw["session"] = _as_text(frame[session])
+    if "trial" in frame:
+        raw["trial"] = _as_text(frame["trial"])
+    else:
+        start = frame["start_time"].to_numpy(float)
+        position = np.empty(len(frame), dtype=np.int64)
+        position[np.argsort(start, kind="stable")] = np.arange(len(frame))
+        raw["trial"] = position.astype(str)
+    other_layouts = {n for lay, spec in LAYOUTS.items() if lay != layout for n in spec}
+    skip = used | _NOT_EXTRA | RESERVED | other_layouts | set(LAYOUTS[layout]) | {session}
+    for col in present:
+        if col not in skip:
+            raw[col] = _as_text(frame[col])
+    return raw.reset_index(drop=True)
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """Cells as text the CSV checker reads: NaN/None -> "", booleans -> "1"/"0"."""
+    series = pd.Series(values).reset_index(drop=True)
+    if pd.api.types.is_bool_dtype(series):
+        return series.astype(np.int64).astype(str)
+    missing = series.isna().to_numpy(dtype=bool)
+    text = series.map(lambda v: v.decode() if isinstance(v, bytes) else str(v)).astype(object)
+    text[missing] = ""
+    return text.astype(str)

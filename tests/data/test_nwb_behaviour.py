@@ -1,0 +1,138 @@
+"""Behaviour tables read from NWB trials tables (``neurometa import two-step-nwb``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pynwb import NWBHDF5IO, NWBFile
+from pynwb.file import Subject
+
+from neurometa.agents.baselines import make_baseline
+from neurometa.analysis.bandits import win_stay_lose_shift
+from neurometa.analysis.two_step import two_step_trials
+from neurometa.cli import main
+from neurometa.data import NWBFormatError, export_nwb
+from neurometa.data.nwb_behaviour import read_nwb_behaviour
+from neurometa.data.tables import TableError, table_to_recording
+from neurometa.record import open_recording, record, validate_recording
+from neurometa.tasks import make
+
+TRIAL_COLUMNS = ["subject", "episode", "trial", "choice1", "state2", "choice2", "reward", "common"]
+
+
+def _lab_two_step(path: Path, rows: list[dict], *, subject_id: str | None = "rat7") -> Path:
+    """A lab-style NWB file: one trial per row (trial k spans [2k, 2k + 1.5] s)."""
+    nwb = NWBFile(
+        session_description="two-step session",
+        identifier="lab-two-step",
+        session_start_time=datetime(2024, 3, 1, tzinfo=UTC),
+        subject=None if subject_id is None else Subject(subject_id=subject_id, species="Rattus"),
+    )
+    for name in rows[0]:
+        nwb.add_trial_column(name, name)
+    for k, row in enumerate(rows):
+        nwb.add_trial(start_time=2.0 * k, stop_time=2.0 * k + 1.5, **row)
+    with NWBHDF5IO(str(path), "w") as io:
+        io.write(nwb)
+    return path
+
+
+def _rows(num: int, seed: int = 0) -> list[dict]:
+    rng = np.random.default_rng(seed)
+    c1 = rng.integers(0, 2, num)
+    common = rng.random(num) < 0.7
+    s2 = np.where(common, c1, 1 - c1)
+    return [
+        {
+            "choice1": float(c1[k]), "state2": float(s2[k]),
+            "choice2": float(rng.integers(0, 2)), "reward": float(rng.integers(0, 2)),
+            "block": float(k // 10),
+        }
+        for k in range(num)
+    ]  # fmt: skip
+
+
+def test_exported_two_step_agent_gives_the_same_trial_table(tmp_path):
+    task = make("two_step/daw2011", 3, num_trials=40)
+    agent = make_baseline("hybrid", task, w=0.6)
+    ds = record(agent, task, 3, seed=2, progress=False)
+    path = export_nwb(ds, tmp_path / "agent.nwb")
+    table = read_nwb_behaviour(path, "two_step")
+    back = table_to_recording(table)
+    validate_recording(back)
+    want = two_step_trials(ds)
+    got = two_step_trials(back)
+    # the exported agent is one subject; its episodes become sessions, in order
+    assert got["episode"].tolist() == want["episode"].tolist()
+    for col in ("trial", "choice1", "state2", "choice2", "reward", "common"):
+        np.testing.assert_array_equal(got[col].to_numpy(), want[col].to_numpy(), err_msg=col)
+    assert table.attrs["num_missed_trials"] == 0
+    assert len(set(back["subject"].values)) == 1
+
+
+def test_exported_bandit_agent_keeps_choices_rewards_and_best_arm(tmp_path):
+    task = make("bandit/independent", 2, num_trials=30)
+    ds = record(make_baseline("thompson", task), task, 2, seed=4, progress=False)
+    path = export_nwb(ds, tmp_path / "bandit.nwb")
+    back = table_to_recording(read_nwb_behaviour(path, "bandit"))
+    validate_recording(back)
+    for name in ("action", "reward", "best_arm"):
+        np.testing.assert_array_equal(back[name].values, ds[name].values, err_msg=name)
+    assert back["action"].dtype == back["best_arm"].dtype == np.int64
+    want, got = win_stay_lose_shift(ds), win_stay_lose_shift(back)
+    np.testing.assert_allclose(got["p_stay"].values, want["p_stay"].values)
+
+
+def test_lab_file_subject_missed_trials_and_extras(tmp_path):
+    rows = _rows(30)
+    rows[4]["choice2"] = float("nan")  # a missed trial
+    path = _lab_two_step(tmp_path / "lab.nwb", rows)
+    table = read_nwb_behaviour(path, "two_step")
+    assert table.attrs["num_missed_trials"] == 1
+    assert len(table) == 29
+    assert 4 not in table["trial"].tolist()
+    assert set(table["subject"]) == {"rat7"}
+    np.testing.assert_array_equal(
+        table["block"], [r["block"] for i, r in enumerate(rows) if i != 4]
+    )
+    expected_common = [r["state2"] == r["choice1"] for i, r in enumerate(rows) if i != 4]
+    np.testing.assert_array_equal(table["common"], expected_common)
+
+
+def test_lab_file_without_subject_uses_the_file_name(tmp_path):
+    path = _lab_two_step(tmp_path / "session3.nwb", _rows(5), subject_id=None)
+    assert set(read_nwb_behaviour(path, "two_step")["subject"]) == {"session3"}
+
+
+def test_bad_values_are_named_by_trials_table_row(tmp_path):
+    rows = _rows(8)
+    rows[2]["state2"] = 2.0
+    rows[6]["choice1"] = 0.5
+    path = _lab_two_step(tmp_path / "bad.nwb", rows)
+    with pytest.raises(TableError) as err:
+        read_nwb_behaviour(path, "two_step")
+    text = str(err.value)
+    assert "trials-table row 2: column 'state2' must be 0 or 1" in text
+    assert "trials-table row 6: column 'choice1' must be 0 or 1" in text
+
+
+def test_missing_behaviour_column_lists_what_the_file_has(tmp_path):
+    rows = [{k: v for k, v in r.items() if k != "state2"} for r in _rows(4)]
+    path = _lab_two_step(tmp_path / "nostate.nwb", rows)
+    with pytest.raises(NWBFormatError, match=r"no 'state2' column .*state2, state2_second.*block"):
+        read_nwb_behaviour(path, "two_step")
+
+
+def test_cli_two_step_nwb_then_analysis(tmp_path, capsys):
+    path = _lab_two_step(tmp_path / "lab.nwb", _rows(60))
+    out = tmp_path / "lab.nc"
+    assert main(["import", "two-step-nwb", str(path), "--out", str(out), "--json"]) == 0
+    assert '"num_trials": 60' in capsys.readouterr().out
+    trials = two_step_trials(open_recording(out))
+    assert len(trials) == 60
+    bad = tmp_path / "missing.nwb"
+    assert main(["import", "two-step-nwb", str(bad), "--out", str(tmp_path / "x.nc")]) != 0
+    assert "no such NWB file" in capsys.readouterr().err
