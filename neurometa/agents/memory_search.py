@@ -110,7 +110,8 @@ def exact_topk(
         The dim of the ``N`` candidates.
     block : int, optional
         Block length ``c``; default ``max(1, floor(sqrt(N / k)) // 2)``. Stores with fewer than
-        :data:`MIN_TWO_STAGE` slots, or too few blocks, fall back to one ``torch.topk``.
+        :data:`MIN_TWO_STAGE` slots, or fewer than ``16 k`` (blocks shorter than 2), fall back to
+        one ``torch.topk``.
 
     Returns
     -------
@@ -122,8 +123,9 @@ def exact_topk(
     n = scores.shape[dim]
     if not 1 <= k <= n:
         raise ValueError(f"exact_topk: k must be in [1, {n}], got {k}")
-    c = block if block is not None else max(1, math.isqrt(n // k) // 2)
-    few = block is None and (n < MIN_TWO_STAGE or 4 * k * c > n)
+    root = math.isqrt(n // k)
+    c = block if block is not None else max(1, root // 2)
+    few = block is None and (n < MIN_TWO_STAGE or 4 * k * root > n)  # N < 16 k: blocks of < 2
     if few or -(-n // c) <= k:  # one topk is as fast (or there are too few blocks)
         rows = scores if dim == -1 else scores.mT.contiguous()  # topk reads rows fastest
         top = torch.topk(rows, k, dim=-1)

@@ -79,11 +79,11 @@ class TableImporter:
                 )
             else:
                 table = read_table(args.input, self.layout)
-        except (TableError, NWBFormatError, FileNotFoundError) as err:
+            if self.layout == "two_step":
+                table["common"] = table["state2"] == table["choice1"]
+            ds = table_to_recording(table, preset=args.preset)
+        except (TableError, NWBFormatError, FileNotFoundError, ValueError) as err:
             raise CLIError(str(err)) from err
-        if self.layout == "two_step":
-            table["common"] = table["state2"] == table["choice1"]
-        ds = table_to_recording(table, preset=args.preset)
         save_recording(ds, args.out)
         return {
             "out": str(args.out),

@@ -48,15 +48,18 @@ __all__ = ["ALIASES", "read_nwb_behaviour"]
 #: Per layout: each behavioural column and the trial columns that can hold it, in order.
 ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     "two_step": {
-        "choice1": ("choice1", "action_first"),
+        "choice1": ("choice1", "action_first", "choice1_second"),
         "state2": ("state2", "state2_second"),
-        "choice2": ("choice2", "action_second"),
+        "choice2": ("choice2", "action_second", "choice2_second"),
         "reward": ("reward", "reward_second"),
         "common": ("common", "common_transition_second"),
     },
     "bandit": {"choice": ("choice", "action"), "reward": ("reward",)},
 }
-_NOT_EXTRA = {"subject", "trial", "session", "transition", "common", "id"}
+#: An exported recording's file trial numbers (two-step recordings: one column per stage).
+_TRIAL_IDS = ("trial_id", "trial_id_first")
+_NOT_EXTRA = {"subject", "trial", "session", "transition", "common", "id", "trial_id_second"}
+_NOT_EXTRA |= set(_TRIAL_IDS)
 
 
 def read_nwb_behaviour(
@@ -133,6 +136,8 @@ def _behaviour_columns(
             used.add("reward_first")
         raw[name] = _as_text(values)
         used.add(found)
+    if "transition" in frame:  # checked against choice1/state2 like a CSV's
+        raw["transition"] = _as_text(frame["transition"])
     raw["subject"] = _as_text(frame["subject"]) if "subject" in frame else subject
     session = session_column or next((c for c in ("session", "episode") if c in frame), None)
     if session is not None:
@@ -142,26 +147,70 @@ def _behaviour_columns(
                 f"columns present: {', '.join(present)}"
             )
         raw["session"] = _as_text(frame[session])
-    if "trial" in frame:
-        raw["trial"] = _as_text(frame["trial"])
-    else:
-        start = frame["start_time"].to_numpy(float)
-        position = np.empty(len(frame), dtype=np.int64)
-        position[np.argsort(start, kind="stable")] = np.arange(len(frame))
-        raw["trial"] = position.astype(str)
+    keep = _real_trials(frame)
+    raw["trial"] = _trial_numbers(frame, raw, session, present, keep)
     other_layouts = {n for lay, spec in LAYOUTS.items() if lay != layout for n in spec}
     skip = used | _NOT_EXTRA | RESERVED | other_layouts | set(LAYOUTS[layout]) | {session}
     for col in present:
         if col not in skip:
             raw[col] = _as_text(frame[col])
-    return raw.reset_index(drop=True)
+    return raw[keep].reset_index(drop=True)
+
+
+def _trial_numbers(
+    frame: pd.DataFrame,
+    raw: pd.DataFrame,
+    session: str | None,
+    present: list[str],
+    keep: np.ndarray,
+) -> pd.Series:
+    """Trial numbers as text.
+
+    ``trial_id`` (an exported recording's file trial numbers, which keep the gaps of dropped
+    trials), else ``trial``, else the rank of ``start_time`` within each subject (and
+    session).
+    """
+    groups = [raw["subject"]] + ([raw["session"]] if session is not None else [])
+    for name in (*_TRIAL_IDS, "trial"):
+        if name in frame:
+            numbers = _as_text(frame[name])
+            key = pd.DataFrame({"subject": raw["subject"], "trial": numbers})[keep]
+            if session is None and key.duplicated().any():
+                raise NWBFormatError(
+                    f"trial numbers ({name!r}) repeat within a subject: name the trial column "
+                    "that separates its sessions with session_column (--session-column); "
+                    f"columns present: {', '.join(present)}"
+                )
+            return numbers
+    start = frame["start_time"].reset_index(drop=True).astype(float)
+    rank = start.groupby(groups).rank(method="first").astype(np.int64) - 1
+    return rank.astype(str)
+
+
+def _real_trials(frame: pd.DataFrame) -> np.ndarray:
+    """Rows that are trials, not the padding (``trial_id`` -1) of an exported recording."""
+    name = next((c for c in _TRIAL_IDS if c in frame), None)
+    if name is None:
+        return np.ones(len(frame), dtype=bool)
+    return ~(pd.to_numeric(frame[name], errors="coerce").to_numpy() < 0)
 
 
 def _as_text(values: pd.Series) -> pd.Series:
-    """Cells as text the CSV checker reads: NaN/None -> "", booleans -> "1"/"0"."""
+    """Cells as text the CSV checker reads.
+
+    NaN/None become "", booleans "1"/"0", and floats that are all whole numbers integers
+    ("2", not "2.0").
+    """
     series = pd.Series(values).reset_index(drop=True)
     if pd.api.types.is_bool_dtype(series):
         return series.astype(np.int64).astype(str)
+    if pd.api.types.is_float_dtype(series):
+        numbers = series.to_numpy(float)
+        finite = np.isfinite(numbers)
+        whole = numbers[finite]
+        if np.all((whole == np.round(whole)) & (np.abs(whole) < 2**53)):
+            text = pd.Series(np.where(finite, np.nan_to_num(numbers).astype(np.int64), 0))
+            return text.astype(str).where(finite, "")
     missing = series.isna().to_numpy(dtype=bool)
     text = series.map(lambda v: v.decode() if isinstance(v, bytes) else str(v)).astype(object)
     text[missing] = ""

@@ -6,7 +6,8 @@ Layout of the file (pynwb):
   ``T`` steps per episode and nominal rate ``R`` (Hz, default 10), step ``k`` of episode
   ``e`` is at ``t = (e*T + k) / R`` seconds.
 - **trials table** (``/intervals/trials``): one row per trial of every episode, with
-  ``start_time``/``stop_time`` spanning the trial's steps, ``episode``, ``trial``, and every
+  ``start_time``/``stop_time`` spanning the trial's steps, ``episode``, ``trial`` (and
+  ``subject``/``session`` where the episodes have those coordinates), and every
   per-step variable without a unit dim (``action``, ``reward``, ``value``, ``rpe``, hidden
   task variables...). With one step per trial a variable ``x`` is the column ``x``; with
   several, one column per stage, ``x_<stage>`` (e.g. ``action_first``). A variable with one
@@ -83,6 +84,10 @@ def _add_trials(nwb: Any, ds: xr.Dataset, rate: float) -> list[str]:
         "episode": (np.repeat(np.asarray(ds["episode"].values), num_tr), "episode index"),
         "trial": (np.tile(trial_ids, num_ep), "trial index within the episode"),
     }
+    for coord in ("subject", "session"):  # a lab recording's episodes: subjects and sessions
+        if coord in ds.coords and ds[coord].dims == ("episode",):
+            labels = np.asarray(ds[coord].values).astype(str)
+            columns[coord] = (np.repeat(labels, num_tr), f"{coord} of the trial's episode")
     as_series = []
     for name, var in ds.data_vars.items():
         extra = [d for d in var.dims if d not in ("episode", "step")]

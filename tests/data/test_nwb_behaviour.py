@@ -16,7 +16,12 @@ from neurometa.analysis.two_step import two_step_trials
 from neurometa.cli import main
 from neurometa.data import NWBFormatError, export_nwb
 from neurometa.data.nwb_behaviour import read_nwb_behaviour
-from neurometa.data.tables import TableError, table_to_recording
+from neurometa.data.tables import (
+    TableError,
+    read_bandit_csv,
+    read_two_step_csv,
+    table_to_recording,
+)
 from neurometa.record import open_recording, record, validate_recording
 from neurometa.tasks import make
 
@@ -136,3 +141,89 @@ def test_cli_two_step_nwb_then_analysis(tmp_path, capsys):
     bad = tmp_path / "missing.nwb"
     assert main(["import", "two-step-nwb", str(bad), "--out", str(tmp_path / "x.nc")]) != 0
     assert "no such NWB file" in capsys.readouterr().err
+
+
+def _csv(tmp_path: Path, text: str, name: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_exported_lab_bandit_keeps_trial_gaps_and_drops_padding(tmp_path):
+    # subject a: trial 3 missed (a gap in trial_id); subject b: a shorter session (padding)
+    text = "subject,trial,choice,reward\n" + "".join(
+        f"a,{t},{(t // 2) % 2},{t % 2}\n" for t in range(10) if t != 3
+    )
+    text += "".join(f"b,{t},{t % 2},1\n" for t in range(4))
+    ds = table_to_recording(read_bandit_csv(_csv(tmp_path, text, "lab.csv")))
+    path = export_nwb(ds, tmp_path / "lab.nwb")
+    back = table_to_recording(read_nwb_behaviour(path, "bandit"))
+    for name in ("trial_id", "action", "reward"):
+        np.testing.assert_array_equal(back[name].values, ds[name].values, err_msg=name)
+    np.testing.assert_array_equal(
+        win_stay_lose_shift(back)["p_stay"].values, win_stay_lose_shift(ds)["p_stay"].values
+    )
+
+
+def test_exported_lab_two_step_comes_back(tmp_path):
+    text = "subject,trial,choice1,state2,choice2,reward\n" + "".join(
+        f"s{s},{t},{t % 2},{(t // 2) % 2},{(t // 3) % 2},{(t + s) % 2}\n"
+        for s in (1, 2)
+        for t in range(12 + 4 * s)
+    )
+    ds = table_to_recording(read_two_step_csv(_csv(tmp_path, text, "lab.csv")))
+    path = export_nwb(ds, tmp_path / "lab.nwb")
+    got = two_step_trials(table_to_recording(read_nwb_behaviour(path, "two_step")))
+    want = two_step_trials(ds)
+    for col in ("subject", "trial", "choice1", "state2", "choice2", "reward", "common"):
+        np.testing.assert_array_equal(got[col].to_numpy(), want[col].to_numpy(), err_msg=col)
+
+
+def test_trial_numbers_follow_start_time_within_each_session(tmp_path):
+    rows = _rows(8)
+    for k, row in enumerate(rows):
+        row["session"] = float(k // 4)  # two sessions whose clocks both start at 0
+        row.pop("block")
+    path = tmp_path / "clock.nwb"
+    nwb = NWBFile(
+        session_description="s",
+        identifier="s",
+        session_start_time=datetime(2024, 1, 1, tzinfo=UTC),
+    )
+    for name in rows[0]:
+        nwb.add_trial_column(name, name)
+    for k, row in enumerate(rows):
+        nwb.add_trial(start_time=2.0 * (k % 4), stop_time=2.0 * (k % 4) + 1.0, **row)
+    with NWBHDF5IO(str(path), "w") as io:
+        io.write(nwb)
+    table = read_nwb_behaviour(path, "two_step")
+    assert table["trial"].tolist() == [0, 1, 2, 3, 0, 1, 2, 3]
+    assert table["session"].tolist() == ["0"] * 4 + ["1"] * 4  # whole floats as integers
+
+
+def test_a_transition_column_is_checked(tmp_path):
+    rows = _rows(6)
+    for row in rows:
+        row["transition"] = "common" if row["state2"] == row["choice1"] else "rare"
+    read_nwb_behaviour(_lab_two_step(tmp_path / "ok.nwb", rows), "two_step")
+    rows[3]["transition"] = "rare" if rows[3]["transition"] == "common" else "common"
+    with pytest.raises(TableError, match="trials-table row 3: transition .* contradicts"):
+        read_nwb_behaviour(_lab_two_step(tmp_path / "bad.nwb", rows), "two_step")
+
+
+def test_repeated_trial_numbers_point_to_the_session_column(tmp_path):
+    rows = _rows(6)
+    for k, row in enumerate(rows):
+        row["trial"] = float(k % 3)
+        row["day"] = float(k // 3)
+    path = _lab_two_step(tmp_path / "days.nwb", rows)
+    with pytest.raises(NWBFormatError, match="repeat within a subject.*--session-column"):
+        read_nwb_behaviour(path, "two_step")
+    table = read_nwb_behaviour(path, "two_step", session_column="day")
+    assert table["session"].tolist() == ["0", "0", "0", "1", "1", "1"]
+
+
+def test_cli_refuses_a_column_that_does_not_fit_its_schema_type(tmp_path, capsys):
+    path = _csv(tmp_path, "subject,trial,choice,reward,best_arm\na,0,1,1,left\n", "t.csv")
+    assert main(["import", "bandit-csv", str(path), "--out", str(tmp_path / "t.nc")]) != 0
+    assert "column 'best_arm' is named like the recording variable" in capsys.readouterr().err
