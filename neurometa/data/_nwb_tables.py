@@ -31,6 +31,9 @@ __all__ = [
 EXTRA_DIM_TAG = re.compile(r"\[dim: ([A-Za-z_][A-Za-z0-9_]*)\]\s*$")
 
 _TIME_COLUMNS = ("start_time", "stop_time")
+#: Columns holding the trial numbers of a recording exported by ``neurometa export nwb``
+#: (``trial_id``; ``trial_id_first`` for two-step rows); ``-1`` marks padding rows.
+FILE_TRIAL_IDS = ("trial_id", "trial_id_first")
 #: Names of recording coordinates; trial columns with these names are not copied.
 RESERVED = (
     "episode", "step", "trial", "stage", "subject", "unit", "time_bin", "trial_id", "event_time",
@@ -149,6 +152,11 @@ def trial_table(nwb: Any, cfg: Any) -> TrialTable:
             )
     if episode is not None:
         frame["__episode__"] = np.asarray(table[episode].data[:])
+    file_ids = next((c for c in FILE_TRIAL_IDS if c in present), None)
+    if file_ids is not None and _column_kind(table, file_ids) == "scalar":
+        frame["__file_trial_id__"] = pd.to_numeric(
+            pd.Series(np.asarray(table[file_ids].data[:])), errors="coerce"
+        ).to_numpy(float)
     frame = frame.rename(columns={choice: "action", cfg.reward_column: "reward"})
     return _clean_trials(TrialTable(frame, arrays, descriptions), cfg, choice)
 
@@ -167,8 +175,16 @@ def _clean_trials(trials: TrialTable, cfg: Any, choice: str) -> TrialTable:
 
     Missing choices become ``-1`` and missing rewards NaN (the schema's marks for missed
     trials); a missing event time is an error. ``drop_missing`` drops all such trials.
+    The padding rows of an exported recording (file trial number -1) are left out first.
     """
     frame = trials.frame
+    if "__file_trial_id__" in frame:
+        ids = frame["__file_trial_id__"].to_numpy()
+        real = ~(ids < 0)
+        frame = frame[real].copy()
+        trials.arrays = {k: (v[real], dim) for k, (v, dim) in trials.arrays.items()}
+        if not np.all(np.isfinite(ids[real])):  # not trial numbers after all
+            frame = frame.drop(columns="__file_trial_id__")
     no_choice, no_reward = _missing(frame["action"]), _missing(frame["reward"])
     no_event = _missing(frame[cfg.event])
     if no_event.any() and not cfg.drop_missing:
@@ -187,6 +203,8 @@ def _clean_trials(trials: TrialTable, cfg: Any, choice: str) -> TrialTable:
     frame = frame[keep].iloc[order].copy()
     # gaps in trial_id mark dropped trials: analyses of "the previous trial" skip them
     frame["trial_id"] = position[keep][order]
+    if "__file_trial_id__" in frame:  # an exported recording's own numbers (keep its gaps)
+        frame["trial_id"] = frame.pop("__file_trial_id__").astype(np.int64)
     arrays = {k: (v[keep][order], dim) for k, (v, dim) in trials.arrays.items()}
     no_choice = no_choice[keep][order]
     action = frame["action"]

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from neurometa.data._nwb_tables import (
+    FILE_TRIAL_IDS,
     NWBFormatError,
     _column_kind,
     open_nwb,
@@ -56,10 +57,8 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "bandit": {"choice": ("choice", "action"), "reward": ("reward",)},
 }
-#: An exported recording's file trial numbers (two-step recordings: one column per stage).
-_TRIAL_IDS = ("trial_id", "trial_id_first")
 _NOT_EXTRA = {"subject", "trial", "session", "transition", "common", "id", "trial_id_second"}
-_NOT_EXTRA |= set(_TRIAL_IDS)
+_NOT_EXTRA |= set(FILE_TRIAL_IDS)
 
 
 def read_nwb_behaviour(
@@ -171,7 +170,7 @@ def _trial_numbers(
     session).
     """
     groups = [raw["subject"]] + ([raw["session"]] if session is not None else [])
-    for name in (*_TRIAL_IDS, "trial"):
+    for name in (*FILE_TRIAL_IDS, "trial"):
         if name in frame:
             numbers = _as_text(frame[name])
             key = pd.DataFrame({"subject": raw["subject"], "trial": numbers})[keep]
@@ -189,7 +188,7 @@ def _trial_numbers(
 
 def _real_trials(frame: pd.DataFrame) -> np.ndarray:
     """Rows that are trials, not the padding (``trial_id`` -1) of an exported recording."""
-    name = next((c for c in _TRIAL_IDS if c in frame), None)
+    name = next((c for c in FILE_TRIAL_IDS if c in frame), None)
     if name is None:
         return np.ones(len(frame), dtype=bool)
     return ~(pd.to_numeric(frame[name], errors="coerce").to_numpy() < 0)

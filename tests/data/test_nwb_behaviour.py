@@ -14,7 +14,7 @@ from neurometa.agents.baselines import make_baseline
 from neurometa.analysis.bandits import win_stay_lose_shift
 from neurometa.analysis.two_step import two_step_trials
 from neurometa.cli import main
-from neurometa.data import NWBFormatError, export_nwb
+from neurometa.data import NWBFormatError, export_nwb, read_nwb
 from neurometa.data.nwb_behaviour import read_nwb_behaviour
 from neurometa.data.tables import (
     TableError,
@@ -163,6 +163,11 @@ def test_exported_lab_bandit_keeps_trial_gaps_and_drops_padding(tmp_path):
     np.testing.assert_array_equal(
         win_stay_lose_shift(back)["p_stay"].values, win_stay_lose_shift(ds)["p_stay"].values
     )
+    # the trial-level import (`neurometa import nwb`) also skips the padding, keeps the gaps
+    trial_level = read_nwb(path, behaviour_only=True)
+    for name in ("trial_id", "action"):
+        np.testing.assert_array_equal(trial_level[name].values, ds[name].values, err_msg=name)
+    assert trial_level.attrs["num_dropped_trials"] == 0
 
 
 def test_exported_lab_two_step_comes_back(tmp_path):
