@@ -74,6 +74,14 @@ def pad_take(values: np.ndarray, order: np.ndarray) -> np.ndarray:
     return out
 
 
+def _episode_subjects(frame: Any, order: np.ndarray, num_episodes: int, default: str) -> Any:
+    """Subject of each episode: an exported recording's ``subject`` column, else the file's."""
+    if "__subject__" not in frame:
+        return np.full(num_episodes, default)
+    first = order.reshape(num_episodes, -1)[:, 0]
+    return frame["__subject__"].to_numpy().astype(str)[first]
+
+
 def _episode_coords(labels: list[Any]) -> dict[str, Any]:
     """Integer ``episode`` coordinate (the labels when integers, else 0..E-1) and the labels."""
     arr = np.asarray(labels)
@@ -91,7 +99,7 @@ def _trial_variables(trials: TrialTable, cfg: Any, shaped: Any) -> dict[str, Any
     frame = trials.frame
     data: dict[str, Any] = {}
     for name in frame.columns:
-        if name == "__episode__":
+        if name in ("__episode__", "__subject__"):
             continue
         values = frame[name].to_numpy()
         if values.dtype == object:
@@ -142,7 +150,7 @@ def assemble_recording(
         "step": np.arange(num_steps, dtype=np.int64),
         "trial": ("step", np.arange(num_steps, dtype=np.int64)),
         "stage": ("step", np.full(num_steps, cfg.event)),
-        "subject": ("episode", np.full(num_episodes, meta["subject"])),
+        "subject": ("episode", _episode_subjects(frame, order, num_episodes, meta["subject"])),
     }
     if activity is not None:
         act = shaped(activity["values"])

@@ -7,6 +7,7 @@ that says what is missing and lists what the file does contain.
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ import pandas as pd
 __all__ = [
     "NWBFormatError",
     "TrialTable",
+    "exported_attrs",
     "open_nwb",
     "trial_table",
     "unit_spike_trains",
@@ -60,6 +62,15 @@ def open_nwb(path: Path) -> Iterator[Any]:
         yield nwb
     finally:
         io.close()
+
+
+def exported_attrs(nwb: Any) -> dict[str, Any] | None:
+    """Recording attrs of a file from ``neurometa export nwb`` (``notes`` JSON), else None."""
+    try:
+        origin = json.loads(nwb.notes) if nwb.notes else None
+    except (TypeError, ValueError):
+        return None
+    return origin if isinstance(origin, dict) and "neurometa_version" in origin else None
 
 
 @dataclass
@@ -153,10 +164,12 @@ def trial_table(nwb: Any, cfg: Any) -> TrialTable:
     if episode is not None:
         frame["__episode__"] = np.asarray(table[episode].data[:])
     file_ids = next((c for c in FILE_TRIAL_IDS if c in present), None)
-    if file_ids is not None and _column_kind(table, file_ids) == "scalar":
+    if exported_attrs(nwb) is not None and file_ids is not None:  # only neurometa's own files
         frame["__file_trial_id__"] = pd.to_numeric(
             pd.Series(np.asarray(table[file_ids].data[:])), errors="coerce"
         ).to_numpy(float)
+        if "subject" in present and _column_kind(table, "subject") == "scalar":
+            frame["__subject__"] = np.asarray(table["subject"].data[:]).astype(str)
     frame = frame.rename(columns={choice: "action", cfg.reward_column: "reward"})
     return _clean_trials(TrialTable(frame, arrays, descriptions), cfg, choice)
 
@@ -179,12 +192,11 @@ def _clean_trials(trials: TrialTable, cfg: Any, choice: str) -> TrialTable:
     """
     frame = trials.frame
     if "__file_trial_id__" in frame:
-        ids = frame["__file_trial_id__"].to_numpy()
-        real = ~(ids < 0)
+        real = frame["__file_trial_id__"].to_numpy() != -1
         frame = frame[real].copy()
         trials.arrays = {k: (v[real], dim) for k, (v, dim) in trials.arrays.items()}
-        if not np.all(np.isfinite(ids[real])):  # not trial numbers after all
-            frame = frame.drop(columns="__file_trial_id__")
+    if frame.empty:
+        raise NWBFormatError("the trials table holds no trials (only padding rows)")
     no_choice, no_reward = _missing(frame["action"]), _missing(frame["reward"])
     no_event = _missing(frame[cfg.event])
     if no_event.any() and not cfg.drop_missing:

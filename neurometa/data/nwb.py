@@ -34,7 +34,6 @@ Examples
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -46,6 +45,7 @@ from neurometa.config import Config, ConfigError, check_choice, check_range
 from neurometa.data._nwb_layout import assemble_recording
 from neurometa.data._nwb_tables import (
     NWBFormatError,
+    exported_attrs,
     find_timeseries,
     open_nwb,
     trial_table,
@@ -290,10 +290,7 @@ def _session_meta(nwb: Any, path: Path) -> dict[str, Any]:
         "session_description": str(nwb.session_description),
         "session_start_time": nwb.session_start_time.isoformat(),
     }
-    try:
-        origin = json.loads(nwb.notes) if nwb.notes else {}
-    except (TypeError, ValueError):
-        origin = {}
-    if isinstance(origin, dict) and "neurometa_version" in origin:
+    origin = exported_attrs(nwb)
+    if origin is not None:
         meta["origin_attrs"] = origin
     return meta

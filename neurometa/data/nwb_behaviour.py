@@ -39,6 +39,7 @@ from neurometa.data._nwb_tables import (
     FILE_TRIAL_IDS,
     NWBFormatError,
     _column_kind,
+    exported_attrs,
     open_nwb,
     trials_table,
 )
@@ -105,16 +106,41 @@ def read_nwb_behaviour(
             if _column_kind(table, name) == "scalar"
         }
         subject_id = getattr(nwb.subject, "subject_id", None) if nwb.subject else None
+        exported = exported_attrs(nwb) is not None
     frame = pd.DataFrame(columns)
-    raw = _behaviour_columns(frame, layout, subject_id or path.stem, session_column)
+    if exported:
+        frame = _exported_rows(frame)
+    if frame.empty:
+        raise NWBFormatError(f"{path}: the trials table holds no trials")
+    raw = _behaviour_columns(frame, layout, subject_id or path.stem, session_column, exported)
     out = check_table(raw, layout, source=str(path), first_row=0, row_name="trials-table row")
     if layout == "two_step":
         out["common"] = out["state2"] == out["choice1"]
     return out
 
 
+def _exported_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """An exported table without its padding rows and with its per-trial columns merged.
+
+    Padding rows have file trial number -1. Two-step rows repeat a per-trial variable ``X``
+    (a lab recording's extra column) as equal ``X_first`` and ``X_second``: one ``X``.
+    """
+    ids = next((c for c in FILE_TRIAL_IDS if c in frame), None)
+    if ids is not None:
+        frame = frame[pd.to_numeric(frame[ids], errors="coerce").to_numpy() != -1]
+    frame = frame.reset_index(drop=True)
+    for first in [c for c in frame.columns if c.endswith("_first")]:
+        base, second = first[: -len("_first")], first[: -len("_first")] + "_second"
+        if second not in frame or base in frame:
+            continue
+        a, b = frame[first], frame[second]
+        if bool(((a == b) | (a.isna() & b.isna())).all()):
+            frame = frame.drop(columns=[first, second]).assign(**{base: a})
+    return frame
+
+
 def _behaviour_columns(
-    frame: pd.DataFrame, layout: str, subject: str, session_column: str | None
+    frame: pd.DataFrame, layout: str, subject: str, session_column: str | None, exported: bool
 ) -> pd.DataFrame:
     """The text table :func:`check_table` reads: behaviour, subject, trial, session, extras."""
     present = list(frame.columns)
@@ -138,7 +164,9 @@ def _behaviour_columns(
     if "transition" in frame:  # checked against choice1/state2 like a CSV's
         raw["transition"] = _as_text(frame["transition"])
     raw["subject"] = _as_text(frame["subject"]) if "subject" in frame else subject
-    session = session_column or next((c for c in ("session", "episode") if c in frame), None)
+    # an `episode` column is a session unless the subjects are in their own column
+    sessions = ("session",) if "subject" in frame else ("session", "episode")
+    session = session_column or next((c for c in sessions if c in frame), None)
     if session is not None:
         if session not in frame:
             raise NWBFormatError(
@@ -146,14 +174,13 @@ def _behaviour_columns(
                 f"columns present: {', '.join(present)}"
             )
         raw["session"] = _as_text(frame[session])
-    keep = _real_trials(frame)
-    raw["trial"] = _trial_numbers(frame, raw, session, present, keep)
+    raw["trial"] = _trial_numbers(frame, raw, session, present, exported)
     other_layouts = {n for lay, spec in LAYOUTS.items() if lay != layout for n in spec}
     skip = used | _NOT_EXTRA | RESERVED | other_layouts | set(LAYOUTS[layout]) | {session}
     for col in present:
         if col not in skip:
             raw[col] = _as_text(frame[col])
-    return raw[keep].reset_index(drop=True)
+    return raw.reset_index(drop=True)
 
 
 def _trial_numbers(
@@ -161,19 +188,19 @@ def _trial_numbers(
     raw: pd.DataFrame,
     session: str | None,
     present: list[str],
-    keep: np.ndarray,
+    exported: bool,
 ) -> pd.Series:
     """Trial numbers as text.
 
-    ``trial_id`` (an exported recording's file trial numbers, which keep the gaps of dropped
-    trials), else ``trial``, else the rank of ``start_time`` within each subject (and
-    session).
+    An exported recording's ``trial_id`` (the file trial numbers, which keep the gaps of
+    dropped trials), else a ``trial`` column, else the rank of ``start_time`` within each
+    subject (and session). A lab file's ``trial_id`` is an ordinary extra column.
     """
-    groups = [raw["subject"]] + ([raw["session"]] if session is not None else [])
-    for name in (*FILE_TRIAL_IDS, "trial"):
+    names = (*FILE_TRIAL_IDS, "trial") if exported else ("trial",)
+    for name in names:
         if name in frame:
             numbers = _as_text(frame[name])
-            key = pd.DataFrame({"subject": raw["subject"], "trial": numbers})[keep]
+            key = pd.DataFrame({"subject": raw["subject"], "trial": numbers})
             if session is None and key.duplicated().any():
                 raise NWBFormatError(
                     f"trial numbers ({name!r}) repeat within a subject: name the trial column "
@@ -181,17 +208,10 @@ def _trial_numbers(
                     f"columns present: {', '.join(present)}"
                 )
             return numbers
+    groups = [raw["subject"]] + ([raw["session"]] if session is not None else [])
     start = frame["start_time"].reset_index(drop=True).astype(float)
     rank = start.groupby(groups).rank(method="first").astype(np.int64) - 1
     return rank.astype(str)
-
-
-def _real_trials(frame: pd.DataFrame) -> np.ndarray:
-    """Rows that are trials, not the padding (``trial_id`` -1) of an exported recording."""
-    name = next((c for c in FILE_TRIAL_IDS if c in frame), None)
-    if name is None:
-        return np.ones(len(frame), dtype=bool)
-    return ~(pd.to_numeric(frame[name], errors="coerce").to_numpy() < 0)
 
 
 def _as_text(values: pd.Series) -> pd.Series:

@@ -171,15 +171,18 @@ def test_exported_lab_bandit_keeps_trial_gaps_and_drops_padding(tmp_path):
 
 
 def test_exported_lab_two_step_comes_back(tmp_path):
-    text = "subject,trial,choice1,state2,choice2,reward\n" + "".join(
-        f"s{s},{t},{t % 2},{(t // 2) % 2},{(t // 3) % 2},{(t + s) % 2}\n"
+    text = "subject,trial,choice1,state2,choice2,reward,rt\n" + "".join(
+        f"s{s},{t},{t % 2},{(t // 2) % 2},{(t // 3) % 2},{(t + s) % 2},{0.1 * t}\n"
         for s in (1, 2)
         for t in range(12 + 4 * s)
+        if (s, t) != (1, 5)  # a missed trial: a gap in the trial numbers
     )
     ds = table_to_recording(read_two_step_csv(_csv(tmp_path, text, "lab.csv")))
     path = export_nwb(ds, tmp_path / "lab.nwb")
-    got = two_step_trials(table_to_recording(read_nwb_behaviour(path, "two_step")))
-    want = two_step_trials(ds)
+    back = table_to_recording(read_nwb_behaviour(path, "two_step"))
+    np.testing.assert_array_equal(back["rt"].values, ds["rt"].values)  # one column again
+    assert "session" not in back.coords  # the export's episodes are the subjects here
+    got, want = two_step_trials(back), two_step_trials(ds)
     for col in ("subject", "trial", "choice1", "state2", "choice2", "reward", "common"):
         np.testing.assert_array_equal(got[col].to_numpy(), want[col].to_numpy(), err_msg=col)
 
@@ -232,3 +235,44 @@ def test_cli_refuses_a_column_that_does_not_fit_its_schema_type(tmp_path, capsys
     path = _csv(tmp_path, "subject,trial,choice,reward,best_arm\na,0,1,1,left\n", "t.csv")
     assert main(["import", "bandit-csv", str(path), "--out", str(tmp_path / "t.nc")]) != 0
     assert "column 'best_arm' is named like the recording variable" in capsys.readouterr().err
+
+
+def test_a_lab_files_trial_id_column_is_not_taken_for_padding(tmp_path):
+    """Only files written by `neurometa export nwb` have padding rows and trial numbers to keep."""
+    rows = _rows(6)
+    for k, row in enumerate(rows):
+        row["trial_id"] = float(k - 3)  # e.g. warm-up trials numbered -3..-1
+    path = _lab_two_step(tmp_path / "warmup.nwb", rows)
+    assert read_nwb_behaviour(path, "two_step")["trial"].tolist() == [0, 1, 2, 3, 4, 5]
+    nwb = _trials_file_with_choice(tmp_path / "bandit.nwb", trial_id=[-1.0, -1.0, 0.5, 7.0])
+    trial_level = read_nwb(nwb, behaviour_only=True, event="start_time")
+    np.testing.assert_array_equal(trial_level["trial_id"].values, [[0, 1, 2, 3]])
+    np.testing.assert_array_equal(trial_level["action"].values, [[0, 1, 0, 1]])
+
+
+def _trials_file_with_choice(path: Path, **columns: list) -> Path:
+    nwb = NWBFile(
+        session_description="s",
+        identifier="s",
+        session_start_time=datetime(2024, 1, 1, tzinfo=UTC),
+    )
+    for name in ("choice", "reward", *columns):
+        nwb.add_trial_column(name, name)
+    for k in range(len(next(iter(columns.values())))):
+        extra = {n: v[k] for n, v in columns.items()}
+        nwb.add_trial(start_time=float(k), stop_time=k + 0.5, choice=k % 2, reward=1.0, **extra)
+    with NWBHDF5IO(str(path), "w") as io:
+        io.write(nwb)
+    return path
+
+
+def test_an_exported_recording_of_padding_only_is_a_clear_error(tmp_path):
+    ds = table_to_recording(
+        read_bandit_csv(_csv(tmp_path, "subject,trial,choice,reward\na,0,1,1\na,1,0,0\n", "t.csv"))
+    )
+    ds["trial_id"][:] = -1  # every row padding
+    path = export_nwb(ds, tmp_path / "pad.nwb")
+    with pytest.raises(NWBFormatError, match="holds no trials"):
+        read_nwb_behaviour(path, "bandit")
+    with pytest.raises(NWBFormatError, match="holds no trials"):
+        read_nwb(path, behaviour_only=True)
