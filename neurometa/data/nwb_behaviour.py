@@ -7,17 +7,26 @@ analyses apply — to a lab's NWB file and to an agent's recording exported with
 ``neurometa export nwb``. Only behaviour is read (no units or TimeSeries: for neural
 activity use ``neurometa import nwb``, one step per trial).
 
-Columns, looked up in this order (:data:`ALIASES`; the second spelling is that of
+Columns, looked up in this order (:data:`ALIASES`; the later spellings are those of
 ``neurometa export nwb``, whose two-step rows carry one column per stage):
 
-- two-step: ``choice1`` or ``action_first``; ``state2`` or ``state2_second``; ``choice2``
-  or ``action_second`` (optional); ``reward``, or ``reward_first + reward_second``;
-  optional ``common`` or ``common_transition_second`` (checked against choice1/state2).
+- two-step: ``choice1``, ``action_first`` (agents) or ``choice1_second`` (lab recordings);
+  ``state2`` or ``state2_second``; ``choice2``, ``action_second`` or ``choice2_second``
+  (optional); ``reward``, or ``reward_second`` (plus ``reward_first`` where present);
+  optional ``common`` or ``common_transition_second`` and ``transition`` (checked against
+  choice1/state2 as in a CSV).
 - bandit: ``choice`` or ``action``; ``reward``.
 - ``subject``: a ``subject`` column, else the file's ``subject_id``, else the file name.
 - ``session`` (one episode per subject and session): the ``session_column`` if given, else
-  a ``session`` column, else an ``episode`` column (an exported agent's episodes).
-- ``trial``: a ``trial`` column, else the row's position in start-time order.
+  a ``session`` column, else an ``episode`` column when there is no ``subject`` column (an
+  exported agent's episodes).
+- ``trial``: a ``trial`` column, else the row's rank in start-time order within its subject
+  and session.
+
+Files written by ``neurometa export nwb`` (their ``notes`` hold the recording's attrs) lose
+their padding rows (``trial_id`` -1), number trials by their ``trial_id`` (keeping the gaps of
+dropped trials), and have each two-step per-trial column ``X`` exported as equal
+``X_first`` / ``X_second`` merged back into ``X``.
 
 Other one-value-per-trial columns are kept, except names the recording uses itself
 (:data:`neurometa.data.tables.RESERVED`) or another layout's behavioural names; array and
@@ -194,7 +203,7 @@ def _trial_numbers(
 
     An exported recording's ``trial_id`` (the file trial numbers, which keep the gaps of
     dropped trials), else a ``trial`` column, else the rank of ``start_time`` within each
-    subject (and session). A lab file's ``trial_id`` is an ordinary extra column.
+    subject (and session). A lab file's ``trial_id`` is not used.
     """
     names = (*FILE_TRIAL_IDS, "trial") if exported else ("trial",)
     for name in names:
