@@ -276,3 +276,19 @@ def test_an_exported_recording_of_padding_only_is_a_clear_error(tmp_path):
         read_nwb_behaviour(path, "bandit")
     with pytest.raises(NWBFormatError, match="holds no trials"):
         read_nwb(path, behaviour_only=True)
+
+
+def test_cli_trial_level_import_of_an_exported_two_step_agent(tmp_path, capsys):
+    task = make("two_step/daw2011", 2, num_trials=12)
+    ds = record(make_baseline("hybrid", task), task, 2, seed=5, progress=False)
+    path = export_nwb(ds, tmp_path / "agent.nwb")
+    out = tmp_path / "trials.nc"
+    args = ["import", "nwb", str(path), "--out", str(out), "--behaviour-only"]
+    args += ["--choice-column", "action_first", "--reward-column", "reward_second"]
+    assert main(args) == 0, capsys.readouterr().err
+    back = open_recording(out)
+    np.testing.assert_array_equal(back["choice1"].values, ds["action"].values[:, ::2])
+    np.testing.assert_array_equal(back["state2"].values, ds["state2"].values[:, 1::2])
+    np.testing.assert_array_equal(
+        back["common_transition"].values, ds["common_transition"].values[:, 1::2]
+    )
