@@ -196,7 +196,7 @@ def _clean_trials(trials: TrialTable, cfg: Any, choice: str) -> TrialTable:
         frame = frame[real].copy()
         trials.arrays = {k: (v[real], dim) for k, (v, dim) in trials.arrays.items()}
     if frame.empty:
-        raise NWBFormatError("the trials table holds no trials (only padding rows)")
+        raise NWBFormatError("the trials table holds no trials (padding rows left out)")
     no_choice, no_reward = _missing(frame["action"]), _missing(frame["reward"])
     no_event = _missing(frame[cfg.event])
     if no_event.any() and not cfg.drop_missing:

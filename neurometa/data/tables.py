@@ -315,6 +315,9 @@ def table_to_recording(table: pd.DataFrame, *, preset: str | None = None) -> xr.
     layout = table.attrs.get("layout")
     if layout not in LAYOUTS:
         raise ValueError("table_to_recording needs a table from read_two_step_csv/read_bandit_csv")
+    if table.empty:
+        missed = table.attrs.get("num_missed_trials", 0)
+        raise ValueError(f"the table has no completed trials ({missed} missed trial(s) dropped)")
     keys = ["subject"] + (["session"] if "session" in table else [])
     ordered = table.sort_values([*keys, "trial"], key=_natural).reset_index(drop=True)
     groups = ordered.groupby(keys, sort=False).indices  # in order of first appearance

@@ -169,3 +169,9 @@ def test_extra_columns_named_like_schema_variables_take_their_type(tmp_path):
     bad = read_bandit_csv(_write(tmp_path, head + "a,0,1,1,0.5\n", "bad.csv"))
     with pytest.raises(ValueError, match="column 'best_arm' is named like the recording variable"):
         table_to_recording(bad)
+
+
+def test_a_table_without_completed_trials_is_a_clear_error(tmp_path):
+    table = read_bandit_csv(_write(tmp_path, "subject,trial,choice,reward\na,0,,1\n"))
+    with pytest.raises(ValueError, match=r"no completed trials \(1 missed trial"):
+        table_to_recording(table)
