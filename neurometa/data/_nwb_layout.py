@@ -74,11 +74,6 @@ def pad_take(values: np.ndarray, order: np.ndarray) -> np.ndarray:
     return out
 
 
-def _family(preset: Any) -> str:
-    """Task family of a preset id (the part before ``/``; see ``record.spec.task_family``)."""
-    return str(preset).split("/", 1)[0]
-
-
 def _episode_subjects(frame: Any, order: np.ndarray, num_episodes: int, default: str) -> Any:
     """Subject of each episode: an exported recording's ``subject`` column, else the file's."""
     if "__subject__" not in frame:
@@ -149,8 +144,10 @@ def assemble_recording(
         values = pad_take(values, order)
         return values.reshape(num_episodes, num_steps, *values.shape[1:])
 
+    from neurometa.record.spec import task_family  # lazy, as in _attrs
+
     data = _trial_variables(trials, cfg, shaped)
-    if _family(meta.get("origin_attrs", {}).get("preset", cfg.task)) == "two_step":
+    if task_family(meta.get("origin_attrs", {}).get("preset", cfg.task)) == "two_step":
         # an exported two-step recording: its per-trial task variables, under the schema's
         # names, are the second stage's columns (the first stage's come before the choice)
         for name in ("choice1", "choice2", "state2", "common_transition"):

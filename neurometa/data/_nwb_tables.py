@@ -21,6 +21,7 @@ __all__ = [
     "NWBFormatError",
     "TrialTable",
     "exported_attrs",
+    "file_trial_numbers",
     "open_nwb",
     "trial_table",
     "unit_spike_trains",
@@ -62,6 +63,11 @@ def open_nwb(path: Path) -> Iterator[Any]:
         yield nwb
     finally:
         io.close()
+
+
+def file_trial_numbers(values: Any) -> np.ndarray:
+    """An exported recording's trial numbers as floats (NaN where not a number); -1: padding."""
+    return pd.to_numeric(pd.Series(np.asarray(values)), errors="coerce").to_numpy(float)
 
 
 def exported_attrs(nwb: Any) -> dict[str, Any] | None:
@@ -165,9 +171,7 @@ def trial_table(nwb: Any, cfg: Any) -> TrialTable:
         frame["__episode__"] = np.asarray(table[episode].data[:])
     file_ids = next((c for c in FILE_TRIAL_IDS if c in present), None)
     if exported_attrs(nwb) is not None and file_ids is not None:  # only neurometa's own files
-        frame["__file_trial_id__"] = pd.to_numeric(
-            pd.Series(np.asarray(table[file_ids].data[:])), errors="coerce"
-        ).to_numpy(float)
+        frame["__file_trial_id__"] = file_trial_numbers(table[file_ids].data[:])
         if "subject" in present and _column_kind(table, "subject") == "scalar":
             frame["__subject__"] = np.asarray(table["subject"].data[:]).astype(str)
     frame = frame.rename(columns={choice: "action", cfg.reward_column: "reward"})

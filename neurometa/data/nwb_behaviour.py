@@ -49,10 +49,17 @@ from neurometa.data._nwb_tables import (
     NWBFormatError,
     _column_kind,
     exported_attrs,
+    file_trial_numbers,
     open_nwb,
     trials_table,
 )
-from neurometa.data.tables import LAYOUTS, OPTIONAL, RESERVED, check_table
+from neurometa.data.tables import (
+    LAYOUTS,
+    OPTIONAL,
+    RESERVED,
+    _other_layouts_columns,
+    check_table,
+)
 
 __all__ = ["ALIASES", "read_nwb_behaviour"]
 
@@ -136,7 +143,7 @@ def _exported_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """
     ids = next((c for c in FILE_TRIAL_IDS if c in frame), None)
     if ids is not None:
-        frame = frame[pd.to_numeric(frame[ids], errors="coerce").to_numpy() != -1]
+        frame = frame[file_trial_numbers(frame[ids]) != -1]
     frame = frame.reset_index(drop=True)
     for first in [c for c in frame.columns if c.endswith("_first")]:
         base, second = first[: -len("_first")], first[: -len("_first")] + "_second"
@@ -184,7 +191,7 @@ def _behaviour_columns(
             )
         raw["session"] = _as_text(frame[session])
     raw["trial"] = _trial_numbers(frame, raw, session, present, exported)
-    other_layouts = {n for lay, spec in LAYOUTS.items() if lay != layout for n in spec}
+    other_layouts = _other_layouts_columns(frame, layout)
     skip = used | _NOT_EXTRA | RESERVED | other_layouts | set(LAYOUTS[layout]) | {session}
     for col in present:
         if col not in skip:
