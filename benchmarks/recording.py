@@ -64,7 +64,7 @@ def make_agent(kind: str, task, num_units: int):  # noqa: ANN001, ANN201
     """The benchmark agent: ``pfc`` (untrained PFC LSTM, sampled actions) or ``synthetic``."""
     if kind == "synthetic":
         return SyntheticAgent(num_units)
-    from neurometa.agents.pfc import FrozenAgent
+    from neurometa.agents.base import FrozenAgent
     from neurometa.learn import NetworkConfig, build_network
 
     generator = RunSeeds(0).torch("weights")

@@ -30,7 +30,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 import xarray as xr
 from _common import cache_dir, cached_dataset, recorded, run_script, trained_run, with_updates
 from matplotlib.figure import Figure
@@ -38,7 +37,8 @@ from matplotlib.figure import Figure
 from neurometa.agents.baselines import make_baseline
 from neurometa.config import Config, ConfigError, check_range, replace_path
 from neurometa.learn import TaskConfig, get_preset, load_agent
-from neurometa.learn.rollout import expected_regret, make_task
+from neurometa.learn.rollout import make_task
+from neurometa.returns import expected_regret
 from neurometa.tasks import make
 
 NAME = "botvinick2019_fig1b_correlated_vs_independent"
@@ -86,9 +86,9 @@ QUICK = Fig1BConfig(num_trials=50, num_updates=2000, seeds=(0,), test_episodes=5
 
 def per_episode_regret(ds: xr.Dataset) -> np.ndarray:
     """Cumulative expected regret of every recorded episode, shape (episode, trial)."""
-    probs = torch.from_numpy(np.asarray(ds["arm_probs"].values))
-    actions = torch.from_numpy(np.asarray(ds["action"].values))
-    return expected_regret(probs, actions).cumsum(-1).numpy()
+    probs = np.asarray(ds["arm_probs"].transpose("episode", "step", "arm").values)
+    actions = np.asarray(ds["action"].transpose("episode", "step").values)
+    return expected_regret(probs, actions).cumsum(-1)
 
 
 def _meta_rl(

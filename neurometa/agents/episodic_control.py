@@ -38,9 +38,10 @@ from typing import ClassVar, Literal
 import torch
 from torch import Tensor, nn
 
-from neurometa.agents.episodic_replay import ReplayBuffer, n_step_returns
+from neurometa.agents.episodic_replay import ReplayBuffer
 from neurometa.agents.memory import EpisodicMemory
-from neurometa.config import Config, check_choice, check_range
+from neurometa.config import Config, ConfigError, check_choice, check_range
+from neurometa.returns import n_step_returns
 
 __all__ = [
     "EpisodicControlConfig",
@@ -63,8 +64,8 @@ class EpisodicControlConfig(Config):
     """``k``, neighbours per read."""
     discount: float = 0.95
     """γ of the returns."""
-    n_step: int = 0
-    """Return horizon ``n`` (0 = Monte-Carlo to the episode's end)."""
+    n_step: int | None = None
+    """Return horizon ``n`` (≥ 1); None: Monte-Carlo returns to the episode's end."""
     epsilon: float = 0.1
     """Probability of a uniformly random action."""
     embedding_dim: int = 16
@@ -92,7 +93,11 @@ class EpisodicControlConfig(Config):
             check_range(self, name, low=1)
         for name in ("replay_capacity", "batch_size"):
             check_range(self, name, low=1)
-        check_range(self, "n_step", low=0)
+        if self.n_step is not None and self.n_step < 1:
+            raise ConfigError(
+                f"EpisodicControlConfig.n_step = {self.n_step!r} must be >= 1; None gives "
+                "Monte-Carlo returns to the episode's end"
+            )
         check_range(self, "updates_per_episode", low=0)
         check_range(self, "discount", low=0.0, high=1.0)
         check_range(self, "epsilon", low=0.0, high=1.0)
@@ -110,7 +115,7 @@ class EpisodicControlConfig(Config):
 #: Named settings: the literature's choices, scaled to small discrete tasks.
 EPISODIC_CONTROL_PRESETS: dict[str, EpisodicControlConfig] = {
     "box2": EpisodicControlConfig(method="box2", n_step=10, num_neighbours=10),
-    "mfec": EpisodicControlConfig(method="mfec", n_step=0, num_neighbours=11),
+    "mfec": EpisodicControlConfig(method="mfec", n_step=None, num_neighbours=11),
     "nec": EpisodicControlConfig(method="nec", n_step=5, num_neighbours=10),
 }
 
@@ -263,10 +268,18 @@ class EpisodicControlAgent:
 
     # ------------------------------------------------------------------ learning
     def returns(self) -> Tensor:
-        """Targets ``G_t`` of the finished episode, shape ``(T, B)`` (see module docstring)."""
-        cfg = self.config
-        bootstrap = self._values if cfg.method == "nec" else None
-        return n_step_returns(self._rewards, cfg.discount, cfg.n_step, bootstrap)
+        """Targets ``G_t`` of the finished episode, shape ``(T, B)`` (see module docstring).
+
+        :func:`neurometa.returns.n_step_returns` with ``γ_t = γ`` until the episode's last
+        step (``γ_{T−1} = 0``), bootstrapped from the act-time values for NEC and from
+        nothing (zeros) for Box 2 and MFEC.
+        """
+        cfg, rewards = self.config, self._rewards
+        discounts = torch.full_like(rewards, cfg.discount)
+        discounts[-1] = 0.0
+        values = self._values if cfg.method == "nec" else torch.zeros_like(rewards)
+        horizon = cfg.n_step or rewards.shape[0]
+        return n_step_returns(rewards, discounts, values, torch.zeros_like(values[-1]), horizon)
 
     def end_episode(self) -> None:
         """Write the episode's ``(e(s_t), G_t)`` pairs to the stores of ``a_t``."""

@@ -10,7 +10,7 @@ from neurometa.learn.config import EvalConfig, NetworkConfig, OptimConfig, TaskC
 from neurometa.learn.evaluate import evaluate
 from neurometa.learn.networks import NETWORKS, build_network, register_network
 from neurometa.learn.presets import DEFAULT_PRESET, PRESETS, get_preset
-from neurometa.learn.trainer import TrainingDivergedError, train
+from neurometa.learn.trainer import Trainer, TrainingDivergedError, train
 
 __all__ = [
     "DEFAULT_PRESET",
@@ -21,6 +21,7 @@ __all__ = [
     "OptimConfig",
     "TaskConfig",
     "TrainConfig",
+    "Trainer",
     "TrainingDivergedError",
     "build_network",
     "evaluate",

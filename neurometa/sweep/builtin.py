@@ -113,10 +113,11 @@ def record_run(config: Config, run_dir: Path, *, seed: int, resume: bool) -> dic
     with _recording(config, run_dir, seed) as ds:
         out["record_return"] = float(ds["reward"].sum("step").mean("episode"))
         if "arm_probs" in ds and "arm" in ds["arm_probs"].dims:
-            probs = ds["arm_probs"]
-            chosen = probs.isel(arm=ds["action"].clip(0, probs.sizes["arm"] - 1))
-            regret = (probs.max("arm") - chosen).sum("step").mean("episode")
-            out["record_regret"] = float(regret)
+            from neurometa.returns import expected_regret
+
+            probs = ds["arm_probs"].transpose("episode", "step", "arm").values
+            actions = ds["action"].transpose("episode", "step").values
+            out["record_regret"] = float(expected_regret(probs, actions).sum(-1).mean())
     return out
 
 

@@ -12,7 +12,7 @@ from neurometa.agents.episodic_control import (
     EpisodicControlAgent,
     EpisodicControlConfig,
 )
-from neurometa.agents.episodic_replay import ReplayBuffer, n_step_returns
+from neurometa.agents.episodic_replay import ReplayBuffer
 from neurometa.config import ConfigError
 from neurometa.record import record, validate_recording
 from neurometa.seeding import RunSeeds, torch_generator
@@ -20,41 +20,16 @@ from neurometa.tasks.gridworld import GridworldConfig, GridworldTask
 
 
 def _loop_returns(rewards, discount, n, bootstrap):
+    """G_t = Σ_{j<h} γ^j r_{t+j} + [t + n < T] γ^n V_{t+n}, h = min(n, T − t); n None: T."""
     steps, batch = rewards.shape
     out = torch.zeros(steps, batch)
     for t in range(steps):
-        horizon = steps - t if n == 0 else min(n, steps - t)
+        horizon = steps - t if n is None else min(n, steps - t)
         for j in range(horizon):
             out[t] += discount**j * rewards[t + j]
         if bootstrap is not None and n and t + n < steps:
             out[t] += discount**n * bootstrap[t + n]
     return out
-
-
-@pytest.mark.parametrize(
-    ("n", "use_bootstrap"),
-    [(0, False), (3, False), (3, True), (20, True)],
-    ids=["monte_carlo", "n3", "n3_bootstrap", "n_beyond_episode"],
-)
-def test_n_step_returns_match_loop(n: int, use_bootstrap: bool) -> None:
-    gen = torch_generator(0)
-    rewards = torch.randn(9, 4, generator=gen)
-    bootstrap = torch.randn(9, 4, generator=gen) if use_bootstrap else None
-    got = n_step_returns(rewards, 0.8, n, bootstrap)
-    torch.testing.assert_close(got, _loop_returns(rewards, 0.8, n, bootstrap))
-
-
-def test_n_step_returns_hand_value() -> None:
-    # rewards 1, 0, 2 with γ = 0.5: G_0 = 1 + 0.5·0 + 0.25·2 = 1.5, G_1 = 0 + 0.5·2 = 1, G_2 = 2
-    got = n_step_returns(torch.tensor([[1.0], [0.0], [2.0]]), 0.5, 0)
-    assert got[:, 0].tolist() == [1.5, 1.0, 2.0]
-    # 1-step with bootstrap V = 10 everywhere: G_0 = 1 + 0.5·10 = 6, G_1 = 5, G_2 = 2 (last step)
-    boot = torch.full((3, 1), 10.0)
-    assert n_step_returns(torch.tensor([[1.0], [0.0], [2.0]]), 0.5, 1, boot)[:, 0].tolist() == [
-        6.0,
-        5.0,
-        2.0,
-    ]
 
 
 def _agent(method: str, **changes) -> tuple[EpisodicControlAgent, GridworldTask]:
@@ -64,6 +39,31 @@ def _agent(method: str, **changes) -> tuple[EpisodicControlAgent, GridworldTask]
         config, task.obs_dim, task.num_actions, generator=RunSeeds(0).torch("memory")
     )
     return agent, task
+
+
+@pytest.mark.parametrize(
+    ("method", "n"),
+    [("mfec", None), ("box2", 3), ("nec", 3), ("nec", 20)],
+    ids=["mfec_monte_carlo", "box2_n3", "nec_n3_bootstrap", "nec_n_beyond_episode"],
+)
+def test_targets_match_loop(method: str, n: int | None) -> None:
+    agent, _ = _agent(method, n_step=n, discount=0.8)
+    gen = torch_generator(0)
+    agent._rewards, agent._values = torch.randn(9, 4, generator=gen), torch.randn(9, 4)
+    bootstrap = agent._values if method == "nec" else None
+    want = _loop_returns(agent._rewards, 0.8, n, bootstrap)
+    torch.testing.assert_close(agent.returns(), want)
+
+
+def test_targets_hand_value() -> None:
+    # rewards 1, 0, 2 with γ = 0.5: G_0 = 1 + 0.5·0 + 0.25·2 = 1.5, G_1 = 0 + 0.5·2 = 1, G_2 = 2
+    agent, _ = _agent("mfec", discount=0.5)
+    agent._rewards = torch.tensor([[1.0], [0.0], [2.0]])
+    assert agent.returns()[:, 0].tolist() == [1.5, 1.0, 2.0]
+    # 1-step with bootstrap V = 10 everywhere: G_0 = 1 + 0.5·10 = 6, G_1 = 5, G_2 = 2 (last step)
+    agent, _ = _agent("nec", discount=0.5, n_step=1)
+    agent._rewards, agent._values = torch.tensor([[1.0], [0.0], [2.0]]), torch.full((3, 1), 10.0)
+    assert agent.returns()[:, 0].tolist() == [6.0, 5.0, 2.0]
 
 
 def test_mfec_keeps_the_best_return_of_a_state() -> None:
@@ -181,8 +181,9 @@ def test_replay_buffer_ring_and_sampling() -> None:
 @pytest.mark.parametrize(
     ("changes", "match"),
     [({"method": "dqn"}, "method"), ({"epsilon": 1.5}, "epsilon"),
-     ({"num_neighbours": 20, "capacity": 10}, "num_neighbours")],
-    ids=["method", "epsilon", "k_over_capacity"],
+     ({"num_neighbours": 20, "capacity": 10}, "num_neighbours"),
+     ({"n_step": 0}, "None gives Monte-Carlo")],
+    ids=["method", "epsilon", "k_over_capacity", "n_step_zero"],
 )  # fmt: skip
 def test_bad_config_is_named(changes: dict, match: str) -> None:
     with pytest.raises(ConfigError, match=match):

@@ -21,9 +21,6 @@ def test_every_preset_trains_one_small_update(name, tmp_path):
         {
             "optim.batch_size": 2,
             "optim.num_updates": 1,
-            # the preset's reward signal in the one update, not the sampled rewards before a blend
-            "optim.signal_blend_start": 0.0,
-            "optim.signal_blend_end": 0.0,
             "eval.episodes": 2,
             "workers": 1,  # several workers: tests/learn/test_parallel.py
         },
