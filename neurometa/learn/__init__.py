@@ -1,10 +1,10 @@
 """The outer loop: pure A2C losses, the trainer, checkpoints and named presets.
 
-``train(config, run_dir, seed=...)`` trains a network and writes a run folder;
-``load_agent(run_dir)`` returns the frozen agent; ``PRESETS`` holds the named settings.
+``train(config, run_dir, seed=...)`` trains a network and writes a run folder
+(``Trainer.step()`` is one update); ``load_agent(run_dir)`` returns the frozen agent;
+``PRESETS`` holds the named settings.
 """
 
-from neurometa.learn import episodic_presets  # noqa: F401 - registers the episodic agents
 from neurometa.learn.checkpoint import load_agent, load_network
 from neurometa.learn.config import EvalConfig, NetworkConfig, OptimConfig, TaskConfig, TrainConfig
 from neurometa.learn.evaluate import evaluate

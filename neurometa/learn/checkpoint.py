@@ -13,7 +13,7 @@ it). :func:`load_checkpoint` reads format 1 too, returning it in the format-2 la
 run folders written by earlier versions still load and resume.
 
 An episodic network's store is part of its ``state_dict`` (see
-:class:`~neurometa.agents.episodic_lstm.EpisodicLSTMNetwork`), so ``checkpoint.pt`` resumes
+:class:`~neurometa.agents.episodic.lstm.EpisodicLSTMNetwork`), so ``checkpoint.pt`` resumes
 the training life-time's memory; :func:`load_agent` empties it, since a recording or an
 evaluation starts a new life-time (docs/episodic.md, "What a checkpoint saves").
 """

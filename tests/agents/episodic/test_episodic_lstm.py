@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-from neurometa.agents.episodic_lstm import EpisodicLSTMAgent, EpisodicLSTMNetwork
+from neurometa.agents.episodic.lstm import EpisodicLSTMAgent, EpisodicLSTMNetwork
 from neurometa.cli import main
 from neurometa.config import ConfigError
 from neurometa.learn import NetworkConfig, build_network, get_preset, load_agent, train

@@ -33,22 +33,21 @@ Methods (``EpisodicControlConfig.method``)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 from torch import Tensor, nn
 
-from neurometa.agents.episodic_replay import ReplayBuffer
+from neurometa.agents.episodic.replay import ReplayBuffer
 from neurometa.agents.memory import EpisodicMemory
 from neurometa.config import Config, ConfigError, check_choice, check_range
 from neurometa.returns import n_step_returns
+from neurometa.seeding import RunSeeds
 
 __all__ = [
     "EpisodicControlConfig",
     "EpisodicControlAgent",
     "EPISODIC_CONTROL_PRESETS",
-    "episodic_learning_curve",
-    "episodes_to_criterion",
 ]
 
 
@@ -130,7 +129,7 @@ class EpisodicControlAgent:
         Sizes of the task's observation and action spaces.
     generator : torch.Generator
         Seeds the random projection / embedding weights and replay sampling
-        (use ``RunSeeds(seed).torch("memory")``).
+        (:meth:`for_task` uses ``RunSeeds(seed).torch("memory")``).
     device : str or torch.device
 
     Outputs of :meth:`act`: ``policy [B, A]`` (the ε-greedy probabilities), ``value [B]``
@@ -180,6 +179,31 @@ class EpisodicControlAgent:
             self.optimizer = torch.optim.Adam(params, lr=config.learning_rate)
             self.replay = ReplayBuffer(config.replay_capacity, obs_dim, self.device)
         self.episodes_seen = 0
+
+    @classmethod
+    def for_task(
+        cls,
+        config: EpisodicControlConfig,
+        task: Any,
+        *,
+        seed: int,
+        device: str | torch.device = "cpu",
+    ) -> EpisodicControlAgent:
+        """An agent with an empty memory for ``task``, its weights seeded from ``seed``.
+
+        The projection / embedding and replay draws come from stream ``memory`` of
+        ``RunSeeds(seed)``; the sizes from ``task`` (``obs_dim``, ``num_actions``).
+
+        Examples
+        --------
+        >>> from neurometa.tasks import make
+        >>> task = make("gridworld/5x5", 2)
+        >>> agent = EpisodicControlAgent.for_task(EPISODIC_CONTROL_PRESETS["mfec"], task, seed=0)
+        >>> agent.name
+        'episodic_control/mfec'
+        """
+        generator = RunSeeds(seed).torch("memory")
+        return cls(config, task.obs_dim, task.num_actions, generator=generator, device=device)
 
     def _make_embedding(self, obs_dim: int, key_dim: int) -> nn.Module:
         cfg = self.config
@@ -359,11 +383,3 @@ class EpisodicControlAgent:
             self.optimizer.zero_grad()
             loss.backward()
             self.optimizer.step()
-
-
-# The sample-efficiency helpers live in their own module; imported here (after the classes
-# they use) so that ``from neurometa.agents.episodic_control import ...`` keeps working.
-from neurometa.agents.episodic_efficiency import (  # noqa: E402
-    episodes_to_criterion,
-    episodic_learning_curve,
-)
