@@ -30,6 +30,7 @@ from neurometa.analysis._common import (
 __all__ = [
     "CODING_TERMS",
     "OLSDesign",
+    "ols_attrs",
     "ols_units",
     "coding_design",
     "coding_regression",
@@ -125,6 +126,25 @@ class OLSDesign:
         constant = np.ptp(Y, axis=0) == 0  # e.g. a silent or saturated unit: nothing to test
         se[:, constant] = t[:, constant] = p[:, constant] = np.nan
         return {"coef": coef, "se": se, "t": t, "p": p, "rss": rss}
+
+
+def ols_attrs(response_units: str = "1") -> dict[str, dict[str, str]]:
+    """CF ``long_name`` and ``units`` of the statistics of :meth:`OLSDesign.fit`.
+
+    The predictors of the project's regressions are dimensionless (±1 codes, values and
+    prediction errors in reward units), so a coefficient has the response's units.
+
+    Examples
+    --------
+    >>> ols_attrs("Hz")["coef"]
+    {'long_name': 'regression coefficient', 'units': 'Hz'}
+    """
+    return {
+        "coef": {"long_name": "regression coefficient", "units": response_units},
+        "se": {"long_name": "standard error of the coefficient", "units": response_units},
+        "t": {"long_name": "t statistic (coef / se)", "units": "1"},
+        "p": {"long_name": "two-sided p-value of the t-test", "units": "1"},
+    }
 
 
 def ols_units(X: np.ndarray, Y: np.ndarray, *, chunk_units: int = 2048) -> dict[str, np.ndarray]:
@@ -267,18 +287,9 @@ def _unit_table(
     X: np.ndarray,
 ) -> xr.Dataset:
     """The fits of :func:`ols_units` as a labelled (term, unit) Dataset."""
-    units = ds[activity].attrs.get("units", "1")
-    described = {
-        "coef": ("regression coefficient", f"({units}) per predictor unit"),
-        "se": ("standard error of the coefficient", f"({units}) per predictor unit"),
-        "t": ("t statistic of the coefficient (coef / se)", "1"),
-        "p": ("two-sided p-value of the t-test", "1"),
-    }
+    described = ols_attrs(ds[activity].attrs.get("units", "1"))
     out = xr.Dataset(
-        {
-            key: (("term", "unit"), res[key], {"long_name": name, "units": unit})
-            for key, (name, unit) in described.items()
-        },
+        {key: (("term", "unit"), res[key], attrs) for key, attrs in described.items()},
         coords={"term": list(CODING_TERMS), "unit": ds[activity]["unit"].values},
     )
     out["significant"] = out["p"] < alpha

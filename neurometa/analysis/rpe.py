@@ -22,7 +22,7 @@ import pandas as pd
 import xarray as xr
 
 from neurometa.analysis._common import AnalysisError, by_trial, check_recording
-from neurometa.analysis.coding import OLSDesign
+from neurometa.analysis.coding import OLSDesign, ols_attrs
 from neurometa.analysis.hybrid_fit import fit_hybrid, trial_arrays
 from neurometa.analysis.hybrid_model import PARAM_NAMES, hybrid_recursion
 from neurometa.analysis.two_step import two_step_trials
@@ -158,20 +158,9 @@ def rpe_decomposition(
     extra = tuple(d for d in ds[signal].dims if d not in ("episode", "step"))
     dims = ("event", "term") + extra
     shape = (2, len(RPE_TERMS)) + tuple(ds.sizes[d] for d in extra)
-    units = ds[signal].attrs.get("units", "1")
-    described = {
-        "coef": ("regression coefficient", f"({units}) per unit of RPE"),
-        "se": ("standard error of the coefficient", f"({units}) per unit of RPE"),
-        "t": ("t statistic (coef / se)", "1"),
-        "p": ("two-sided p-value of the t-test", "1"),
-    }
     data = {
-        k: (
-            dims,
-            np.stack([results[e][k] for e in results]).reshape(shape),
-            {"long_name": name, "units": unit},
-        )
-        for k, (name, unit) in described.items()
+        k: (dims, np.stack([results[e][k] for e in results]).reshape(shape), attrs)
+        for k, attrs in ols_attrs(ds[signal].attrs.get("units", "1")).items()
     }
     data["num_obs"] = (
         "event",
