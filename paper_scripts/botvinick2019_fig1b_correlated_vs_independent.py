@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 import xarray as xr
 from _common import cache_dir, cached_dataset, recorded, run_script, trained_run, with_updates
 from matplotlib.figure import Figure
@@ -86,9 +87,9 @@ QUICK = Fig1BConfig(num_trials=50, num_updates=2000, seeds=(0,), test_episodes=5
 
 def per_episode_regret(ds: xr.Dataset) -> np.ndarray:
     """Cumulative expected regret of every recorded episode, shape (episode, trial)."""
-    probs = np.asarray(ds["arm_probs"].transpose("episode", "step", "arm").values)
-    actions = np.asarray(ds["action"].transpose("episode", "step").values)
-    return expected_regret(probs, actions).cumsum(-1)
+    probs = torch.from_numpy(np.asarray(ds["arm_probs"].values))
+    actions = torch.from_numpy(np.asarray(ds["action"].values))
+    return expected_regret(probs, actions).cumsum(-1).numpy()
 
 
 def _meta_rl(
