@@ -13,13 +13,6 @@ Barto's ``R_{t+1}``) and the discount ``γ_t`` (0 where the episode ended with t
 
 is the model's dopamine signal (recorded as ``rpe``; Schultz, Dayan & Montague 1997).
 Every function checks shapes on entry and never modifies its inputs.
-
-Examples
---------
->>> import numpy as np
->>> td_errors(np.array([[0.0], [1.0]]), np.array([[0.9], [0.0]]),
-...           np.array([[0.5], [0.8]]), np.zeros(1)).round(2).tolist()
-[[0.22], [0.2]]
 """
 
 from __future__ import annotations
