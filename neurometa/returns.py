@@ -49,6 +49,13 @@ def _concat(xp: ModuleType, parts: list[Array]) -> Array:
     return xp.cat(parts) if xp is not np else np.concatenate(parts)
 
 
+def _astype(x: Array, dtype: Any) -> Array:
+    """``x`` as ``dtype`` (a dtype of its own kind, or ``"float64"``)."""
+    if isinstance(x, np.ndarray):
+        return x.astype(dtype, copy=False)
+    return x.to(getattr(sys.modules["torch"], dtype) if isinstance(dtype, str) else dtype)
+
+
 def _check_time_major(**arrays: Array) -> tuple[int, int]:
     """Check every array is ``(T, B)`` with one shared shape; return it."""
     shape = None
@@ -111,8 +118,9 @@ def n_step_returns(
 
     ``G_{t:t+n} = r_t + γ_t r_{t+1} + … + (Π_{k<n} γ_{t+k}) V_{t+n}``, where ``V_{t+n}`` is
     ``V_T = bootstrap_value`` once ``t + n ≥ T``; ``n ≥ T`` gives the Monte-Carlo return
-    bootstrapped from ``V_T`` (and no bootstrap at all where ``γ_{T−1} = 0``). Computed
-    backwards, ``G = r_{t+i} + γ_{t+i} G`` for ``i = n−1, …, 0``, vectorised over ``t``.
+    bootstrapped from ``V_T`` (and no bootstrap at all where ``γ_{T−1} = 0``). The sum runs
+    forwards over ``j < n``, vectorised over ``t``, with the discount products
+    ``Π_{k<j} γ_{t+k}`` accumulated in float64 and rounded once to the rewards' dtype.
 
     Parameters
     ----------
@@ -137,14 +145,15 @@ def n_step_returns(
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise ValueError(f"n must be a positive integer, got {n!r}")
     xp, n = _namespace(rewards), min(n, steps)
-    pad = n - 1
-    tail = bootstrap_value[None].repeat(pad, 0) if xp is np else bootstrap_value.expand(pad, -1)
-    returns = _concat(xp, [values[n:], bootstrap_value[None], tail])  # V_{min(t+n, T)}
-    rewards = _concat(xp, [rewards, xp.zeros_like(rewards[:pad])])  # r = 0, γ = 1 after T
-    discounts = _concat(xp, [discounts, xp.ones_like(discounts[:pad])])
-    for i in range(n - 1, -1, -1):
-        returns = rewards[i : i + steps] + discounts[i : i + steps] * returns
-    return returns
+    tail = bootstrap_value[None].repeat(n, 0) if xp is np else bootstrap_value.expand(n, -1)
+    later_values = _concat(xp, [values, tail])[n:]  # V_{min(t+n, T)}
+    rewards = _concat(xp, [rewards, xp.zeros_like(rewards[:n])])  # r = 0 and γ = 1 after T
+    discounts = _astype(_concat(xp, [discounts, xp.ones_like(discounts[:n])]), "float64")
+    returns, product = xp.zeros_like(rewards[:steps]), xp.ones_like(discounts[:steps])
+    for j in range(n):
+        returns = returns + _astype(product, rewards.dtype) * rewards[j : j + steps]
+        product = product * discounts[j : j + steps]
+    return returns + _astype(product, rewards.dtype) * later_values
 
 
 def lambda_returns(

@@ -299,7 +299,7 @@ class EpisodicControlAgent:
         nothing (zeros) for Box 2 and MFEC.
         """
         cfg, rewards = self.config, self._rewards
-        discounts = torch.full_like(rewards, cfg.discount)
+        discounts = torch.full_like(rewards, cfg.discount, dtype=torch.float64)
         discounts[-1] = 0.0
         values = self._values if cfg.method == "nec" else torch.zeros_like(rewards)
         horizon = cfg.n_step or rewards.shape[0]
