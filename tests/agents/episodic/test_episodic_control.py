@@ -52,7 +52,9 @@ def test_targets_match_loop(method: str, n: int | None) -> None:
     agent._rewards, agent._values = torch.randn(9, 4, generator=gen), torch.randn(9, 4)
     bootstrap = agent._values if method == "nec" else None
     want = _loop_returns(agent._rewards, 0.8, n, bootstrap)
-    torch.testing.assert_close(agent.returns(), want)
+    # bit for bit: the float32 targets decide which stored value wins a read, so a change in
+    # their last bit changes what the agents learn (benchmarks/episodic_valuation.py)
+    torch.testing.assert_close(agent.returns(), want, rtol=0, atol=0)
 
 
 def test_targets_hand_value() -> None:
