@@ -35,8 +35,8 @@ from statsmodels.stats.proportion import proportion_confint
 
 from neurometa.analysis._common import AnalysisError, _stage_names, by_trial, check_recording
 from neurometa.analysis.encoding_ridge import fold_ids, fold_stats, ridge_cv
-from neurometa.analysis.noise_ceiling import condition_codes, noise_ceiling
-from neurometa.analysis.trials import check_aligned
+from neurometa.analysis.noise_ceiling import noise_ceiling
+from neurometa.analysis.trials import DEFAULT_CONDITIONS, check_aligned, condition_codes
 from neurometa.seeding import RunSeeds
 
 __all__ = ["DEFAULT_PENALTIES", "encoding_models", "trial_groups"]
@@ -187,7 +187,7 @@ def encoding_models(
     null: str = "circular",
     num_null: int = 100,
     alpha: float = 0.05,
-    conditions: Sequence[str] | None = ("prev_choice", "prev_reward", "choice"),
+    conditions: Sequence[str] | None = DEFAULT_CONDITIONS,
     num_splits: int = 20,
     seed: int = 0,
     progress: bool = False,
@@ -284,7 +284,7 @@ def encoding_models(
         for name, grid in grids.items():
             results[name] = _fit_set(grid[usable], Y, folds, num_folds, pen, orders, bar)
     codes = (
-        condition_codes(neural, conditions, stage)[usable]
+        condition_codes(neural, conditions, stage=stage)[0][usable]
         if conditions is not None
         else np.full(int(usable.sum()), -1)
     )

@@ -13,16 +13,11 @@ the reliability of the tuning (as in Nili et al. 2014 for RDMs).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
-import xarray as xr
 
-from neurometa.analysis._common import AnalysisError, by_trial, consecutive_trials, trial_sum
-from neurometa.analysis.trials import trial_choice
 from neurometa.seeding import RunSeeds
 
-__all__ = ["noise_ceiling", "condition_codes"]
+__all__ = ["noise_ceiling"]
 
 
 def noise_ceiling(
@@ -87,36 +82,3 @@ def noise_ceiling(
         ceiling = np.where(total_var > 0, cov / total_var, np.nan)
         reliability = 2 * corr / (1 + corr)
     return ceiling, reliability
-
-
-def condition_codes(ds: xr.Dataset, names: Sequence[str], stage: str | int) -> np.ndarray:
-    """Condition of every trial from the combinations of ``names`` (−1: incomplete).
-
-    ``choice`` is the trial's choice, ``reward`` whether it was rewarded (> 0), ``prev_X``
-    the previous trial's ``X``; any other name is a per-step variable at ``stage``.
-    """
-    columns = []
-    for name in names:
-        base = name.removeprefix("prev_")
-        if base == "choice":
-            values = trial_choice(ds).astype(np.float64)
-            values[values < 0] = np.nan
-        elif base == "reward":
-            reward = trial_sum(ds["reward"], ds).transpose("episode", "trial").values
-            values = np.where(np.isfinite(reward), (reward > 0).astype(float), np.nan)
-        elif base in ds:
-            values = by_trial(ds[base], ds, stage).transpose("episode", "trial").values
-            values = values.astype(np.float64)
-        else:
-            raise AnalysisError(f"condition variable {name!r} is not in the recording")
-        if name.startswith("prev_"):
-            prev = np.full_like(values, np.nan)
-            prev[:, 1:] = np.where(consecutive_trials(ds), values[:, :-1], np.nan)
-            values = prev
-        columns.append(values)
-    table = np.stack(columns, -1).reshape(-1, len(columns))
-    ok = np.all(np.isfinite(table), axis=1)
-    codes = np.full(len(table), -1, dtype=np.int64)
-    if ok.any():
-        codes[ok] = np.unique(table[ok], axis=0, return_inverse=True)[1].ravel()
-    return codes.reshape(columns[0].shape)

@@ -11,6 +11,9 @@ view:
   from any per-step variables (an agent's units ``h``, a model's latents, task variables),
   optionally with the previous trial's values and one-hot coded categories; it carries the
   trial labels of its recording (subject, session, trial numbers, choices);
+- :func:`condition_codes`: the condition of every trial, a combination of trial variables
+  (by default previous choice x previous outcome x current choice), labelled so that two
+  recordings' conditions can be matched;
 - :func:`check_aligned`: that two recordings (or predictors) describe the same trials — same
   episodes, subjects, sessions, trial numbers and choices — with an error naming the first
   mismatch.
@@ -32,7 +35,17 @@ from neurometa.analysis._common import (
     trial_sum,
 )
 
-__all__ = ["trial_choice", "trial_predictors", "union_predictors", "check_aligned"]
+__all__ = [
+    "trial_choice",
+    "trial_predictors",
+    "union_predictors",
+    "check_aligned",
+    "condition_codes",
+    "DEFAULT_CONDITIONS",
+]
+
+#: Conditions of the agent-vs-neuron comparisons: previous choice x previous outcome x choice.
+DEFAULT_CONDITIONS = ("prev_choice", "prev_reward", "choice")
 
 #: Per-episode labels compared by :func:`check_aligned` (coordinates on ``episode``).
 EPISODE_LABELS = ("subject", "session")
@@ -291,3 +304,75 @@ def check_aligned(
                 f"{len(bad)} of {int(both.sum())} trials (first: episode {e}, trial {t}: "
                 f"{la[key][e, t]} in {first}, {lb[key][e, t]} in {second}){hint}"
             )
+
+
+def _condition_column(ds: xr.Dataset, name: str, stage: str | int) -> np.ndarray:
+    """One condition variable per trial (float, NaN where missing)."""
+    base = name.removeprefix("prev_")
+    if base == "choice":
+        values = trial_choice(ds).astype(np.float64)
+        values[values < 0] = np.nan
+    elif base == "reward":
+        reward = trial_sum(ds["reward"], ds).transpose("episode", "trial").values
+        values = np.where(np.isfinite(reward), (reward > 0).astype(float), np.nan)
+    elif base in ds:
+        raw = by_trial(ds[base], ds, stage).transpose("episode", "trial").values
+        values = raw.astype(np.float64)
+        if np.issubdtype(raw.dtype, np.integer):
+            values[raw < 0] = np.nan
+    else:
+        raise AnalysisError(f"condition variable {base!r} is not in the recording")
+    if name.startswith("prev_"):
+        prev = np.full_like(values, np.nan)
+        prev[:, 1:] = np.where(consecutive_trials(ds), values[:, :-1], np.nan)
+        values = prev
+    return values
+
+
+def condition_codes(
+    ds: xr.Dataset, names: Sequence[str] = DEFAULT_CONDITIONS, *, stage: str | int = 0
+) -> tuple[np.ndarray, list[str]]:
+    """Condition of every trial: the combination of the values of ``names``.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A recording (agent or lab).
+    names : sequence of str
+        ``choice`` (the trial's choice, :func:`trial_choice`), ``reward`` (rewarded: > 0),
+        any per-step variable (at ``stage``); ``prev_<name>`` for the previous trial's
+        (not across a dropped trial).
+    stage : str or int
+        Stage at which per-step variables are taken.
+
+    Returns
+    -------
+    codes : numpy.ndarray of int64, shape (episode, trial)
+        Index into ``labels``; −1 where a value is missing (e.g. the first trial's
+        ``prev_choice``).
+    labels : list of str
+        ``"prev_choice=0,prev_reward=1,choice=1"``, one per combination present, sorted.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from neurometa.data.tables import check_table, table_to_recording
+    >>> table = pd.DataFrame({"subject": "m1", "trial": [0, 1, 2], "choice": [0, 1, 1],
+    ...                       "reward": [1, 0, 1]})
+    >>> ds = table_to_recording(check_table(table.astype(str), "bandit", source="example"))
+    >>> codes, labels = condition_codes(ds, ["prev_choice", "choice"])
+    >>> codes.tolist(), labels
+    ([[-1, 0, 1]], ['prev_choice=0,choice=1', 'prev_choice=1,choice=1'])
+    """
+    if not names:
+        raise AnalysisError("conditions need at least one variable")
+    columns = [_condition_column(ds, name, stage) for name in names]
+    table = np.stack(columns, -1).reshape(-1, len(columns))
+    ok = np.all(np.isfinite(table), axis=1)
+    codes = np.full(len(table), -1, dtype=np.int64)
+    combos = np.zeros((0, len(columns)))
+    if ok.any():
+        combos, inverse = np.unique(table[ok], axis=0, return_inverse=True)
+        codes[ok] = inverse.ravel()
+    labels = [",".join(f"{n}={v:g}" for n, v in zip(names, row, strict=True)) for row in combos]
+    return codes.reshape(columns[0].shape), labels
