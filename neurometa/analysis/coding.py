@@ -25,6 +25,7 @@ from neurometa.analysis._common import (
     consecutive_trials,
     trial_sum,
 )
+from neurometa.analysis.trials import choice_variable, trial_choice
 
 __all__ = [
     "CODING_TERMS",
@@ -186,8 +187,7 @@ def _coding_inputs(
     ds: xr.Dataset, activity: str, stage: str | int, value: xr.DataArray | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Design ``(n, 5)``, activity ``(n, U)`` and the episode of each row ``(n,)``."""
-    choice = ds["action"] if "action" in ds else ds["choice1"]  # lab two-step: choice1
-    action = by_trial(choice, ds, 0).transpose("episode", "trial").values
+    action = trial_choice(ds)  # agents: action at the first stage; lab two-step: choice1
     reward = trial_sum(ds["reward"], ds).transpose("episode", "trial").values
     if value is None:
         value = ds["value"]
@@ -239,8 +239,7 @@ def coding_regression(
     """
     check_recording(
         ds,
-        ["action" if "choice1" not in ds else "choice1", "reward", activity]
-        + ([] if value is not None else ["value"]),
+        [choice_variable(ds), "reward", activity] + ([] if value is not None else ["value"]),
         analysis="coding regression",
     )
     if not 0 < alpha < 1:

@@ -310,7 +310,9 @@ def stay_probabilities(ds: xr.Dataset, *, ci: float = 0.95) -> xr.Dataset:
     xarray.Dataset, dim outcome (``rewarded``, ``unrewarded`` or ``common/rewarded``, ...)
         ``count`` (stays), ``total`` (pairs), ``fraction``, ``low``, ``high``.
     """
-    check_recording(ds, ["action", "reward"], analysis="stay probabilities")
+    from neurometa.analysis.trials import choice_variable
+
+    check_recording(ds, [choice_variable(ds), "reward"], analysis="stay probabilities")
     labels, counts, totals = (_two_step_stays if "state2" in ds else _bandit_stays)(ds)
     if min(totals) == 0:
         shown = ", ".join(f"{lab}: {n}" for lab, n in zip(labels, totals, strict=True))

@@ -217,6 +217,13 @@ def compare_rsa(
         3,
     )
     rdm_a, rdm_n = rdm(m["agent"], rdm_method), rdm(m["neural"], rdm_method)
+    for name, matrix in (("agent", rdm_a), ("neural", rdm_n)):
+        if np.isnan(matrix).any():
+            bad = [m["labels"][i] for i in np.flatnonzero(np.isnan(matrix).any(axis=1))]
+            raise AnalysisError(
+                f"the {name} RDM is undefined for condition(s) {bad}: their mean pattern does "
+                f"not vary across units ({rdm_method} distance); try rdm_method='euclidean'"
+            )
     observed = rdm_similarity(rdm_a, rdm_n, compare_method)
     rng = RunSeeds(seed).numpy("eval")
     null = _permutation_null(rdm_a, rdm_n, num_permutations, rng, compare_method)

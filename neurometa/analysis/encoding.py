@@ -346,6 +346,7 @@ def _assemble(
     with np.errstate(invalid="ignore"):
         exceed = (null >= r2[:, None]).sum(axis=1)
     p_value = np.where(np.isfinite(r2), (1 + exceed) / (1 + null.shape[1]), np.nan)
+    q95 = np.quantile(null, 0.95, axis=1)  # NaN for incomplete neurons
     explained = p_value <= alpha
     num_neurons = int(complete.sum())
     count = explained.sum(axis=1)
@@ -358,12 +359,7 @@ def _assemble(
             "r2_fold": (("predictor_set", "fold", "unit"), r2_fold),
             "penalty_chosen": (("predictor_set", "fold", "unit"), chosen),
             "null_r2": (("predictor_set", "null", "unit"), null),
-            "null_q95": (
-                ("predictor_set", "unit"),
-                np.nanquantile(null, 0.95, axis=1)
-                if np.isfinite(null).any()
-                else np.full(r2.shape, np.nan),
-            ),
+            "null_q95": (("predictor_set", "unit"), q95),
             "p_value": (("predictor_set", "unit"), p_value),
             "explained": (("predictor_set", "unit"), explained),
             "num_features": ("predictor_set", [grids[n].shape[-1] for n in names]),

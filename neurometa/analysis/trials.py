@@ -36,6 +36,7 @@ from neurometa.analysis._common import (
 )
 
 __all__ = [
+    "choice_variable",
     "trial_choice",
     "trial_predictors",
     "union_predictors",
@@ -49,6 +50,18 @@ DEFAULT_CONDITIONS = ("prev_choice", "prev_reward", "choice")
 
 #: Per-episode labels compared by :func:`check_aligned` (coordinates on ``episode``).
 EPISODE_LABELS = ("subject", "session")
+
+
+def choice_variable(ds: xr.Dataset) -> str:
+    """Name of the variable holding the choices: ``action``, else ``choice1`` (lab two-step).
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> choice_variable(xr.Dataset({"choice1": ("step", [0, 1])}))
+    'choice1'
+    """
+    return "choice1" if "action" not in ds and "choice1" in ds else "action"
 
 
 def trial_choice(ds: xr.Dataset) -> np.ndarray:

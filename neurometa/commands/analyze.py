@@ -32,6 +32,7 @@ ANALYSES: dict[str, str] = {
     "harlow": "neurometa.analysis.runners:HARLOW",
     "decode": "neurometa.analysis.runners:DECODE",
     "compare": "neurometa.analysis.compare_report:ANALYSIS",
+    "encoding": "neurometa.analysis.encoding_report:ANALYSIS",
     "sweep": "neurometa.sweep.report:ANALYSIS",
 }
 

@@ -285,8 +285,10 @@ def test_run_comparison_writes_table_and_figure(agent_like, neurons, tmp_path):
         table.loc["prev_reward", "difference"], summary["coding"]["prev_reward"]["difference"]
     )
     assert (tmp_path / "compare.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    back = xr.open_dataset(tmp_path / "rsa.nc", engine="h5netcdf")
-    assert back.attrs["similarity"] == pytest.approx(summary["rsa"]["similarity"])
+    back = xr.open_dataset(tmp_path / "geometry.nc", engine="h5netcdf")
+    rho = back["statistic"].sel(measure="rsa").item()
+    assert rho == pytest.approx(summary["rsa"]["similarity"])
+    assert rho == pytest.approx(summary["geometry"]["rsa"]["statistic"])
 
 
 def test_analyze_compare_command(agent_like, neurons, tmp_path, capsys):

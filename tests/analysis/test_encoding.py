@@ -221,3 +221,25 @@ def test_figures_take_an_axes_and_state_n(planted):
     assert "n = 300 neurons" in axes[0].get_title()
     assert "CI" in axes[0].get_title()
     plt.close(fig)
+
+
+def test_analyze_encoding_command_writes_results(tmp_path, capsys):
+    import json
+
+    from neurometa.cli import main
+
+    ds, _ = planted_session(num_sessions=4, num_trials=60, num_planted=5, num_noise=5)
+    path = tmp_path / "neural.nc"
+    ds.to_netcdf(path, engine="h5netcdf")
+    argv = ["analyze", "encoding", str(path), "--out", str(tmp_path / "o"), "--json"]
+    opts = ["--set", "latents=0:q_chosen,q_diff,rpe", "--set", "task=0:action,prev_reward"]
+    assert (
+        main([*argv, *opts, "--union", "latents+task", "--null-draws", "9", "--folds", "4"]) == 0
+    )
+    summary = json.loads(capsys.readouterr().out)
+    assert set(summary["sets"]) == {"latents", "task", "latents+task"}
+    assert summary["num_neurons"] == 10
+    for name in ("encoding.nc", "encoding_neurons.csv", "encoding.png"):
+        assert (tmp_path / "o" / name).is_file()
+    assert main([*argv, "--set", "bad=3:h"]) == 2
+    assert "input 3 does not exist" in capsys.readouterr().err
