@@ -25,15 +25,10 @@ import time
 
 import numpy as np
 import xarray as xr
-from sklearn.linear_model import Ridge
-from sklearn.metrics import r2_score
-from sklearn.model_selection import GridSearchCV, PredefinedSplit
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from neurometa.analysis.encoding import DEFAULT_PENALTIES, encoding_models
-from neurometa.analysis.encoding_ridge import fold_ids, fold_stats, ridge_cv
+from neurometa.analysis.encoding_ridge import fold_ids, fold_stats, ridge_cv, sklearn_ridge_cv
 from neurometa.seeding import RunSeeds
 
 
@@ -84,24 +79,6 @@ def synthetic(
     return neural, agent
 
 
-def sklearn_reference(
-    X: np.ndarray, Y: np.ndarray, folds: np.ndarray, penalties: np.ndarray
-) -> np.ndarray:
-    """Held-out R² per neuron with one GridSearchCV per neuron and fold (the oracle)."""
-    pred = np.zeros_like(Y)
-    for k in range(folds.max() + 1):
-        train, test = folds != k, folds == k
-        for j in range(Y.shape[1]):
-            search = GridSearchCV(
-                make_pipeline(StandardScaler(), Ridge()),
-                {"ridge__alpha": penalties},
-                cv=PredefinedSplit(folds[train]),
-                scoring="neg_mean_squared_error",
-            ).fit(X[train], Y[train, j])
-            pred[test, j] = search.predict(X[test])
-    return np.array([r2_score(Y[:, j], pred[:, j]) for j in range(Y.shape[1])])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--neurons", type=int, default=1000)
@@ -140,7 +117,7 @@ def main() -> None:
         full_s = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        ref = sklearn_reference(X, Y[:, : args.sample], folds, penalties)
+        ref, _ = sklearn_ridge_cv(X, Y[:, : args.sample], folds, penalties)
         ref_s = (time.perf_counter() - t0) / args.sample * args.neurons
     diff = float(np.max(np.abs(ref - res["r2"].values[0, : args.sample])))
     half = args.neurons // 2

@@ -116,6 +116,14 @@ def _labels(ds: xr.Dataset) -> dict[str, xr.DataArray]:
     return labels
 
 
+def _previous_trial(values: np.ndarray, ds: xr.Dataset) -> np.ndarray:
+    """Per-trial values ``(episode, trial, ...)`` moved one trial on (NaN: first, after a gap)."""
+    keep = consecutive_trials(ds).reshape(values.shape[0], -1, *([1] * (values.ndim - 2)))
+    out = np.full_like(values, np.nan, dtype=np.float64)
+    out[:, 1:] = np.where(keep, values[:, :-1], np.nan)
+    return out
+
+
 def _feature_block(da: xr.DataArray, name: str, categorical: bool) -> tuple[np.ndarray, list[str]]:
     """A per-trial variable as a (episode, trial, f) float block and its feature names."""
     values = da.transpose("episode", "trial", ...).values
@@ -205,9 +213,7 @@ def trial_predictors(
                 da = da.transpose("episode", "trial", ...)
             block, labels = _feature_block(da, name, name in categorical)
             if kind:
-                shifted = np.full_like(block, np.nan)
-                shifted[:, 1:] = np.where(consecutive_trials(ds)[..., None], block[:, :-1], np.nan)
-                block = shifted
+                block = _previous_trial(block, ds)
             blocks.append(block)
             features.extend(kind + label for label in labels)
     values = np.concatenate(blocks, axis=-1)
@@ -335,11 +341,7 @@ def _condition_column(ds: xr.Dataset, name: str, stage: str | int) -> np.ndarray
             values[raw < 0] = np.nan
     else:
         raise AnalysisError(f"condition variable {base!r} is not in the recording")
-    if name.startswith("prev_"):
-        prev = np.full_like(values, np.nan)
-        prev[:, 1:] = np.where(consecutive_trials(ds), values[:, :-1], np.nan)
-        values = prev
-    return values
+    return _previous_trial(values, ds) if name.startswith("prev_") else values
 
 
 def condition_codes(

@@ -4,36 +4,13 @@ import numpy as np
 import pytest
 import xarray as xr
 from _encoding_data import LATENTS, planted_session
-from sklearn.linear_model import Ridge
-from sklearn.metrics import r2_score
-from sklearn.model_selection import GridSearchCV, GroupKFold, PredefinedSplit
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.model_selection import GroupKFold
 
 from neurometa.analysis._common import AnalysisError
 from neurometa.analysis.encoding import encoding_models, trial_groups
-from neurometa.analysis.encoding_ridge import fold_ids, fold_stats, ridge_cv
+from neurometa.analysis.encoding_ridge import fold_ids, fold_stats, ridge_cv, sklearn_ridge_cv
 from neurometa.analysis.noise_ceiling import noise_ceiling
 from neurometa.analysis.trials import trial_predictors, union_predictors
-
-
-def _sklearn_nested(X, Y, folds, penalties):
-    """Per neuron: GridSearchCV on the other folds, refit, predict the held-out fold."""
-    pred = np.zeros_like(Y)
-    chosen = np.zeros((folds.max() + 1, Y.shape[1]), dtype=int)
-    for k in range(folds.max() + 1):
-        train, test = folds != k, folds == k
-        for j in range(Y.shape[1]):
-            search = GridSearchCV(
-                make_pipeline(StandardScaler(), Ridge()),
-                {"ridge__alpha": penalties},
-                cv=PredefinedSplit(folds[train]),
-                scoring="neg_mean_squared_error",
-            ).fit(X[train], Y[train, j])
-            pred[test, j] = search.predict(X[test])
-            chosen[k, j] = list(penalties).index(search.best_params_["ridge__alpha"])
-    r2 = np.array([r2_score(Y[:, j], pred[:, j]) for j in range(Y.shape[1])])
-    return r2, chosen
 
 
 @pytest.mark.parametrize("constant_feature", [False, True], ids=["plain", "constant-feature"])
@@ -49,7 +26,7 @@ def test_ridge_cv_equals_scikit_learn_nested_grid_search(constant_feature):
     penalties = np.logspace(-2, 4, 7)
     folds = fold_ids(groups, 4)
     res = ridge_cv(fold_stats(X - X.mean(0), Y - Y.mean(0), folds, 4), penalties)
-    r2, chosen = _sklearn_nested(X, Y, folds, penalties)
+    r2, chosen = sklearn_ridge_cv(X, Y, folds, penalties)
     np.testing.assert_allclose(res.r2, r2, rtol=0, atol=1e-9)
     np.testing.assert_array_equal(res.penalty_index, chosen)
 
@@ -101,7 +78,7 @@ def test_encoding_r2_of_one_neuron_equals_scikit_learn(planted):
     x = sets["latents"].values[:, 1:].reshape(-1, len(LATENTS))
     y = ds["activity"].values[:, 1:, :1].reshape(-1, 1)
     groups = np.repeat(np.arange(ds.sizes["episode"]), ds.sizes["step"] - 1)
-    r2, _ = _sklearn_nested(x, y, fold_ids(groups, 5), list(res["penalty"].values))
+    r2, _ = sklearn_ridge_cv(x, y, fold_ids(groups, 5), list(res["penalty"].values))
     np.testing.assert_allclose(res["r2"].sel(predictor_set="latents").values[:1], r2, atol=1e-9)
 
 
