@@ -201,10 +201,11 @@ def compare_rsa(
     -------
     xarray.Dataset
         ``rdm_agent``, ``rdm_neural`` (dims condition, condition_b), ``trials_agent``,
-        ``trials_neural`` (condition), ``null`` (permutation); attrs ``similarity``,
-        ``p_permutation``, ``null_mean``, ``null_q95``, ``agent_reliability``,
-        ``neural_reliability`` (split-half, Spearman-Brown), ``noise_ceiling`` (``sqrt`` of
-        the neural reliability).
+        ``trials_neural`` (condition), ``null`` (permutation); scalars ``similarity``
+        (Spearman), ``p_permutation``, ``null_mean``, ``null_q95``, ``agent_reliability``,
+        ``neural_reliability`` (split-half, Spearman-Brown), ``noise_ceiling``
+        (``sqrt`` of the neural reliability); attrs ``num_permutations``, ``num_splits``,
+        ``seed``.
     """
     if num_permutations < 1 or num_splits < 1:
         raise AnalysisError("num_permutations and num_splits must be positive")
@@ -233,6 +234,10 @@ def compare_rsa(
         r = np.mean([_split_half(y, c, index, rng, rdm_method) for _ in range(num_splits)])
         rel[label] = 2 * r / (1 + r) if r > -1 else float("nan")
     labels = m["labels"]
+
+    def scalar(value: float, long_name: str) -> xr.Variable:
+        return xr.Variable((), float(value), {"long_name": long_name, "units": "1"})
+
     out = xr.Dataset(
         {
             "rdm_agent": (("condition", "condition_b"), rdm_a),
@@ -240,17 +245,34 @@ def compare_rsa(
             "trials_agent": ("condition", m["trials_agent"]),
             "trials_neural": ("condition", m["trials_neural"]),
             "null": ("permutation", null),
+            "similarity": scalar(observed, "Spearman rho of the two RDMs"),
+            "p_permutation": scalar(
+                (1 + np.sum(null >= observed)) / (1 + num_permutations),
+                "one-sided permutation p-value of the similarity",
+            ),
+            "null_mean": scalar(null.mean(), "mean similarity under permuted conditions"),
+            "null_q95": scalar(np.quantile(null, 0.95), "95th percentile of the null"),
+            "agent_reliability": scalar(
+                rel["agent"], "split-half reliability of the agent RDM (Spearman-Brown)"
+            ),
+            "neural_reliability": scalar(
+                rel["neural"], "split-half reliability of the neural RDM (Spearman-Brown)"
+            ),
+            "noise_ceiling": scalar(
+                np.sqrt(max(rel["neural"], 0.0)), "noise ceiling: sqrt(neural reliability)"
+            ),
         },
         coords={"condition": labels, "condition_b": labels},
     )
+    for name, long_name in (
+        ("rdm_agent", "agent RDM: 1 - Pearson r of unit-centred condition means"),
+        ("rdm_neural", "neural RDM: 1 - Pearson r of unit-centred condition means"),
+        ("trials_agent", "agent trials per condition"),
+        ("trials_neural", "neural trials per condition"),
+        ("null", "similarity with the agent RDM's conditions permuted"),
+    ):
+        out[name].attrs.update(long_name=long_name, units="1")
     out.attrs.update(
-        similarity=observed,
-        p_permutation=float((1 + np.sum(null >= observed)) / (1 + num_permutations)),
-        null_mean=float(null.mean()),
-        null_q95=float(np.quantile(null, 0.95)),
-        agent_reliability=float(rel["agent"]),
-        neural_reliability=float(rel["neural"]),
-        noise_ceiling=float(np.sqrt(max(rel["neural"], 0.0))),
         num_permutations=num_permutations,
         num_splits=num_splits,
         seed=seed,
@@ -312,8 +334,8 @@ def compare_geometry(
         Dim ``measure`` (``rsa``: Spearman rho of correlation-distance RDMs; ``cka``:
         debiased linear CKA; ``procrustes``: angular shape distance, radians):
         ``statistic``, ``p_value``, ``null_mean``, ``higher_is_closer``, ``null``
-        (measure, permutation); the RDMs and trials per condition as in
-        :func:`compare_rsa`; attrs ``noise_ceiling``, reliabilities, ``num_conditions``.
+        (measure, permutation); the RDMs, trials per condition, the RSA reliabilities and
+        ``noise_ceiling`` as in :func:`compare_rsa`; attr ``num_conditions``.
 
     Examples
     --------
@@ -356,11 +378,8 @@ def compare_geometry(
         4,
     )
     rng = RunSeeds(seed).numpy("extra")
-    stats, nulls, pvals = (
-        [rsa.attrs["similarity"]],
-        [rsa["null"].values],
-        [rsa.attrs["p_permutation"]],
-    )
+    stats, nulls = [float(rsa["similarity"])], [rsa["null"].values]
+    pvals = [float(rsa["p_permutation"])]
     for func, greater in ((linear_cka, True), (procrustes_distance, False)):
         obs, null, p = permutation_test(
             func,
@@ -374,7 +393,7 @@ def compare_geometry(
         nulls.append(null)
         pvals.append(p)
     out = (
-        rsa.drop_vars("null")
+        rsa.drop_vars(["null", "similarity", "p_permutation", "null_mean", "null_q95"])
         .assign(
             statistic=("measure", np.asarray(stats, dtype=np.float64)),
             p_value=("measure", np.asarray(pvals)),
@@ -384,8 +403,6 @@ def compare_geometry(
         )
         .assign_coords(measure=["rsa", "cka", "procrustes"])
     )
-    for key in ("similarity", "p_permutation", "null_mean", "null_q95"):
-        out.attrs.pop(key, None)
     out.attrs["num_conditions"] = len(m["labels"])
     for name, (long_name, units) in _GEOMETRY_META.items():
         if name in out.variables:

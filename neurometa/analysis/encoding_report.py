@@ -1,4 +1,4 @@
-"""``neurometa analyze encoding NEURAL [OTHER...]``: encoding models from the command line.
+"""Encoding models over recording files: ``neurometa analyze encoding NEURAL [OTHER...]``.
 
 Predictor sets are named on the command line as ``--set NAME=INPUT:VARIABLES``: ``INPUT``
 is the position of a recording among the inputs (0 = the neural recording itself, 1 = the
@@ -16,15 +16,15 @@ neuron: R², p-value and explained per set, the best set, the noise ceiling) and
 
 from __future__ import annotations
 
-import argparse
+import os
 from pathlib import Path
 from typing import Any
 
 import xarray as xr
 
-from neurometa.analysis.report import AnalysisSpec, open_inputs, write_figure
+from neurometa.analysis.report import open_inputs, write_figure
 
-__all__ = ["ANALYSIS", "parse_set", "build_predictor_sets"]
+__all__ = ["run_encoding", "parse_set", "build_predictor_sets"]
 
 
 def parse_set(text: str, num_inputs: int) -> tuple[str, int, list[str]]:
@@ -78,33 +78,6 @@ def build_predictor_sets(
     return out
 
 
-def _add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of ``neurometa analyze encoding``."""
-    parser.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="NAME=INPUT:VARS",
-        help="a predictor set, e.g. agent=1:h or task=0:action,prev_reward",
-    )
-    parser.add_argument(
-        "--union", action="append", default=[], metavar="A+B", help="add the union of named sets"
-    )
-    parser.add_argument("--categorical", default="", help="comma-separated one-hot variables")
-    parser.add_argument("--activity", default="activity", help="neural activity variable")
-    parser.add_argument("--stage", default="0", help="stage of the neural activity")
-    parser.add_argument("--predictor-stage", default="0", help="stage of the predictors")
-    parser.add_argument("--folds", type=int, default=5, help="outer folds (>= 3)")
-    parser.add_argument("--group-by", default="episode", help="episode or a block variable")
-    parser.add_argument(
-        "--block-length", type=int, default=None, help="cut groups into blocks of this many trials"
-    )
-    parser.add_argument("--null", default="circular", choices=("circular", "session"))
-    parser.add_argument("--null-draws", type=int, default=100, help="null draws")
-    parser.add_argument("--alpha", type=float, default=0.05, help="test level per neuron")
-    parser.add_argument("--seed", type=int, default=0, help="seed of null draws and splits")
-
-
 def _write(res: xr.Dataset, out: Path) -> None:
     """``encoding.nc`` and the per-neuron table ``encoding_neurons.csv``, atomically."""
     from neurometa.atomic import atomic_open, atomic_path
@@ -119,36 +92,69 @@ def _write(res: xr.Dataset, out: Path) -> None:
         neurons.to_csv(fh)
 
 
-def _stage(text: str) -> str | int:
-    return int(text) if text.lstrip("-").isdigit() else text
+def run_encoding(
+    inputs: list[str | os.PathLike[str]],
+    out: str | os.PathLike[str] | None = None,
+    *,
+    sets: list[str] | tuple[str, ...] | None = None,
+    unions: list[str] | tuple[str, ...] | None = None,
+    categorical: str = "",
+    activity: str = "activity",
+    stage: str | int = 0,
+    predictor_stage: str | int = 0,
+    num_folds: int = 5,
+    group_by: str = "episode",
+    block_length: int | None = None,
+    null: str = "circular",
+    num_null: int = 100,
+    alpha: float = 0.05,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Encoding models of the neurons of ``inputs[0]`` from predictor sets of the inputs.
 
+    Parameters
+    ----------
+    inputs : list of path-like
+        The neural recording first, then e.g. an agent run on its trials.
+    out : path-like, optional
+        Writes ``encoding.nc``, ``encoding_neurons.csv`` and ``encoding.png`` there.
+    sets, unions : list of str, optional
+        ``NAME=INPUT:VAR,...`` and ``A+B`` (module docstring); defaults as described there.
+    categorical : str
+        Comma-separated variables coded one-hot.
+    activity, stage, predictor_stage, num_folds, group_by, block_length, null, num_null,
+    alpha, seed
+        As :func:`neurometa.analysis.encoding.encoding_models`.
 
-def _run(inputs: list[Path], out: Path | None, args: argparse.Namespace) -> dict[str, Any]:
-    """``neurometa analyze encoding NEURAL [OTHER...] [--set ...] [--out DIR]``."""
+    Returns
+    -------
+    dict
+        ``num_neurons``, ``num_trials`` and per set the fraction explained (Wilson interval),
+        the fraction best explained, the median R².
+    """
     from neurometa.analysis.encoding import encoding_models
     from neurometa.analysis.encoding_plots import plot_encoding_fractions, plot_encoding_scatter
 
-    recordings = open_inputs(inputs)
-    categorical = [c for c in args.categorical.split(",") if c]
-    sets = build_predictor_sets(
+    recordings = open_inputs([Path(p) for p in inputs])
+    predictors = build_predictor_sets(
         recordings,
-        args.set,
-        args.union,
-        stage=_stage(args.predictor_stage),
-        categorical=categorical,
+        list(sets or []),
+        list(unions or []),
+        stage=predictor_stage,
+        categorical=[c for c in categorical.split(",") if c],
     )
     res = encoding_models(
         recordings[0],
-        sets,
-        activity=args.activity,
-        stage=_stage(args.stage),
-        num_folds=args.folds,
-        group_by=args.group_by,
-        block_length=args.block_length,
-        null=args.null,
-        num_null=args.null_draws,
-        alpha=args.alpha,
-        seed=args.seed,
+        predictors,
+        activity=activity,
+        stage=stage,
+        num_folds=num_folds,
+        group_by=group_by,
+        block_length=block_length,
+        null=null,
+        num_null=num_null,
+        alpha=alpha,
+        seed=seed,
         progress=True,
     )
     if out is not None:
@@ -182,11 +188,3 @@ def _run(inputs: list[Path], out: Path | None, args: argparse.Namespace) -> dict
             for n in res["predictor_set"].values
         },
     }
-
-
-#: The ``encoding`` entry of ``neurometa analyze``.
-ANALYSIS = AnalysisSpec(
-    "encoding models: cross-validated ridge per neuron from predictor sets, nulls, ceiling",
-    _add_arguments,
-    _run,
-)
