@@ -161,15 +161,20 @@ def _fit_set(
     penalties: np.ndarray,
     orders: np.ndarray,
     bar: object,
+    standardize: str,
 ) -> tuple[object, np.ndarray]:
     """Observed nested-CV ridge result and the null R² (num_null, N) of one predictor set."""
     X = X - X.mean(axis=0)
+    if standardize == "all":  # z-score each predictor over all trials (no neural data used)
+        sd = X.std(axis=0)
+        X = X / np.where(sd > 0, sd, 1.0)
+    per_fold = standardize == "fold"
     stats = fold_stats(X, Y, folds, num_folds)
-    observed = ridge_cv(stats, penalties)
+    observed = ridge_cv(stats, penalties, standardize=per_fold)
     null = np.empty((len(orders), Y.shape[1]))
     for i, order in enumerate(orders):
         shuffled = fold_stats(X, Y[order], folds, num_folds, x_only=stats)
-        null[i] = ridge_cv(shuffled, penalties).r2
+        null[i] = ridge_cv(shuffled, penalties, standardize=per_fold).r2
         bar.update(1)
     return observed, null
 
@@ -188,6 +193,8 @@ def encoding_models(
     num_null: int = 100,
     alpha: float = 0.05,
     conditions: Sequence[str] | None = DEFAULT_CONDITIONS,
+    standardize: str = "all",
+    skip_first: int = 0,
     num_splits: int = 20,
     seed: int = 0,
     progress: bool = False,
@@ -207,6 +214,17 @@ def encoding_models(
         Activity variable of ``neural`` and the stage of the trial at which it is taken.
     penalties : sequence of float
         Ridge penalties on standardised predictors; the best is chosen per neuron and fold.
+    skip_first : int
+        Trials left out at the start of every episode: an agent's units start each session
+        from their initial state, so its first trials are outliers in predictor space (a
+        transient of about 5 trials for a 48-unit LSTM) on which a held-out fold's
+        predictions extrapolate.
+    standardize : {"all", "fold"}
+        Scale each predictor by its standard deviation over all usable trials (``"all"``: an
+        unsupervised transform of the predictors alone; robust to units nearly constant in
+        some sessions, e.g. a saturated agent unit, whose training-fold deviation would blow
+        up on the held-out fold) or over each training set (``"fold"``: ``StandardScaler``
+        inside the cross-validated pipeline).
     num_folds : int
         Outer folds (>= 3) of ``GroupKFold`` over the groups below.
     group_by, block_length
@@ -261,12 +279,17 @@ def encoding_models(
     >>> res["explained"].sel(predictor_set="latent").values.tolist()
     [True, False]
     """
+    if standardize not in ("all", "fold"):
+        raise AnalysisError(f"standardize must be 'all' or 'fold', got {standardize!r}")
     if not 0 < alpha < 1 or num_null < 1 or num_splits < 1:
         raise AnalysisError("alpha must lie in (0, 1); num_null and num_splits must be positive")
     pen = np.asarray(penalties, dtype=np.float64)
     if pen.ndim != 1 or pen.size == 0 or np.any(~np.isfinite(pen)) or np.any(pen <= 0):
         raise AnalysisError(f"penalties must be positive numbers, got {list(penalties)}")
     grids, y, usable = _design(neural, predictors, activity, stage)
+    if skip_first < 0:
+        raise AnalysisError(f"skip_first must be >= 0, got {skip_first}")
+    usable[:, :skip_first] = False
     groups = trial_groups(neural, group_by=group_by, block_length=block_length)
     Y = y[usable]
     complete = np.all(np.isfinite(Y), axis=0)
@@ -282,7 +305,9 @@ def encoding_models(
     results = {}
     with tqdm(total=num_null * len(grids), desc="encoding null", disable=not progress) as bar:
         for name, grid in grids.items():
-            results[name] = _fit_set(grid[usable], Y, folds, num_folds, pen, orders, bar)
+            results[name] = _fit_set(
+                grid[usable], Y, folds, num_folds, pen, orders, bar, standardize
+            )
     codes = (
         condition_codes(neural, conditions, stage=stage)[0][usable]
         if conditions is not None
@@ -304,6 +329,8 @@ def encoding_models(
     out.attrs.update(
         activity=activity,
         stage=str(stage),
+        standardize=standardize,
+        skip_first=skip_first,
         num_folds=num_folds,
         group_by=group_by,
         block_length=-1 if block_length is None else block_length,

@@ -153,7 +153,9 @@ def fold_stats(
     return FoldStats(n, sx, sy, sxx, sxy, syy)
 
 
-def _held_out_sse(train: FoldStats, test: FoldStats, penalties: np.ndarray) -> np.ndarray:
+def _held_out_sse(
+    train: FoldStats, test: FoldStats, penalties: np.ndarray, standardize: bool = True
+) -> np.ndarray:
     """Squared error on ``test`` of the standardised ridge fitted on ``train``, every penalty.
 
     Returns
@@ -167,6 +169,8 @@ def _held_out_sse(train: FoldStats, test: FoldStats, penalties: np.ndarray) -> n
     scale = np.sqrt(np.clip(np.diag(gram), 0.0, None) / n)
     # StandardScaler leaves (near-)constant features unscaled.
     scale = np.where(scale < 10 * np.finfo(float).eps * np.maximum(1.0, np.abs(mu)), 1.0, scale)
+    if not standardize:
+        scale = np.ones_like(scale)
     evals, evecs = np.linalg.eigh(gram / np.outer(scale, scale))
     evals = np.clip(evals, 0.0, None)
     w = evecs.T @ (cross / scale[:, None])  # (p, N)
@@ -205,7 +209,9 @@ class RidgeCVResult:
     penalty_index: np.ndarray
 
 
-def ridge_cv(stats: FoldStats, penalties: np.ndarray) -> RidgeCVResult:
+def ridge_cv(
+    stats: FoldStats, penalties: np.ndarray, *, standardize: bool = True
+) -> RidgeCVResult:
     """Nested cross-validated ridge of every neuron from per-fold statistics.
 
     For outer fold ``k``: for every other fold ``j``, fit on the folds other than ``j`` and
@@ -219,6 +225,9 @@ def ridge_cv(stats: FoldStats, penalties: np.ndarray) -> RidgeCVResult:
     penalties : numpy.ndarray, shape (L,)
         Ridge penalties (``alpha`` of :class:`sklearn.linear_model.Ridge`, on standardised
         predictors), positive.
+    standardize : bool
+        Scale the predictors by each training set's standard deviation (``StandardScaler``
+        in the pipeline); ``False`` when the caller has scaled them already.
 
     Returns
     -------
@@ -233,10 +242,11 @@ def ridge_cv(stats: FoldStats, penalties: np.ndarray) -> RidgeCVResult:
         inner = everything[everything != k]
         mse = np.zeros((len(penalties), stats.sy.shape[1]))
         for j in inner:
-            sse = _held_out_sse(stats.total(inner[inner != j]), stats.one(j), penalties)
+            train = stats.total(inner[inner != j])
+            sse = _held_out_sse(train, stats.one(j), penalties, standardize)
             mse += sse / stats.n[j]
         chosen[k] = np.argmin(mse, axis=0)
-        sse = _held_out_sse(stats.total(inner), stats.one(k), penalties)
+        sse = _held_out_sse(stats.total(inner), stats.one(k), penalties, standardize)
         sse_fold[k] = np.take_along_axis(sse, chosen[k][None], axis=0)[0]
     whole = stats.total(everything)
     sst = whole.syy - whole.sy**2 / whole.n
@@ -249,7 +259,12 @@ def ridge_cv(stats: FoldStats, penalties: np.ndarray) -> RidgeCVResult:
 
 
 def sklearn_ridge_cv(
-    X: np.ndarray, Y: np.ndarray, folds: np.ndarray, penalties: np.ndarray
+    X: np.ndarray,
+    Y: np.ndarray,
+    folds: np.ndarray,
+    penalties: np.ndarray,
+    *,
+    standardize: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The same nested cross-validation with one scikit-learn search per neuron (slow).
 
@@ -265,6 +280,8 @@ def sklearn_ridge_cv(
     folds : numpy.ndarray of int, shape (n,)
         From :func:`fold_ids`.
     penalties : numpy.ndarray, shape (L,)
+    standardize : bool
+        With the ``StandardScaler`` in the pipeline (else ``Ridge`` alone).
 
     Returns
     -------
@@ -296,7 +313,7 @@ def sklearn_ridge_cv(
         train, test = folds != k, folds == k
         for j in range(Y.shape[1]):
             search = GridSearchCV(
-                make_pipeline(StandardScaler(), Ridge()),
+                make_pipeline(*([StandardScaler()] if standardize else []), Ridge()),
                 {"ridge__alpha": penalties},
                 cv=PredefinedSplit(folds[train]),
                 scoring="neg_mean_squared_error",

@@ -71,15 +71,50 @@ def test_planted_neurons_are_best_explained_by_their_own_latents(planted):
     assert np.mean(res["best_set"].values[~is_planted] == "none") >= 0.85
 
 
-def test_encoding_r2_of_one_neuron_equals_scikit_learn(planted):
-    ds, _, sets, res = planted
-    # Every set uses the trials where all sets are defined: not the first of a session
-    # (the task set has the previous trial's action and reward).
+def _first_neuron(ds, sets):
+    """Predictors and activity of neuron 0 on the trials every set has (not the first)."""
+    # the task set has the previous trial's action and reward: no first trial of a session
     x = sets["latents"].values[:, 1:].reshape(-1, len(LATENTS))
     y = ds["activity"].values[:, 1:, :1].reshape(-1, 1)
     groups = np.repeat(np.arange(ds.sizes["episode"]), ds.sizes["step"] - 1)
-    r2, _ = sklearn_ridge_cv(x, y, fold_ids(groups, 5), list(res["penalty"].values))
+    return x, y, fold_ids(groups, 5)
+
+
+def test_encoding_r2_of_one_neuron_equals_scikit_learn(planted):
+    ds, _, sets, res = planted
+    x, y, folds = _first_neuron(ds, sets)
+    z = (x - x.mean(0)) / x.std(0)  # standardize="all": z-scored over all trials first
+    r2, _ = sklearn_ridge_cv(z, y, folds, res["penalty"].values, standardize=False)
     np.testing.assert_allclose(res["r2"].sel(predictor_set="latents").values[:1], r2, atol=1e-9)
+
+
+def test_per_fold_standardisation_equals_the_scikit_learn_pipeline(planted):
+    ds, _, sets, _ = planted
+    res = encoding_models(
+        ds.isel(unit=[0]), {"latents": sets["latents"]}, num_null=1, standardize="fold",
+        conditions=None,
+    )  # fmt: skip
+    x, y, _ = _first_neuron(ds, sets)
+    groups = np.repeat(np.arange(ds.sizes["episode"]), ds.sizes["step"])
+    x = sets["latents"].values.reshape(-1, len(LATENTS))
+    y = ds["activity"].values[..., :1].reshape(-1, 1)
+    r2, _ = sklearn_ridge_cv(x, y, fold_ids(groups, 5), res["penalty"].values)
+    np.testing.assert_allclose(res["r2"].values[0], r2, atol=1e-9)
+
+
+def test_a_predictor_nearly_constant_in_the_training_folds_does_not_blow_up():
+    """A saturated agent unit: flat in most sessions, varying in one."""
+    ds, _ = planted_session(num_sessions=6, num_trials=60, num_planted=0, num_noise=4)
+    rng = np.random.default_rng(0)
+    unit = np.full((6, 60), 0.999) + 1e-7 * rng.normal(size=(6, 60))
+    unit[5] = rng.uniform(-1, 1, 60)
+    ds["saturated"] = (("episode", "step"), unit)
+    sets = {"unit": trial_predictors(ds, ["saturated"])}
+    kw = {"num_null": 5, "num_folds": 6, "conditions": None}
+    robust = encoding_models(ds, sets, **kw)["r2"].values
+    assert np.all(robust > -0.1)
+    fragile = encoding_models(ds, sets, standardize="fold", **kw)["r2"].values
+    assert np.min(fragile) < robust.min() - 0.1  # the pipeline's scaler extrapolates
 
 
 def test_noise_ceiling_recovers_the_variance_of_condition_means():
