@@ -111,7 +111,7 @@ def lab_session(config: EncodingConfig, cache: Path) -> xr.Dataset:
 
 def _replays(config: EncodingConfig, lab: xr.Dataset, out_dir: Path) -> dict[str, xr.Dataset]:
     """The meta-RL agent and the Q-learner, each run on the lab session's trials."""
-    from neurometa.agents.baselines import make_baseline
+    from neurometa.agents import make_agent
     from neurometa.learn import get_preset, load_agent
     from neurometa.record.replay import replay
 
@@ -126,7 +126,7 @@ def _replays(config: EncodingConfig, lab: xr.Dataset, out_dir: Path) -> dict[str
     )  # fmt: skip
     params = {"learning_rate": 0.3, "forgetting": 0.0, "inverse_temperature": 5.0}
     q_learner = replay(
-        lambda task: make_baseline("q_forager", task, **params), lab,
+        lambda task: make_agent("q_forager", task, **params), lab,
         preset="foraging/coupled_baiting", progress=False,
     )  # fmt: skip
     return {"meta_rl": meta_rl, "q_learning": q_learner}

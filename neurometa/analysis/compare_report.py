@@ -26,7 +26,7 @@ import xarray as xr
 
 from neurometa.analysis.compare import compare_behaviour, compare_coding
 from neurometa.analysis.compare_rsa import compare_geometry
-from neurometa.analysis.report import open_inputs
+from neurometa.analysis.report import open_inputs, write_figure, write_result
 from neurometa.atomic import atomic_open, atomic_path
 from neurometa.config import Config, check_range
 
@@ -65,13 +65,6 @@ class CompareConfig(Config):
         for name in ("num_shuffles", "num_permutations", "num_splits"):
             check_range(self, name, low=1)
         check_range(self, "seed", low=0)
-
-
-def _write_table(ds: xr.Dataset, out_dir: Path, stem: str) -> None:
-    with atomic_path(out_dir / f"{stem}.nc") as tmp:
-        ds.to_netcdf(tmp, engine="h5netcdf")
-    with atomic_open(out_dir / f"{stem}.csv") as fh:
-        ds.to_dataframe().to_csv(fh)
 
 
 def run_comparison(
@@ -154,17 +147,15 @@ def _write_all(
 ) -> list[str]:
     """Write the three tables and the figure into ``out``; return the written paths."""
     out.mkdir(parents=True, exist_ok=True)
-    _write_table(coding, out, "coding_comparison")
-    _write_table(behaviour, out, "behaviour_comparison")
+    write_result(out, "coding_comparison", coding)
+    write_result(out, "behaviour_comparison", behaviour)
     with atomic_path(out / "geometry.nc") as tmp:
         geometry.to_netcdf(tmp, engine="h5netcdf")
     with atomic_open(out / "geometry_summary.csv") as fh:
         fh.write("measure,statistic,p_value,null_mean\n")
         for name, row in summary.items():
             fh.write(f"{name},{row['statistic']},{row['p_value']},{row['null_mean']}\n")
-    fig = plot_comparison(coding, behaviour, geometry)
-    with atomic_path(out / "compare.png") as tmp:
-        fig.savefig(tmp, dpi=120)
+    write_figure(out, "compare", lambda: plot_comparison(coding, behaviour, geometry))
     names = (
         "coding_comparison.csv",
         "coding_comparison.nc",

@@ -23,46 +23,27 @@ def _agent_factory(
     args: argparse.Namespace, pairs: Any
 ) -> tuple[Any, str, dict, bool | None, dict]:
     """``(make_agent, preset, overrides, trial_index, config)`` from the command line."""
+    from neurometa.agents import make_agent
+
     if args.run is not None:
-        from neurometa.learn import TrainConfig, load_agent
+        from neurometa.learn import TrainConfig
 
         if args.task or args.param or args.task_set:
             raise CLIError("--run replays the run's own task; drop --task/--param/--task-set")
         config = TrainConfig.load(args.run / "config.json")
-        agent = load_agent(args.run, args.device, greedy=not args.sample)
+        agent = make_agent(args.run, device=args.device, greedy=not args.sample)
         recorded = {"train": config.to_dict(), "run": str(args.run)}
         task = config.task
         return lambda _: agent, task.preset, dict(task.overrides), task.trial_index, recorded
     if not args.task:
         raise CLIError("--agent with --behaviour needs --task PRESET of the behaviour's family")
     overrides, params = pairs(args.task_set, "--task-set"), pairs(args.param, "--param")
-    from neurometa.commands.record import EPISODIC_AGENTS
 
-    if args.agent in EPISODIC_AGENTS:
-        from neurometa.agents.episodic_control import (
-            EPISODIC_CONTROL_PRESETS,
-            EpisodicControlAgent,
-            EpisodicControlConfig,
-        )
-        from neurometa.seeding import RunSeeds
-
-        cfg = EpisodicControlConfig.from_dict(
-            EPISODIC_CONTROL_PRESETS[args.agent].to_dict() | params
-        )
-        generator = RunSeeds(args.seed).torch("memory")
-
-        def make_agent(task: Any) -> Any:
-            return EpisodicControlAgent(
-                cfg, task.obs_dim, task.num_actions, generator=generator, device=args.device
-            )
-    else:
-        from neurometa.agents.baselines import make_baseline
-
-        def make_agent(task: Any) -> Any:
-            return make_baseline(args.agent, task, **params)
+    def build(task: Any) -> Any:
+        return make_agent(args.agent, task, seed=args.seed, device=args.device, **params)
 
     config = {"agent": {"name": args.agent, "params": params}, "task_overrides": overrides}
-    return make_agent, args.task, overrides, None, config
+    return build, args.task, overrides, None, config
 
 
 def run_replay(args: argparse.Namespace, pairs: Any) -> int:

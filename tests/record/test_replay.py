@@ -10,8 +10,8 @@ import pytest
 import torch
 import xarray as xr
 
+from neurometa.agents.base import FrozenAgent
 from neurometa.agents.baselines import make_baseline
-from neurometa.agents.pfc import FrozenAgent
 from neurometa.analysis.trials import check_aligned, trial_predictors
 from neurometa.cli import main
 from neurometa.data.tables import read_bandit_csv, read_two_step_csv, table_to_recording
@@ -32,8 +32,6 @@ PRESETS = [
 
 
 def _network_agent(task, kind: str = "pfc", seed: int = 0) -> FrozenAgent:
-    if kind == "episodic_lstm":
-        import neurometa.learn.episodic_presets  # noqa: F401 - registers the network kind
     options = {"context_dim": 10, "null_similarity": 0.9} if kind == "episodic_lstm" else {}
     config = NetworkConfig(kind=kind, num_units=8, options=options)
     net = build_network(
