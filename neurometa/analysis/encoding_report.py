@@ -107,6 +107,8 @@ def run_encoding(
     block_length: int | None = None,
     null: str = "circular",
     num_null: int = 100,
+    skip_first: int = 0,
+    standardize: str = "all",
     alpha: float = 0.05,
     seed: int = 0,
 ) -> dict[str, Any]:
@@ -123,7 +125,7 @@ def run_encoding(
     categorical : str
         Comma-separated variables coded one-hot.
     activity, stage, predictor_stage, num_folds, group_by, block_length, null, num_null,
-    alpha, seed
+    skip_first, standardize, alpha, seed
         As :func:`neurometa.analysis.encoding.encoding_models`.
 
     Returns
@@ -153,6 +155,8 @@ def run_encoding(
         block_length=block_length,
         null=null,
         num_null=num_null,
+        skip_first=skip_first,
+        standardize=standardize,
         alpha=alpha,
         seed=seed,
         progress=True,

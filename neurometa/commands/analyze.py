@@ -120,6 +120,8 @@ ANALYSES: dict[str, Analysis] = {
             "block_length",
             "null",
             "num_null",
+            "skip_first",
+            "standardize",
             "alpha",
             "seed",
         ),  # fmt: skip
@@ -195,6 +197,14 @@ OPTIONS: dict[str, tuple[str, dict[str, Any]]] = {
     "block_length": ("--block-length", {"type": int, "help": "blocks of this many trials"}),
     "null": ("--null", {"choices": ("circular", "session"), "help": "null distribution"}),
     "num_null": ("--null-draws", {"type": int, "help": "null draws"}),
+    "skip_first": (
+        "--skip-first",
+        {"type": int, "help": "trials left out at the start of every session"},
+    ),
+    "standardize": (
+        "--standardize",
+        {"choices": ("all", "fold"), "help": "z-score predictors over all trials or per fold"},
+    ),
     "metric": ("--metric", {"help": "result to rank by (default: the spec's)"}),
     "goal": ("--goal", {"choices": ("min", "max"), "help": "better is min/max"}),
     "top": ("--top", {"type": int, "help": "settings listed in the summary"}),
