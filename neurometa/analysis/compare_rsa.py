@@ -26,7 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 import xarray as xr
 
-from neurometa.analysis._common import AnalysisError, by_trial, check_recording
+from neurometa.analysis._common import AnalysisError, by_trial, check_recording, describe
 from neurometa.analysis.geometry import linear_cka, permutation_test, procrustes_distance
 from neurometa.analysis.trials import DEFAULT_CONDITIONS, condition_codes
 from neurometa.seeding import RunSeeds
@@ -234,10 +234,6 @@ def compare_rsa(
         r = np.mean([_split_half(y, c, index, rng, rdm_method) for _ in range(num_splits)])
         rel[label] = 2 * r / (1 + r) if r > -1 else float("nan")
     labels = m["labels"]
-
-    def scalar(value: float, long_name: str) -> xr.Variable:
-        return xr.Variable((), float(value), {"long_name": long_name, "units": "1"})
-
     out = xr.Dataset(
         {
             "rdm_agent": (("condition", "condition_b"), rdm_a),
@@ -245,33 +241,30 @@ def compare_rsa(
             "trials_agent": ("condition", m["trials_agent"]),
             "trials_neural": ("condition", m["trials_neural"]),
             "null": ("permutation", null),
-            "similarity": scalar(observed, "Spearman rho of the two RDMs"),
-            "p_permutation": scalar(
-                (1 + np.sum(null >= observed)) / (1 + num_permutations),
-                "one-sided permutation p-value of the similarity",
-            ),
-            "null_mean": scalar(null.mean(), "mean similarity under permuted conditions"),
-            "null_q95": scalar(np.quantile(null, 0.95), "95th percentile of the null"),
-            "agent_reliability": scalar(
-                rel["agent"], "split-half reliability of the agent RDM (Spearman-Brown)"
-            ),
-            "neural_reliability": scalar(
-                rel["neural"], "split-half reliability of the neural RDM (Spearman-Brown)"
-            ),
-            "noise_ceiling": scalar(
-                np.sqrt(max(rel["neural"], 0.0)), "noise ceiling: sqrt(neural reliability)"
-            ),
+            "similarity": observed,
+            "p_permutation": (1 + np.sum(null >= observed)) / (1 + num_permutations),
+            "null_mean": null.mean(),
+            "null_q95": np.quantile(null, 0.95),
+            "agent_reliability": rel["agent"],
+            "neural_reliability": rel["neural"],
+            "noise_ceiling": np.sqrt(max(rel["neural"], 0.0)),
         },
         coords={"condition": labels, "condition_b": labels},
     )
-    for name, long_name in (
-        ("rdm_agent", "agent RDM: 1 - Pearson r of unit-centred condition means"),
-        ("rdm_neural", "neural RDM: 1 - Pearson r of unit-centred condition means"),
-        ("trials_agent", "agent trials per condition"),
-        ("trials_neural", "neural trials per condition"),
-        ("null", "similarity with the agent RDM's conditions permuted"),
-    ):
-        out[name].attrs.update(long_name=long_name, units="1")
+    describe(out, {
+        "rdm_agent": f"agent RDM: {rdm_method} distance of unit-centred condition means",
+        "rdm_neural": f"neural RDM: {rdm_method} distance of unit-centred condition means",
+        "trials_agent": "agent trials per condition",
+        "trials_neural": "neural trials per condition",
+        "null": "similarity with the agent RDM's conditions permuted",
+        "similarity": f"rsatoolbox {compare_method!r} similarity of the two RDMs",
+        "p_permutation": "one-sided permutation p-value of the similarity",
+        "null_mean": "mean similarity under permuted conditions",
+        "null_q95": "95th percentile of the null",
+        "agent_reliability": "split-half reliability of the agent RDM (Spearman-Brown)",
+        "neural_reliability": "split-half reliability of the neural RDM (Spearman-Brown)",
+        "noise_ceiling": "noise ceiling: sqrt(neural reliability)",
+    })  # fmt: skip
     out.attrs.update(
         num_permutations=num_permutations,
         num_splits=num_splits,

@@ -155,8 +155,9 @@ OPTIONS: dict[str, tuple[str, dict[str, Any]]] = {
         "--prior",
         {
             "choices": ("none", "weak", "empirical"),
-            "help": "maximum likelihood (none), MAP with weak priors (weak; Gershman 2016) or "
-            "empirical Bayes: EM over a Gaussian group prior (empirical; Huys et al. 2011)",
+            "help": "maximum likelihood (none, the default), MAP with weak priors (weak; "
+            "Gershman 2016) or empirical Bayes: EM over a Gaussian group prior (empirical; "
+            "Huys et al. 2011)",
         },
     ),
     "common_prob": (
@@ -206,7 +207,10 @@ OPTIONS: dict[str, tuple[str, dict[str, Any]]] = {
         {"choices": ("all", "fold"), "help": "z-score predictors over all trials or per fold"},
     ),
     "metric": ("--metric", {"help": "result to rank by (default: the spec's)"}),
-    "goal": ("--goal", {"choices": ("min", "max"), "help": "better is min/max"}),
+    "goal": (
+        "--goal",
+        {"choices": ("min", "max"), "help": "better is min/max (default: the spec's)"},
+    ),
     "top": ("--top", {"type": int, "help": "settings listed in the summary"}),
 }
 
@@ -243,14 +247,16 @@ def add_options(
     for name in analysis.options if names is None else names:
         flag, kwargs = OPTIONS[name]
         default = defaults.get(name, inspect.Parameter.empty)
+        kwargs = {"metavar": flag[2:].upper().replace("-", "_"), **kwargs}
+        if "choices" in kwargs:
+            del kwargs["metavar"]
         if default is inspect.Parameter.empty:
             parser.add_argument(flag, dest=name, required=True, **kwargs)
-        else:
+            continue
+        if default is not None:  # None: the help says what happens
             shown = " ".join(map(str, default)) if isinstance(default, tuple) else default
-            help_text = f"{kwargs['help']} (default: {shown})"
-            parser.add_argument(
-                flag, dest=name, default=argparse.SUPPRESS, **{**kwargs, "help": help_text}
-            )
+            kwargs["help"] = f"{kwargs['help']} (default: {shown})"
+        parser.add_argument(flag, dest=name, default=argparse.SUPPRESS, **kwargs)
 
 
 def chosen_options(args: argparse.Namespace, analysis: Analysis) -> dict[str, Any]:
