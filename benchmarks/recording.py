@@ -10,7 +10,7 @@ uses a cheap random-unit agent instead), streaming to a NetCDF (or Zarr) file, a
 - peak resident memory of the recording process (``VmHWM``) and, in a fresh
   process, of a lazy out-of-core read (mean of ``h`` over episodes with Dask chunks).
 
-The target of issue 4 is 100,000 episodes x 100 steps x 48 units under 2 GB::
+The target is 100,000 episodes x 100 steps x 48 units under 2 GB::
 
     python benchmarks/recording.py                 # the full 100,000-episode case
     python benchmarks/recording.py --quick         # 2,000 episodes

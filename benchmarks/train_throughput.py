@@ -1,4 +1,4 @@
-"""Training throughput of the 48-unit PFC agent on two-armed bandits (issue 10).
+"""Training throughput of the 48-unit PFC agent on two-armed bandits.
 
 Measures environment steps per second of full A2C updates (rollout with gradients, loss,
 backward pass, gradient clipping, Adam step) in one single-threaded process, for several

@@ -1,7 +1,7 @@
 """Sample efficiency of the episodic-valuation agents: learning curves and episodes to criterion.
 
 Used by ``benchmarks/episodic_valuation.py`` and the Box 2 paper script to compare MFEC, NEC
-and Box 2 with the parametric A2C learner (issue 6): :func:`episodic_learning_curve` runs one
+and Box 2 with the parametric A2C learner : :func:`episodic_learning_curve` runs one
 :class:`~neurometa.agents.episodic_control.EpisodicControlAgent` for a number of batches of
 parallel episodes; :func:`episodes_to_criterion` turns a curve into the number of episodes
 consumed until a moving average reaches a stated return.

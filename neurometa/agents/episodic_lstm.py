@@ -9,7 +9,7 @@ Ritter et al. 2018, "Been there, done that: meta-learning with episodic recall" 
     h_t        = o ⊙ tanh(c_t)
 
 where ``c^ep_t`` is read from an :class:`~neurometa.agents.memory.EpisodicMemory` (the
-hippocampal store, SPEC §1): keys are the episode's context (the first ``context_dim``
+hippocampal store): keys are the episode's context (the first ``context_dim``
 features of the observation, e.g. the barcode of the contextual bandit), values are LSTM cell
 states. Each batch member has its own store (its life-time). The cell state at the last step
 of every episode is written under that episode's context when the next episode starts

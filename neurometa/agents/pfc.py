@@ -1,4 +1,4 @@
-"""The prefrontal "PFC" network of meta-RL and its frozen-weight agent (SPEC §1, §5).
+"""The prefrontal "PFC" network of meta-RL and its frozen-weight agent.
 
 :class:`PFCNetwork` is an LSTM core with a policy head and a value head and a learned
 initial state (Wang et al. 2016, "Learning to reinforcement learn"; Wang et al. 2018, Nat

@@ -1,4 +1,4 @@
-"""Training presets and the network builder of the episodic agents (issue 6).
+"""Training presets and the network builder of the episodic agents.
 
 Importing this module (``neurometa.learn`` does) registers the ``"episodic_lstm"`` network
 kind with :func:`neurometa.learn.networks.register_network` and adds the presets below to

@@ -112,7 +112,7 @@ VARIABLES: dict[str, VariableSpec] = {
         _v("rpe", _ES, "float", "TD error delta_t = r_t + gamma V_(t+1) - V_t (dopamine)"),
         _v("h", (*_ES, "unit"), "float", "LSTM hidden state (prefrontal unit activity)"),
         _v("c", (*_ES, "unit"), "float", "LSTM cell state"),
-        # memory read-outs of the episodic-control agents (MFEC / NEC / Box 2; issue 6)
+        # memory read-outs of the episodic-control agents (MFEC / NEC / Box 2)
         _v("q_values", (*_ES, POLICY_DIM), "float", "value Q(s, a) read from each action's store"),
         _v("memory_size", (*_ES, POLICY_DIM), "int64", "pairs stored in each action's store"),
         _v(

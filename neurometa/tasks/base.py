@@ -1,4 +1,4 @@
-"""The batched task contract every neurometa task follows (SPEC §4).
+"""The batched task contract every neurometa task follows.
 
 A task runs ``num_envs`` independent episodes in lock-step on torch tensors, with
 Gymnasium's names:
