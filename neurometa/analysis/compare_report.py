@@ -148,9 +148,9 @@ def _write_all(
         rsa.to_netcdf(tmp, engine="h5netcdf")
     with atomic_open(out / "rsa_summary.csv") as fh:
         fh.write("quantity,value\n" + "".join(f"{k},{v}\n" for k, v in summary.items()))
-    fig = plot_comparison(coding, behaviour, rsa)
-    with atomic_path(out / "compare.png") as tmp:
-        fig.savefig(tmp, dpi=120)
+    from neurometa.analysis.plotting import save_figure
+
+    save_figure(plot_comparison(coding, behaviour, rsa)[0], out / "compare.png")
     names = (
         "coding_comparison.csv",
         "coding_comparison.nc",
@@ -176,17 +176,38 @@ def _bars(ax: Any, labels: list[str], groups: list[tuple[str, xr.Dataset, str]])
     ax.set_xticks(x, labels, rotation=20)
 
 
-def plot_comparison(coding: xr.Dataset, behaviour: xr.Dataset, rsa: xr.Dataset) -> Any:
-    """Figure with coding fractions, stay probabilities and both RDMs.
+def plot_comparison(
+    coding: xr.Dataset, behaviour: xr.Dataset, rsa: xr.Dataset, *, ax: Any = None
+) -> Any:
+    """Coding fractions, stay probabilities and both RDMs, agent beside neurons.
+
+    Parameters
+    ----------
+    coding, behaviour, rsa : xarray.Dataset
+        From :func:`~neurometa.analysis.compare.compare_coding`,
+        :func:`~neurometa.analysis.compare.compare_behaviour` and
+        :func:`~neurometa.analysis.compare_rsa.compare_rsa`.
+    ax : sequence of 4 matplotlib.axes.Axes, optional
+        The four panels (default: a new figure of four panels in a row).
 
     Returns
     -------
-    matplotlib.figure.Figure
+    numpy.ndarray of matplotlib.axes.Axes
+        The four panels. Error bars: the Wilson intervals (level ``coding.attrs["ci"]``)
+        of each proportion; dashed and dotted lines: the shuffle chance levels.
     """
-    from matplotlib.figure import Figure
+    from neurometa.analysis.plotting import OUTSIDE, describe
 
-    fig = Figure(figsize=(14, 3.8), layout="constrained")
-    axes = fig.subplots(1, 4, width_ratios=[1.3, 0.9, 1, 1])
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(
+            1, 4, figsize=(15, 4), width_ratios=[1.3, 0.9, 1, 1], layout="constrained"
+        )
+    axes = np.asarray(ax).ravel()
+    if axes.size != 4:
+        raise ValueError(f"plot_comparison draws 4 panels; got {axes.size} axes")
+    ci = int(round(100 * float(coding.attrs.get("ci", 0.95))))
     terms = [str(t) for t in coding["term"].values]
     _bars(axes[0], terms, [("agent", coding, "agent"), ("neurons", coding, "neural")])
     for prefix, style in (("agent", "--"), ("neural", ":")):
@@ -198,29 +219,39 @@ def plot_comparison(coding: xr.Dataset, behaviour: xr.Dataset, rsa: xr.Dataset) 
             label=f"chance ({prefix})",
         )
     axes[0].set_ylabel("fraction of coding units")
-    axes[0].legend(fontsize=7)
+    axes[0].legend(**OUTSIDE, fontsize=7)
+    describe(
+        axes[0],
+        f"n = {int(coding['agent_total'].values[0])} agent units, "
+        f"{int(coding['neural_total'].values[0])} neurons; {ci} % Wilson",
+    )
     outcomes = [str(o) for o in behaviour["outcome"].values]
     _bars(axes[1], outcomes, [("agent", behaviour, "agent"), ("subjects", behaviour, "subjects")])
     axes[1].set_ylabel("P(stay)")
     axes[1].set_ylim(0, 1)
-    axes[1].legend(fontsize=7)
-    for ax, key, title in (
+    axes[1].legend(**OUTSIDE, fontsize=7)
+    describe(
+        axes[1],
+        f"n = {int(behaviour['agent_total'].sum())} agent, "
+        f"{int(behaviour['subjects_total'].sum())} subject trials; {ci} % Wilson",
+    )
+    for panel, key, title in (
         (axes[2], "rdm_agent", "agent RDM"),
         (axes[3], "rdm_neural", "neural RDM"),
     ):
-        image = ax.imshow(rsa[key].values, cmap="viridis", vmin=0, vmax=2)
+        image = panel.imshow(rsa[key].values, cmap="viridis", vmin=0, vmax=2)
         ticks = np.arange(rsa.sizes["condition"])
-        ax.set_xticks(ticks, rsa["condition"].values, rotation=90, fontsize=6)
-        ax.set_yticks(ticks, rsa["condition"].values, fontsize=6)
-        ax.set_title(title, fontsize=9)
-    fig.colorbar(image, ax=axes[3], label="1 - r")
-    fig.suptitle(
+        panel.set_xticks(ticks, rsa["condition"].values, rotation=90, fontsize=6)
+        panel.set_yticks(ticks, rsa["condition"].values, fontsize=6)
+        panel.set_title(title, fontsize=9)
+    axes[3].figure.colorbar(image, ax=axes[3], label="1 - r")
+    axes[0].figure.suptitle(
         f"RSA agent vs neurons: rho = {rsa.attrs['similarity']:.2f} "
         f"(permutation p = {rsa.attrs['p_permutation']:.3g}, null 95% = "
         f"{rsa.attrs['null_q95']:.2f}, noise ceiling = {rsa.attrs['noise_ceiling']:.2f})",
         fontsize=9,
     )
-    return fig
+    return axes
 
 
 def _add_arguments(parser: Any) -> None:

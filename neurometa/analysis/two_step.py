@@ -269,7 +269,12 @@ def stay_probabilities(
         out["ci_low"] = np.nanquantile(boot, tail, axis=0)
         out["ci_high"] = np.nanquantile(boot, 1 - tail, axis=0)
     out["num_trials"] = np.bincount(cond, minlength=4).astype(np.int64)
-    out.attrs.update(resampled=unit, averaged="subjects" if num_subjects > 1 else "trials")
+    out.attrs.update(
+        resampled=unit,
+        averaged="subjects" if num_subjects > 1 else "trials",
+        num_subjects=int(num_subjects),
+        ci=ci,
+    )
     return out
 
 
