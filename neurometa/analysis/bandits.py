@@ -79,6 +79,16 @@ def regret_curve(ds: xr.Dataset) -> xr.Dataset:
     xarray.Dataset, dim trial
         ``mean``, ``sem`` (over episodes) of the cumulative regret after trial ``trial``
         (trial coordinate counts from 1); attrs ``num_episodes``, ``agent``, ``task``.
+
+    Examples
+    --------
+    >>> import neurometa as nm
+    >>> task = nm.make_task("bandit/independent", 100)
+    >>> agent = nm.make_baseline("thompson", task)
+    >>> ds = nm.record_agent(agent, task, 200, seed=0, progress=False)
+    >>> curve = nm.regret_curve(ds)
+    >>> curve["mean"].dims, int(curve["trial"][-1]), curve.attrs["num_episodes"]
+    (('trial',), 100, 200)
     """
     cum = expected_regret(ds).cumsum("trial")
     num = cum.sizes["episode"]
@@ -101,6 +111,16 @@ def regret_summary(ds: xr.Dataset, *, at: tuple[int, ...] = (10, 25, 50)) -> dic
     dict
         ``num_episodes``, ``num_trials``, ``final`` ({"mean", "sem"}) and ``at``
         ({"10": {"mean", "sem"}, ...}; trials beyond the episode length are left out).
+
+    Examples
+    --------
+    >>> import neurometa as nm
+    >>> task = nm.make_task("bandit/independent", 100)
+    >>> agent = nm.make_baseline("thompson", task)
+    >>> ds = nm.record_agent(agent, task, 200, seed=0, progress=False)
+    >>> summary = nm.regret_summary(ds)
+    >>> sorted(summary)
+    ['agent', 'at', 'final', 'num_episodes', 'num_trials', 'task']
     """
     curve = regret_curve(ds)
     num_trials = curve.sizes["trial"]
@@ -174,6 +194,16 @@ def better_arm_by_difficulty(
     pandas.DataFrame
         ``bin_low, bin_high, p_better, ci_low, ci_high`` (Wilson 95 %), ``num_trials``.
         Trials with tied best arms are left out.
+
+    Examples
+    --------
+    >>> import neurometa as nm
+    >>> task = nm.make_task("bandit/independent", 100)
+    >>> agent = nm.make_baseline("thompson", task)
+    >>> ds = nm.record_agent(agent, task, 200, seed=0, progress=False)
+    >>> table = nm.better_arm_by_difficulty(ds, num_bins=3)
+    >>> list(table.columns)
+    ['bin_low', 'bin_high', 'p_better', 'ci_low', 'ci_high', 'num_trials']
     """
     check_recording(ds, ["action", "arm_probs"], analysis="better arm")
     probs = by_trial(ds["arm_probs"], ds, 0).transpose("episode", "trial", ...)
@@ -222,6 +252,16 @@ def harlow_accuracy(ds: xr.Dataset, *, stage: str | int = -1) -> xr.Dataset:
     -------
     xarray.Dataset, dim trial
         ``accuracy`` and ``sem`` over episodes; trial coordinate counts from 1.
+
+    Examples
+    --------
+    >>> import neurometa as nm
+    >>> task = nm.make_task("harlow/wang2018", 50)
+    >>> agent = nm.make_baseline("harlow_ideal", task)
+    >>> ds = nm.record_agent(agent, task, 50, seed=0, progress=False)
+    >>> acc = nm.harlow_accuracy(ds)
+    >>> float(acc["accuracy"][1:].min())  # after the first trial the ideal observer knows
+    1.0
     """
     check_recording(ds, ["correct"], analysis="Harlow accuracy")
     if isinstance(stage, int) and stage < 0:

@@ -236,6 +236,26 @@ def coding_regression(
     xarray.Dataset
         ``coef``, ``se``, ``t``, ``p`` and boolean ``significant``, dims (term, unit); attrs
         ``alpha``, ``num_obs``, ``df_resid``, ``stage``, ``activity``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import neurometa as nm
+    >>> rng = np.random.default_rng(0)  # 4 sessions of 100 trials, 20 units
+    >>> frame = pd.DataFrame({"subject": "m1", "session": np.repeat([1, 2, 3, 4], 100),
+    ...                       "trial": np.tile(np.arange(100), 4),
+    ...                       "choice": rng.integers(0, 2, 400),
+    ...                       "reward": rng.integers(0, 2, 400)})
+    >>> ds = nm.from_dataframe(frame, "bandit")
+    >>> prev_reward = ds["reward"].shift(step=1, fill_value=0) * 2 - 1  # r(t-1) coded ±1
+    >>> rates = rng.normal(size=(4, 100, 20))
+    >>> rates[..., :10] += prev_reward.values[..., None]  # units 0-9 code the previous reward
+    >>> ds["activity"] = (("episode", "step", "unit"), rates)
+    >>> ds = ds.assign_coords(unit=np.arange(20))
+    >>> ds["value"] = ds["reward"].rolling(step=5, min_periods=1).mean()  # a stand-in estimate
+    >>> fit = nm.coding_regression(ds, activity="activity")
+    >>> bool(fit["significant"].sel(term="prev_reward")[:10].all())  # the 10 planted units
+    True
     """
     check_recording(
         ds,
@@ -289,6 +309,26 @@ def coding_fractions(
         the denominator), ``num_constant_units`` and ``num_incomplete_units`` (activity NaN
         in some trials, e.g. outside a unit's recording intervals; both left out),
         ``num_shuffles``, ``seed``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import neurometa as nm
+    >>> rng = np.random.default_rng(0)  # 4 sessions of 100 trials, 20 units
+    >>> frame = pd.DataFrame({"subject": "m1", "session": np.repeat([1, 2, 3, 4], 100),
+    ...                       "trial": np.tile(np.arange(100), 4),
+    ...                       "choice": rng.integers(0, 2, 400),
+    ...                       "reward": rng.integers(0, 2, 400)})
+    >>> ds = nm.from_dataframe(frame, "bandit")
+    >>> prev_reward = ds["reward"].shift(step=1, fill_value=0) * 2 - 1  # r(t-1) coded ±1
+    >>> rates = rng.normal(size=(4, 100, 20))
+    >>> rates[..., :10] += prev_reward.values[..., None]  # units 0-9 code the previous reward
+    >>> ds["activity"] = (("episode", "step", "unit"), rates)
+    >>> ds = ds.assign_coords(unit=np.arange(20))
+    >>> ds["value"] = ds["reward"].rolling(step=5, min_periods=1).mean()  # a stand-in estimate
+    >>> fr = nm.coding_fractions(ds, activity="activity", num_shuffles=5)
+    >>> bool(fr["fraction"].sel(term="prev_reward") >= 0.5), fr.attrs["num_units"]
+    (True, 20)
     """
     fit = coding_regression(ds, activity=activity, stage=stage, value=value, alpha=alpha)
     X, Y, _ = _coding_inputs(ds, activity, stage, value)

@@ -353,6 +353,17 @@ def fit_hybrid(
         ``nll`` (negative log-likelihood at the estimate, without the prior),
         ``num_params``, ``num_choices``, ``aic`` = 2k + 2 NLL, ``bic`` = k ln n + 2 NLL,
         ``model`` and ``prior`` ("none" or the prior's name).
+
+    Examples
+    --------
+    >>> import neurometa as nm
+    >>> task = nm.make_task("two_step/daw2011", 20, num_trials=100)
+    >>> agent = nm.make_baseline("hybrid", task, w=0.8)
+    >>> ds = nm.record_agent(agent, task, 20, seed=0, progress=False)
+    >>> trials = nm.two_step_trials(ds)
+    >>> fits = nm.fit_hybrid(trials, num_restarts=1, seed=0)
+    >>> len(fits), "w" in fits
+    (1, True)
     """
     if model not in MODELS:
         raise AnalysisError(f"unknown model {model!r}; choose from {', '.join(MODELS)}")

@@ -134,6 +134,17 @@ def rpe_decomposition(
     xarray.Dataset
         ``coef``, ``se``, ``t``, ``p`` with dims (event, term[, unit]); event is
         ``second_stage_onset`` / ``outcome``; attrs ``num_obs`` and the fit's parameters.
+
+    Examples
+    --------
+    >>> import neurometa as nm
+    >>> task = nm.make_task("two_step/daw2011", 20, num_trials=100)
+    >>> agent = nm.make_baseline("hybrid", task, w=0.8)
+    >>> ds = nm.record_agent(agent, task, 20, seed=0, progress=False)
+    >>> trials = nm.two_step_trials(ds)
+    >>> res = nm.rpe_decomposition(ds, num_restarts=1)
+    >>> res["coef"].dims, [str(e) for e in res["event"].values]
+    (('event', 'term'), ['second_stage_onset', 'outcome'])
     """
     check_recording(ds, [signal], analysis="RPE decomposition")
     trials = two_step_trials(ds)

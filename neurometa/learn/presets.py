@@ -167,7 +167,15 @@ PRESETS: dict[str, TrainConfig] = _build()
 
 
 def get_preset(name: str) -> TrainConfig:
-    """The preset ``name``; an unknown name is a ``KeyError`` listing the valid ones."""
+    """The preset ``name``; an unknown name is a ``KeyError`` listing the valid ones.
+
+    Examples
+    --------
+    >>> import neurometa as nm
+    >>> config = nm.get_preset("bandit/independent")
+    >>> config.task.preset, config.optim.num_updates, config.network.num_units
+    ('bandit/independent', 5400, 48)
+    """
     if name not in PRESETS:
         import difflib
 
