@@ -29,7 +29,9 @@ from neurometa.analysis._common import (
 __all__ = [
     "CODING_TERMS",
     "OLSDesign",
+    "RankDeficientError",
     "ols_units",
+    "rank_problem",
     "coding_design",
     "coding_regression",
     "coding_fractions",
@@ -37,6 +39,51 @@ __all__ = [
 
 #: Names of the regressors of the coding regression, in design-column order.
 CODING_TERMS: tuple[str, ...] = ("intercept", "prev_action", "prev_reward", "interaction", "value")
+
+
+class RankDeficientError(AnalysisError):
+    """A regression design whose columns are not independent; ``regressor`` names the one."""
+
+    def __init__(self, regressor: str, message: str) -> None:
+        self.regressor = regressor
+        super().__init__(message)
+
+
+def rank_problem(X: np.ndarray, names: tuple[str, ...]) -> tuple[str, str]:
+    """The first regressor that makes ``X (n, k)`` rank deficient, and why.
+
+    A column of ones is the intercept; any other constant column is reported as constant
+    (with its value), else the first column that is a linear combination of the ones before
+    it is reported as collinear with them.
+
+    Examples
+    --------
+    >>> X = np.column_stack([np.ones(4), [1.0, -1, 1, -1], np.ones(4)])
+    >>> regressor, why = rank_problem(X, ("intercept", "prev_action", "prev_reward"))
+    >>> regressor, why.split(",")[0]
+    ('prev_reward', "regressor 'prev_reward' is constant (1 on all 4 rows)")
+    """
+    n, k = X.shape
+    for j in range(k):
+        col = X[:, j]
+        if np.ptp(col) == 0 and j > 0:
+            return names[j], (
+                f"regressor {names[j]!r} is constant ({col[0]:g} on all {n} rows), so it "
+                "cannot be told apart from the intercept"
+            )
+        if np.linalg.matrix_rank(X[:, : j + 1]) < j + 1:
+            before = ", ".join(repr(m) for m in names[:j])
+            return names[j], f"regressor {names[j]!r} is a linear combination of {before}"
+    return names[-1], "the regressors are collinear"  # pragma: no cover - rank tests agree
+
+
+#: Why a coding regressor can be constant in a recording.
+_CONSTANT_REASONS = {
+    "prev_action": "the same option was chosen on every trial used",
+    "prev_reward": "every trial used was rewarded, or none was",
+    "interaction": "a(t-1)·r(t-1) does not vary",
+    "value": "the value regressor does not change",
+}
 
 
 class OLSDesign:
@@ -54,7 +101,7 @@ class OLSDesign:
     ``p_j = 2 P(T_{n-k} > |t_j|)`` (the same statistics as ``statsmodels.OLS``).
     """
 
-    def __init__(self, X: np.ndarray) -> None:
+    def __init__(self, X: np.ndarray, names: tuple[str, ...] | None = None) -> None:
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2:
             raise AnalysisError(f"design must be 2-D (n, k), got shape {X.shape}")
@@ -65,9 +112,9 @@ class OLSDesign:
             raise AnalysisError("design contains NaN or infinite values")
         q, r = np.linalg.qr(X)
         if np.linalg.matrix_rank(r) < k:
-            raise AnalysisError(
-                "design is rank deficient (a regressor is constant or collinear with others)"
-            )
+            names = tuple(names) if names is not None else tuple(f"x{j}" for j in range(k))
+            regressor, why = rank_problem(X, names)
+            raise RankDeficientError(regressor, f"design is rank deficient: {why}")
         self.X = X
         self.q = q
         self.r = r
@@ -126,7 +173,13 @@ class OLSDesign:
         return {"coef": coef, "se": se, "t": t, "p": p, "rss": rss}
 
 
-def ols_units(X: np.ndarray, Y: np.ndarray, *, chunk_units: int = 2048) -> dict[str, np.ndarray]:
+def ols_units(
+    X: np.ndarray,
+    Y: np.ndarray,
+    *,
+    chunk_units: int = 2048,
+    names: tuple[str, ...] | None = None,
+) -> dict[str, np.ndarray]:
     """OLS of every unit's activity on a shared design, chunked over units.
 
     Parameters
@@ -137,13 +190,15 @@ def ols_units(X: np.ndarray, Y: np.ndarray, *, chunk_units: int = 2048) -> dict[
         chunk).
     chunk_units : int
         Units per chunk; peak extra memory is about ``3 * n * chunk_units * 8`` bytes.
+    names : tuple of str, optional
+        Names of the regressors, for the error that a rank-deficient design raises.
 
     Returns
     -------
     dict
         ``coef``, ``se``, ``t``, ``p`` of shape (k, U).
     """
-    design = OLSDesign(X)
+    design = OLSDesign(X, names)
     num_units = Y.shape[1]
     out = {key: np.empty((X.shape[1], num_units)) for key in ("coef", "se", "t", "p")}
     for start in range(0, num_units, chunk_units):
@@ -266,7 +321,13 @@ def coding_regression(
     if not 0 < alpha < 1:
         raise AnalysisError(f"alpha must lie in (0, 1), got {alpha}")
     X, Y, _ = _coding_inputs(ds, activity, stage, value)
-    res = ols_units(X, Y, chunk_units=chunk_units)
+    try:
+        res = ols_units(X, Y, chunk_units=chunk_units, names=CODING_TERMS)
+    except RankDeficientError as err:
+        reason = _CONSTANT_REASONS.get(err.regressor, "")
+        raise RankDeficientError(
+            err.regressor, f"coding regression: {err}" + (f" ({reason})" if reason else "")
+        ) from err
     coords = {"term": list(CODING_TERMS), "unit": ds[activity]["unit"].values}
     out = xr.Dataset(
         {key: (("term", "unit"), res[key]) for key in ("coef", "se", "t", "p")}, coords=coords

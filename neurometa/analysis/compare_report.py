@@ -286,7 +286,14 @@ def _run(inputs: list[Path], out: Path | None, args: Any) -> dict[str, Any]:
 
 #: The ``compare`` entry of ``neurometa analyze`` (see :mod:`neurometa.commands.analyze`).
 ANALYSIS = AnalysisSpec(
-    "agent vs neurons: coding fractions, RSA, behaviour (Wang 2018 vs Tsutsui 2016)",
+    "agent vs neurons: coding fractions, RSA, behaviour (Wang 2018 vs Tsutsui 2016); "
+    "give AGENT.nc then NEURONS.nc",
     _add_arguments,
     _run,
+    inputs_help=(
+        "two recordings, in this order: AGENT.nc, the agent's recording (its units in "
+        "--agent-activity, default h: `neurometa record`), then NEURONS.nc, the lab "
+        "recording with the neurons (in --neural-activity, default activity: "
+        "`neurometa import`)"
+    ),
 )

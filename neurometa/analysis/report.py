@@ -34,6 +34,8 @@ class AnalysisSpec:
     """Adds the analysis's own options."""
     run: Callable[[list[Path], Path | None, argparse.Namespace], dict[str, Any]]
     """Computes, writes results under the output folder (if given), returns a summary."""
+    inputs_help: str = "recording files"
+    """What the positional inputs are, for ``--help``."""
 
 
 def open_inputs(paths: list[Path]) -> list[xr.Dataset]:

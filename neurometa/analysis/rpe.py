@@ -85,7 +85,7 @@ def model_rpes(
 def _fit_event(y: np.ndarray, mf: np.ndarray, diff: np.ndarray | None) -> dict[str, np.ndarray]:
     """OLS of ``y (n, m)`` on ``[1, mf, diff]`` (diff omitted when None); NaN-filled to 3 terms."""
     cols = [np.ones_like(mf), mf] + ([diff] if diff is not None else [])
-    res = OLSDesign(np.column_stack(cols)).fit(y)
+    res = OLSDesign(np.column_stack(cols), RPE_TERMS[: len(cols)]).fit(y)
     if diff is None:
         res = {
             k: np.vstack([v, np.full((1, v.shape[1]), np.nan)])

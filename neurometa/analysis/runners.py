@@ -146,6 +146,7 @@ def _run_hybrid(inputs: list[Path], out: Path | None, args: argparse.Namespace) 
             seed=args.seed,
             prior=prior,
             common_prob=getattr(args, "common_prob", None),
+            progress=True,  # stderr: the --json summary stays alone on stdout
         )
         write_result(out, f"hybrid_fits_{name}", fits)
         totals = fits.groupby("model")[["nll", "aic", "bic"]].sum()

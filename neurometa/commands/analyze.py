@@ -50,10 +50,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     for name in sorted(ANALYSES):
         spec = load_spec(name)
         sp = sub.add_parser(name, help=spec.help, description=spec.help)
-        sp.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="recording files")
+        sp.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help=spec.inputs_help)
         sp.add_argument("--out", type=Path, default=None, help="folder for results and figures")
         add_json_flag(sp)
         spec.add_arguments(sp)
+
+
+def _rounded(value: object) -> str:
+    """A figure for reading: 4 significant digits (``--json`` keeps full precision)."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_rounded(v) for v in value) + "]"
+    return str(value)
 
 
 def _print_summary(summary: dict, indent: str = "") -> None:
@@ -61,8 +70,13 @@ def _print_summary(summary: dict, indent: str = "") -> None:
         if isinstance(value, dict):
             print(f"{indent}{key}:")
             _print_summary(value, indent + "  ")
+        elif isinstance(value, list | tuple) and value and all(isinstance(v, dict) for v in value):
+            print(f"{indent}{key}:")
+            for item in value:
+                print(f"{indent}  -")
+                _print_summary(item, indent + "    ")
         else:
-            print(f"{indent}{key}: {value}")
+            print(f"{indent}{key}: {_rounded(value)}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -78,7 +92,13 @@ def run(args: argparse.Namespace) -> int:
     try:
         summary = spec.run(list(args.inputs), args.out, args)
     except (ValueError, KeyError, OSError) as err:
-        raise CLIError(f"{args.analysis}: {err}".replace("\n", " ")) from err
+        files = ", ".join(str(p) for p in args.inputs)
+        # str() of a KeyError quotes its message
+        message = str(err.args[0]) if isinstance(err, KeyError) and err.args else str(err)
+        head = args.analysis.replace("-", " ")
+        if not message.lower().startswith((args.analysis, head)):
+            message = f"{args.analysis}: {message}"
+        raise CLIError(f"{message} [input: {files}]".replace("\n", " ")) from err
     if args.out is not None:
         summary = {"out": str(args.out), **summary}
     if args.json:
