@@ -67,7 +67,7 @@ task = nm.make_task("bandit/independent", 100)
 bayes = nm.make_baseline("bayes_optimal", task)
 reference = nm.record_agent(bayes, task, episodes, seed=1, progress=False)
 for label, rec in (("meta-RL", ds), ("Bayes-optimal", reference)):
-    final = nm.regret_summary(rec)["final"]
+    final = nm.regret_summary(rec).isel(trial=-1)
     print(f"{label}: regret after 100 trials {final['mean']:.2f} ± {final['sem']:.2f}")
 
 # %% [markdown]
