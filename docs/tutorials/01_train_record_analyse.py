@@ -92,6 +92,6 @@ import numpy as np
 
 ds["better_arm"] = ds["arm_probs"].argmax("arm")
 scores = nm.decode(ds, "better_arm", num_folds=5)
-score, chance = scores.attrs["mean_score"], scores.attrs["mean_chance"]
+score, chance = float(scores["mean_score"]), float(scores["mean_chance"])
 print(f"decoding accuracy {score:.2f} (chance {chance:.2f})")
 print("per fold:", np.round(scores["score"].values, 2))

@@ -101,5 +101,7 @@ ax.axhline(0.5, color="grey", ls="--", lw=1)
 
 # %%
 scores = nm.decode(ds, "good_arm", num_folds=4)
-print(f"good arm decoded from {ds.sizes['unit']} units: accuracy "
-      f"{scores.attrs['mean_score']:.2f} (chance {scores.attrs['mean_chance']:.2f})")  # fmt: skip
+score, chance = float(scores["mean_score"]), float(scores["mean_chance"])
+print(
+    f"good arm decoded from {ds.sizes['unit']} units: accuracy {score:.2f} (chance {chance:.2f})"
+)

@@ -326,7 +326,7 @@ def compare_behaviour(agent: xr.Dataset, subjects: xr.Dataset, *, ci: float = 0.
     >>> ucb = nm.make_baseline("ucb1", task)
     >>> other = nm.record_agent(ucb, task, 200, seed=1, progress=False)
     >>> cmp = nm.compare_behaviour(ds, other)
-    >>> [str(o) for o in cmp["outcome"].values]
+    >>> [str(o) for o in cmp["condition"].values]
     ['rewarded', 'unrewarded']
     """
     first, second = stay_counts(agent, ci=ci), stay_counts(subjects, ci=ci)

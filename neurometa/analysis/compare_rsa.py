@@ -185,7 +185,7 @@ def compare_rsa(
     >>> ds["value"] = ds["reward"].rolling(step=5, min_periods=1).mean()  # a stand-in estimate
     >>> agent = ds.rename(activity="h")
     >>> rsa = nm.compare_rsa(agent, ds, num_permutations=50, num_splits=5)
-    >>> round(float(rsa.attrs["similarity"]), 2)
+    >>> round(float(rsa["similarity"]), 2)
     1.0
     """
     if num_permutations < 1 or num_splits < 1:

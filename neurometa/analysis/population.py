@@ -91,7 +91,7 @@ def decode(
     >>> ds["value"] = ds["reward"].rolling(step=5, min_periods=1).mean()  # a stand-in estimate
     >>> ds["prev_reward"] = prev_reward > 0
     >>> scores = nm.decode(ds, "prev_reward", features="activity", num_folds=4)
-    >>> bool(scores.attrs["mean_score"] > 0.9)
+    >>> bool(scores["mean_score"] > 0.9)
     True
     """
     X, y, groups = decoding_data(ds, target, features=features, stage=stage)
