@@ -65,4 +65,3 @@ html_theme_options = {
     "secondary_sidebar_items": ["page-toc"],
 }
 html_static_path: list[str] = []
-templates_path = ["_templates"]
