@@ -37,6 +37,8 @@ _API: dict[str, str] = {
     "replace_paths": "neurometa.config:replace_paths",
     "train": "neurometa.learn.trainer:train",
     "load_agent": "neurometa.learn.checkpoint:load_agent",
+    "make_agent": "neurometa.agents.registry:make_agent",
+    "agent_names": "neurometa.agents.registry:agent_names",
     "make_baseline": "neurometa.agents.baselines:make_baseline",
     "list_baselines": "neurometa.agents.baselines:list_baselines",
     # recordings

@@ -88,6 +88,15 @@ class BatchedTask(abc.ABC):
         self._needs_reset = True
 
     @property
+    def unwrapped(self) -> BatchedTask:
+        """The task itself; a wrapper (e.g. ``MetaRLInputs``) returns the task it wraps.
+
+        As Gymnasium's ``Env.unwrapped``: code that needs the task's own attributes
+        (``metadata``, ``config``, its prior) reads them from ``task.unwrapped``.
+        """
+        return self
+
+    @property
     def episode_length(self) -> int:
         """Steps per episode: ``num_trials * steps_per_trial``."""
         return self.num_trials * self.steps_per_trial

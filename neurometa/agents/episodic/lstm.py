@@ -29,8 +29,8 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor, nn
 
+from neurometa.agents.base import FrozenAgent
 from neurometa.agents.memory import EpisodicMemory
-from neurometa.agents.pfc import FrozenAgent
 
 __all__ = ["EpisodicLSTMNetwork", "EpisodicLSTMAgent", "READOUT_DIMS"]
 
@@ -234,7 +234,7 @@ class EpisodicLSTMNetwork(nn.Module):
 class EpisodicLSTMAgent(FrozenAgent):
     """A trained :class:`EpisodicLSTMNetwork` as an :class:`~neurometa.agents.base.Agent`.
 
-    Like :class:`~neurometa.agents.pfc.FrozenAgent` (weights frozen, the memory keeps
+    Like :class:`~neurometa.agents.base.FrozenAgent` (weights frozen, the memory keeps
     learning by storing states); ``act`` also returns the memory read-outs ``gate`` and
     ``retrieval_weights``. Call :meth:`reset_memory` to start a new life-time.
     """
