@@ -48,7 +48,7 @@ lint: $(STAMP)
 
 # The documentation site (Sphinx): warnings are errors; the tutorials run while it builds.
 docs: $(DOCS_STAMP)
-	$(BIN)/python -m sphinx -W --keep-going -n -b html docs docs/_build/html
+	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
 
 clean:
 	rm -rf $(VENV) results docs/_build
