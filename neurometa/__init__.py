@@ -46,6 +46,7 @@ _API: dict[str, str] = {
     "open_recording": "neurometa.record.io:open_recording",
     "save_recording": "neurometa.record.io:save_recording",
     "validate_recording": "neurometa.record.validate:validate_recording",
+    "record_on_trials": "neurometa.record.replay:replay",
     # lab data
     "read_nwb": "neurometa.data.nwb:read_nwb",
     "NWBImportConfig": "neurometa.data.nwb:NWBImportConfig",
@@ -74,6 +75,8 @@ _API: dict[str, str] = {
     "compare_coding": "neurometa.analysis.compare:compare_coding",
     "compare_behaviour": "neurometa.analysis.compare:compare_behaviour",
     "compare_rsa": "neurometa.analysis.compare_rsa:compare_rsa",
+    "compare_geometry": "neurometa.analysis.compare_rsa:compare_geometry",
+    "encoding_models": "neurometa.analysis.encoding:encoding_models",
     # sweeps
     "SweepSpec": "neurometa.sweep.spec:SweepSpec",
     "run_sweep": "neurometa.sweep.engine:run_sweep",
