@@ -162,6 +162,20 @@ def report(preset: str, args: argparse.Namespace, eval_task: TaskConfig | None) 
             f"regret {other['regret']:.3f} ± {other['regret_sem']:.3f} "
             f"(ratio {other['regret'] / optimum:.3f})"
         )
+        last = load_network(run_dir, which="last")
+        if last[2]["update"] != payload["update"]:  # best.pt was chosen on selection episodes
+            final = evaluate(
+                last[0],
+                task_config,
+                episodes=args.test_episodes,
+                seed=TEST_SEED_BASE + seed,
+                greedy=config.eval.greedy,
+            )
+            print(
+                f"# seed {seed}: last weights (update {last[2]['update']}) instead of best.pt "
+                f"(update {payload['update']}): regret {final['regret']:.3f} ± "
+                f"{final['regret_sem']:.3f} (ratio {final['regret'] / optimum:.3f})"
+            )
         if args.diagnose:
             diagnose(run_dir, task_config, 5000, TEST_SEED_BASE + seed)
         curve = learning_curve(run_dir)

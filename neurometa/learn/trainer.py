@@ -286,7 +286,8 @@ def _evaluate(state: _RunState, config: TrainConfig, seed: int, run_dir: Path) -
         device=next(state.network.parameters()).device,
     )
     score = selection_score(result)
-    if score > state.best_score:
+    selectable = state.update >= config.eval.select_from * config.optim.num_updates
+    if selectable and score > state.best_score:
         state.best_score, state.best_update = score, state.update
         save_checkpoint(
             run_dir / BEST,
