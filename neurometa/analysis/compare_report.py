@@ -24,7 +24,7 @@ import xarray as xr
 
 from neurometa.analysis.compare import compare_behaviour, compare_coding
 from neurometa.analysis.compare_rsa import compare_rsa
-from neurometa.analysis.report import open_inputs
+from neurometa.analysis.report import open_inputs, write_figure, write_result
 from neurometa.atomic import atomic_open, atomic_path
 from neurometa.config import Config, check_range
 
@@ -63,13 +63,6 @@ class CompareConfig(Config):
         for name in ("num_shuffles", "num_permutations", "num_splits"):
             check_range(self, name, low=1)
         check_range(self, "seed", low=0)
-
-
-def _write_table(ds: xr.Dataset, out_dir: Path, stem: str) -> None:
-    with atomic_path(out_dir / f"{stem}.nc") as tmp:
-        ds.to_netcdf(tmp, engine="h5netcdf")
-    with atomic_open(out_dir / f"{stem}.csv") as fh:
-        ds.to_dataframe().to_csv(fh)
 
 
 def run_comparison(
@@ -139,15 +132,13 @@ def _write_all(
 ) -> list[str]:
     """Write the three tables and the figure into ``out``; return the written paths."""
     out.mkdir(parents=True, exist_ok=True)
-    _write_table(coding, out, "coding_comparison")
-    _write_table(behaviour, out, "behaviour_comparison")
+    write_result(out, "coding_comparison", coding)
+    write_result(out, "behaviour_comparison", behaviour)
     with atomic_path(out / "rsa.nc") as tmp:
         rsa.to_netcdf(tmp, engine="h5netcdf")
     with atomic_open(out / "rsa_summary.csv") as fh:
         fh.write("quantity,value\n" + "".join(f"{k},{v}\n" for k, v in summary.items()))
-    fig = plot_comparison(coding, behaviour, rsa)
-    with atomic_path(out / "compare.png") as tmp:
-        fig.savefig(tmp, dpi=120)
+    write_figure(out, "compare", lambda: plot_comparison(coding, behaviour, rsa))
     names = (
         "coding_comparison.csv",
         "coding_comparison.nc",

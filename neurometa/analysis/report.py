@@ -33,9 +33,10 @@ def open_inputs(paths: list[Path]) -> list[xr.Dataset]:
 def _netcdf_attrs(attrs: dict[str, Any], where: str) -> dict[str, Any]:
     """``attrs`` as NetCDF stores them, losing nothing.
 
-    Numbers and strings stay; booleans become 0/1; dicts, lists and tuples become JSON text
-    under ``<key>_json`` (as recordings keep ``config_json``). Anything else is an error
-    naming it: a table or an array in attrs is a result and belongs in a variable.
+    Numbers, strings and flat lists of either stay; booleans become 0/1; dicts and other
+    lists become JSON text under ``<key>_json`` (as recordings keep ``config_json``).
+    Anything else is an error naming it: a table or an array in attrs is a result and
+    belongs in a variable.
     """
     keep: dict[str, Any] = {}
     for key, value in attrs.items():
@@ -43,6 +44,8 @@ def _netcdf_attrs(attrs: dict[str, Any], where: str) -> dict[str, Any]:
             keep[key] = int(value)
         elif isinstance(value, int | float | str | np.integer | np.floating):
             keep[key] = value
+        elif isinstance(value, list | tuple) and _flat(value):
+            keep[key] = list(value)
         elif isinstance(value, dict | list | tuple):
             try:
                 keep[f"{key}_json"] = json.dumps(value, default=_json_scalar)
@@ -54,6 +57,13 @@ def _netcdf_attrs(attrs: dict[str, Any], where: str) -> dict[str, Any]:
                 "make it a variable of the result"
             )
     return keep
+
+
+def _flat(values: list | tuple) -> bool:
+    """Whether NetCDF stores ``values`` as one attr: all strings, or all (non-bool) numbers."""
+    number = (int, float, np.integer, np.floating)
+    numbers = all(isinstance(v, number) and not isinstance(v, bool) for v in values)
+    return bool(values) and (numbers or all(isinstance(v, str) for v in values))
 
 
 def _json_scalar(value: Any) -> Any:
@@ -138,17 +148,7 @@ def stem(path: Path) -> str:
 def summary_json(summary: Any) -> str:
     """A summary as strict JSON text (NaN and infinities become null; numpy to Python)."""
     import json
-    import math
 
-    def clean(obj: Any) -> Any:
-        if isinstance(obj, dict):
-            return {str(k): clean(v) for k, v in obj.items()}
-        if isinstance(obj, list | tuple):
-            return [clean(v) for v in obj]
-        if hasattr(obj, "tolist"):
-            return clean(obj.tolist())
-        if isinstance(obj, float) and not math.isfinite(obj):
-            return None
-        return obj
+    from neurometa.jsonable import jsonable
 
-    return json.dumps(clean(summary), indent=1)
+    return json.dumps(jsonable(summary), indent=1)

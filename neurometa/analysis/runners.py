@@ -277,7 +277,8 @@ def run_regret(
 ) -> dict[str, Any]:
     """Mean cumulative expected regret (± SEM) of each recording; curves on one figure.
 
-    Writes ``regret_curves`` (dims input, trial) and its figure.
+    Writes ``regret_curves`` (dims input, trial; inputs labelled ``stem (agent)``, numbered
+    where two labels would be the same) and its figure.
 
     Returns
     -------
@@ -295,8 +296,10 @@ def run_regret(
     for path, ds in zip(_paths(inputs), open_inputs(_paths(inputs)), strict=True):
         res = regret_summary(ds, at=tuple(at))
         results.append({"input": str(path), **_regret_json(res, at)})
-        agent = res.attrs["agent"]
-        curves[f"{stem(path)} ({agent})" if agent else stem(path)] = regret_curve(ds)
+        label = f"{stem(path)} ({res.attrs['agent']})" if res.attrs["agent"] else stem(path)
+        if label in curves:  # same file name in two folders (or the same file twice)
+            label = f"{label} [{len(curves) + 1}]"
+        curves[label] = regret_curve(ds)
     if out is not None:
         stacked = xr.concat(list(curves.values()), dim="input", join="outer")
         write_result(out, "regret_curves", stacked.assign_coords(input=list(curves)))
