@@ -95,7 +95,7 @@ def main() -> None:
         update = min(curves[rows[0][0]], key=lambda u: abs(u - frac * total))
         seeds = [s for s in curves if update in curves[s]]
         rho = spearman([curves[s][update] for s in seeds], [final[s] for s in seeds])
-        for k in args.population:
+        for k in (k for k in args.population if k <= len(seeds)):
             outcomes = [
                 final[min(group, key=lambda s: curves[s][update])]
                 for group in itertools.combinations(seeds, k)
