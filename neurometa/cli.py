@@ -90,8 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: parse ``argv`` and run the chosen subcommand."""
+    from neurometa.netcdf import set_command
+
     parser = build_parser()
     args = parser.parse_args(argv)
+    set_command(["neurometa", *(sys.argv[1:] if argv is None else argv)])
     if not getattr(args, "_run", None):
         parser.print_help()
         return 0
@@ -103,6 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"neurometa {args.command}: interrupted", file=sys.stderr)
         return 130
+    finally:
+        set_command(None)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -27,6 +27,7 @@ from neurometa.analysis.compare_rsa import compare_rsa
 from neurometa.analysis.report import AnalysisSpec, open_inputs
 from neurometa.atomic import atomic_open, atomic_path
 from neurometa.config import Config, check_range
+from neurometa.netcdf import write_netcdf
 
 __all__ = ["CompareConfig", "run_comparison", "plot_comparison", "ANALYSIS"]
 
@@ -70,8 +71,7 @@ def _stage(text: str) -> str | int:
 
 
 def _write_table(ds: xr.Dataset, out_dir: Path, stem: str) -> None:
-    with atomic_path(out_dir / f"{stem}.nc") as tmp:
-        ds.to_netcdf(tmp, engine="h5netcdf")
+    write_netcdf(ds, out_dir / f"{stem}.nc", title=f"neurometa agent-neuron comparison: {stem}")
     with atomic_open(out_dir / f"{stem}.csv") as fh:
         ds.to_dataframe().to_csv(fh)
 
@@ -144,8 +144,7 @@ def _write_all(
     out.mkdir(parents=True, exist_ok=True)
     _write_table(coding, out, "coding_comparison")
     _write_table(behaviour, out, "behaviour_comparison")
-    with atomic_path(out / "rsa.nc") as tmp:
-        rsa.to_netcdf(tmp, engine="h5netcdf")
+    write_netcdf(rsa, out / "rsa.nc", title="neurometa agent-neuron comparison: RSA")
     with atomic_open(out / "rsa_summary.csv") as fh:
         fh.write("quantity,value\n" + "".join(f"{k},{v}\n" for k, v in summary.items()))
     fig = plot_comparison(coding, behaviour, rsa)

@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from neurometa.atomic import atomic_open, atomic_path
+from neurometa.atomic import atomic_open
+from neurometa.netcdf import write_netcdf
 
 __all__ = ["AnalysisSpec", "open_inputs", "write_result", "write_figure", "stem", "summary_json"]
 
@@ -69,8 +70,7 @@ def write_result(out: Path | None, name: str, result: xr.Dataset | pd.DataFrame)
     for var in ds.variables:
         if ds[var].dtype == object:
             ds[var] = ds[var].astype(str)
-    with atomic_path(Path(out) / f"{name}.nc") as tmp:
-        ds.to_netcdf(tmp, engine="h5netcdf")
+    write_netcdf(ds, Path(out) / f"{name}.nc", title=f"neurometa analysis result: {name}")
     with atomic_open(Path(out) / f"{name}.csv") as fh:
         frame.to_csv(fh, index=frame.index.name is not None or isinstance(result, xr.Dataset))
 

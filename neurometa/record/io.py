@@ -25,9 +25,11 @@ import xarray as xr
 from xarray.conventions import encode_cf_variable
 
 from neurometa.atomic import atomic_path
+from neurometa.netcdf import stamp_cf
 from neurometa.record.validate import RecordingError, validate_recording
 
 __all__ = [
+    "recording_title",
     "RecordingFileError",
     "RecordingWriter",
     "recording_format",
@@ -69,6 +71,18 @@ def recording_format(path: str | os.PathLike[str], file_format: str | None = Non
         return "zarr"
     known = ", ".join(NETCDF_SUFFIXES + ZARR_SUFFIXES)
     raise ValueError(f"{path}: unknown recording format {suffix!r}; use one of {known}")
+
+
+def recording_title(ds: xr.Dataset) -> str:
+    """The ``title`` of a recording file: its own, else who (agent or lab) on which task."""
+    attrs = ds.attrs
+    if attrs.get("title"):
+        return str(attrs["title"])
+    if attrs.get("source") == "lab":
+        who = f"lab recording of {attrs.get('task', 'a task')}"
+    else:
+        who = f"recording of agent {attrs.get('agent', '?')} (seed {attrs.get('seed', '?')})"
+    return f"neurometa {who} on task preset {attrs.get('preset', '?')}"
 
 
 def _episode_chunk(var: xr.Variable, batch: int) -> int:
@@ -135,7 +149,7 @@ def save_recording(
     fmt = recording_format(path, file_format)
     if validate:
         validate_recording(ds)
-    ds = ds.drop_encoding()
+    ds = stamp_cf(ds.drop_encoding(), title=recording_title(ds))  # keeps an existing history
     encoding = _encoding(ds, fmt, compression_level)
     with atomic_path(path) as tmp:
         if fmt == "zarr":
@@ -259,6 +273,7 @@ class RecordingWriter:
         if self._context is None or self._tmp is None:
             raise RuntimeError("RecordingWriter.append() outside its `with` block")
         if self._first is None:
+            part = stamp_cf(part, title=recording_title(part))
             self._first = part.isel(episode=slice(0, 0))
             encoding = _encoding(part, self.format, self.level)
             if self.format == "zarr":

@@ -21,7 +21,7 @@ import pandas as pd
 import xarray as xr
 
 from neurometa import __version__
-from neurometa.atomic import atomic_path
+from neurometa.netcdf import stamp_cf, write_netcdf
 from neurometa.sweep.runner import ERROR_FILE, RESULT_FILE, RUN_FILE, read_json
 from neurometa.sweep.spec import RESERVED_NAMES, RunPlan, SweepSpec, plan_runs
 
@@ -134,15 +134,13 @@ def collect_results(spec: SweepSpec, runs_dir: str | Path) -> xr.Dataset:
         "spec_json": spec.to_json(indent=None),
         "neurometa_version": __version__,
     }
-    return xr.Dataset(data, coords=coords, attrs=attrs)
+    title = f"neurometa sweep {spec.name}: results of every run"
+    return stamp_cf(xr.Dataset(data, coords=coords, attrs=attrs), title=title)
 
 
 def save_results(ds: xr.Dataset, path: str | Path) -> Path:
     """Write ``ds`` to NetCDF (h5netcdf) atomically and return the path."""
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        ds.to_netcdf(tmp, engine="h5netcdf")
-    return path
+    return write_netcdf(ds, path, append_history=False)
 
 
 def open_results(path: str | Path) -> xr.Dataset:
