@@ -25,6 +25,7 @@ Examples
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -44,6 +45,7 @@ __all__ = [
     "stamp_cf",
     "write_netcdf",
     "units_from_name",
+    "column_attrs",
 ]
 
 #: The CF version the files follow.
@@ -116,6 +118,46 @@ def units_from_name(name: str) -> str | None:
         if lower.endswith(suffix) and len(lower) > len(suffix):
             return units
     return None
+
+
+_STATED_UNITS = re.compile(r"\(units: ([^()]+)\)")
+
+
+def column_attrs(name: str, description: str = "", *, where: str = "the source") -> dict[str, str]:
+    """``long_name``, ``units`` (and a ``comment`` when guessed) of an imported column.
+
+    Parameters
+    ----------
+    name : str
+        The column's name; a suffix such as ``_ms`` or ``_time`` states its units
+        (:func:`units_from_name`).
+    description : str
+        The column's description in the source file (NWB columns have one), kept as the
+        ``long_name``; ``"... (units: X)"`` (as ``neurometa export nwb`` writes) states units.
+    where : str
+        The source, for the ``long_name`` of a column without description.
+
+    Returns
+    -------
+    dict
+        Where neither the description nor the name states units, ``units`` is ``"1"``
+        and ``comment`` says they were not stated in the source.
+
+    Examples
+    --------
+    >>> column_attrs("rt_ms", where="lab.csv")["units"]
+    'ms'
+    >>> column_attrs("block")["comment"]
+    "units not stated in the source; '1' (dimensionless) assumed"
+    """
+    description = description.strip()
+    stated = _STATED_UNITS.search(description)
+    attrs = {"long_name": description or f"column {name!r} of {where}"}
+    units = stated.group(1).strip() if stated else units_from_name(name)
+    if units is None:
+        attrs["comment"] = "units not stated in the source; '1' (dimensionless) assumed"
+    attrs["units"] = units or "1"
+    return attrs
 
 
 def _describe(var: xr.Variable, long_name: str, units: str | None) -> None:

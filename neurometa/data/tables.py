@@ -332,7 +332,8 @@ def table_to_recording(table: pd.DataFrame, *, preset: str | None = None) -> xr.
         return np.repeat(grid, spt, axis=1)
 
     dims = ("episode", "step")
-    data: dict[str, tuple] = {"trial_id": (dims, per_step("trial", -1, np.int64))}
+    trial_attrs = {"long_name": "trial number in the source table (-1: padding)", "units": "1"}
+    data: dict[str, tuple] = {"trial_id": (dims, per_step("trial", -1, np.int64), trial_attrs)}
     if layout == "two_step":
         for name in ("choice1", "choice2", "state2"):
             if name in ordered:  # choice2 is optional
@@ -345,11 +346,12 @@ def table_to_recording(table: pd.DataFrame, *, preset: str | None = None) -> xr.
         data["action"] = (dims, per_step("choice", -1, np.int64))
         data["reward"] = (dims, per_step("reward", np.nan, np.float64))
     preset = preset or DEFAULT_PRESETS[layout]
+    where = f"the lab table {Path(str(table.attrs.get('path', 'table'))).name}"
     for col in ordered.columns:
         if col in _BEHAVIOUR or col in LAYOUTS[layout]:
             continue
         values, pad, dtype = _extra_column(ordered[col], col, preset)
-        data[col] = (dims, per_step(values, pad, dtype))
+        data[col] = (dims, per_step(values, pad, dtype), _extra_attrs(col, dtype, where, preset))
     first = [ordered.loc[idx[0], keys] for idx in groups.values()]
     coords = {
         "episode": np.arange(len(groups), dtype=np.int64),
@@ -391,6 +393,23 @@ def _extra_column(values: pd.Series, name: str, preset: str) -> tuple[np.ndarray
     if spec.dtype == "bool":
         return np.nan_to_num(numbers, nan=0.0) > 0.5, False, bool
     return np.nan_to_num(numbers, nan=-1.0).astype(np.int64), -1, np.int64
+
+
+def _extra_attrs(name: str, dtype: object, where: str, preset: str) -> dict[str, str]:
+    """CF attributes of an extra column: the schema's where it knows the name, else guessed.
+
+    Units come from the name's suffix (``rt_ms`` -> ms, :func:`neurometa.netcdf.units_from_name`);
+    text columns get a ``long_name`` only.
+    """
+    from neurometa.netcdf import column_attrs
+    from neurometa.record.spec import variable_spec
+
+    if dtype is str:
+        return {"long_name": f"column {name!r} of {where}"}
+    spec = variable_spec(name, preset)
+    if spec is not None:
+        return {"long_name": spec.long_name, "units": spec.units}
+    return column_attrs(name, where=where)
 
 
 def _natural(column: pd.Series) -> pd.Series:

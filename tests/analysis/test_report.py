@@ -21,7 +21,8 @@ def test_dataframe_results_round_trip_through_netcdf_and_csv(tmp_path):
     back = xr.open_dataset(tmp_path / "res.nc")
     np.testing.assert_array_equal(back["coef"].values, [0.5, -1.25])
     assert list(back["term"].values) == ["a", "b"]
-    assert _without_cf_globals(back).attrs == {"cov_type": "cluster", "flag": 1}  # non-NetCDF attrs are dropped
+    # non-NetCDF attrs are dropped
+    assert _without_cf_globals(back).attrs == {"cov_type": "cluster", "flag": 1}
     csv = pd.read_csv(tmp_path / "res.csv", index_col="term")
     pd.testing.assert_frame_equal(csv, table, check_dtype=False)
 

@@ -146,7 +146,7 @@ def test_plain_pynwb_trial_variables_and_unit_coords(plain_file):
     np.testing.assert_array_equal(ds["difficulty"].values[0], np.arange(12) % 3)
     assert ds["unit_location"].values.tolist() == ["OFC", "OFC", "mPFC"]
     np.testing.assert_array_equal(ds["unit_depth"].values, [100.0, 250.0, 400.0])
-    assert ds["activity"].attrs["units"] == "spikes/s"
+    assert ds["activity"].attrs["units"] == "Hz"  # UDUNITS for spikes per second
 
 
 def test_plain_pynwb_bins_sum_to_window_count(plain_file):
@@ -579,7 +579,7 @@ def test_import_nwb_command_summary_lines(plain_file, tmp_path, capsys):
     path, _ = plain_file
     argv = ["import", "nwb", str(path), "--event", "cue_time"]
     assert main([*argv, "--out", str(tmp_path / "a.nc"), "--measure", "count"]) == 0
-    assert "1 episode(s) x 12 trials, 3 units (activity in spikes); 0 trial(s) dropped" in (
+    assert "1 episode(s) x 12 trials, 3 units (activity in count); 0 trial(s) dropped" in (
         capsys.readouterr().err
     )
     assert main([*argv, "--out", str(tmp_path / "b.nc"), "--behaviour-only"]) == 0
