@@ -133,9 +133,9 @@ def cached_dataset(path: Path, build: Callable[[], xr.Dataset]) -> xr.Dataset:
     if path.is_file():
         with xr.open_dataset(path) as ds:
             return ds.load()
-    ds = build()
-    write_netcdf(ds, path, title=f"neurometa paper script result: {path.stem}")
-    return ds
+    write_netcdf(build(), path, title=f"neurometa paper script result: {path.stem}")
+    with xr.open_dataset(path) as ds:  # as a later call reads it (CF attributes included)
+        return ds.load()
 
 
 def recorded(

@@ -43,6 +43,7 @@ import xarray as xr
 
 from neurometa.config import Config, ConfigError, check_choice, check_range
 from neurometa.data._nwb_layout import assemble_recording
+from neurometa.data._nwb_metadata import metadata_attrs
 from neurometa.data._nwb_tables import (
     NWBFormatError,
     exported_attrs,
@@ -302,6 +303,7 @@ def _session_meta(nwb: Any, path: Path) -> dict[str, Any]:
         "session_description": str(nwb.session_description),
         "session_start_time": nwb.session_start_time.isoformat(),
     }
+    meta.update(metadata_attrs(nwb))
     origin = exported_attrs(nwb)
     if origin is not None:
         meta["origin_attrs"] = origin
