@@ -230,3 +230,20 @@ def test_the_checker_finds_what_it_checks(tmp_path: Path) -> None:
     problems = "\n".join(cf_problems(tmp_path / "bad.nc"))
     for part in ("Conventions", "title", "history", "generic name", "spikes/s", "'n': no long"):
         assert part in problems
+
+
+def test_info_on_a_sweeps_own_results_file(written: Path, capsys) -> None:
+    assert main(["info", str(written / "sweep" / "results.nc")]) == 0
+    out = capsys.readouterr().out
+    assert "INVALID" not in out
+    assert "sweep results" in out
+    assert "done=4" in out
+
+
+def test_info_on_an_analysis_result(written: Path, capsys) -> None:
+    import json
+
+    path = written / "results" / "regret" / "regret_curves.nc"
+    assert main(["info", str(path), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["kind"], summary["valid"]) == ("result", True)
