@@ -18,41 +18,19 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from neurometa.analysis.coding import coding_fractions, coding_regression
-from neurometa.analysis.hybrid_fit import fit_hybrid
-from neurometa.analysis.plotting import plot_coding_fractions
-from neurometa.analysis.report import open_inputs, stem, summary_json, write_figure, write_result
-from neurometa.analysis.rpe import model_value
-from neurometa.analysis.two_step import two_step_trials
+from neurometa.analysis.report import summary_json
+from neurometa.analysis.runners import run_coding
+from neurometa.commands.analyze import ANALYSES, add_options, chosen_options
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("inputs", nargs="+", type=Path, help="recordings with unit activity")
     parser.add_argument("--out", type=Path, required=True, help="results folder")
-    parser.add_argument("--activity", default="h", help="unit-activity variable (h, activity)")
-    parser.add_argument("--stage", default="0", help="stage name or index within the trial")
-    parser.add_argument("--value", default="value", help="value variable, or 'hybrid'")
-    parser.add_argument("--shuffles", type=int, default=20, help="shuffles for chance")
-    parser.add_argument("--seed", type=int, default=0, help="seed of shuffles and fits")
+    add_options(parser, ANALYSES["coding"])
     args = parser.parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
-    stage = int(args.stage) if args.stage.isdigit() else args.stage
-    summary = {}
-    for path, ds in zip(args.inputs, open_inputs(args.inputs), strict=True):
-        if args.value == "hybrid":
-            value = model_value(ds, fit_hybrid(two_step_trials(ds), seed=args.seed))
-        else:
-            value = ds[args.value]
-        kw = {"activity": args.activity, "stage": stage, "value": value}
-        fit = coding_regression(ds, **kw)
-        frac = coding_fractions(ds, **kw, num_shuffles=args.shuffles, seed=args.seed)
-        name = stem(path)
-        write_result(args.out, f"coding_units_{name}", fit)
-        write_result(args.out, f"coding_fractions_{name}", frac)
-        write_figure(args.out, f"coding_fractions_{name}", lambda f=frac: plot_coding_fractions(f))
-        summary[name] = frac[["fraction", "chance"]].to_dataframe().to_dict(orient="index")
-    print(summary_json(summary))
+    options = chosen_options(args, ANALYSES["coding"])
+    print(summary_json(run_coding(args.inputs, args.out, **options)))
     return 0
 
 

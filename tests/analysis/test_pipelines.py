@@ -7,10 +7,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 from _synthetic_recordings import agent_recording, hybrid_params, two_step_recording
 
+from neurometa.analysis.coding import coding_fractions
 from neurometa.cli import main as cli_main
-from neurometa.record.io import save_recording
+from neurometa.record.io import open_recording, save_recording
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -86,7 +88,14 @@ def test_coding_pipeline(two_step_file, tmp_path, capsys):
     argv = [str(two_step_file), "--out", str(tmp_path), "--stage", "first", "--shuffles", "2"]
     assert _pipeline("single_unit_coding")(argv) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert summary["agent"]["intercept"]["fraction"] >= 0
+    ds = open_recording(two_step_file).load()
+    ref = coding_fractions(ds, stage="first", num_shuffles=2)
+    for term in ref["term"].values:
+        assert summary["agent"][term]["fraction"] == float(ref["fraction"].sel(term=term))
+        assert summary["agent"][term]["chance"] == float(ref["chance"].sel(term=term))
+    written = xr.open_dataset(tmp_path / "coding_fractions_agent.nc").load()
+    np.testing.assert_array_equal(written["num_coding"], ref["num_coding"])
+    assert written.attrs["num_units"] == ref.attrs["num_units"] == 4
     assert (tmp_path / "coding_fractions_agent.png").is_file()
 
 
