@@ -185,11 +185,6 @@ def test_recordings_imports_and_sweep_results_pass_the_cf_check(written: Path) -
     assert not failing, failing
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="analysis result variables get their long_name/units, and tables a named "
-    "dimension instead of 'index', with the restructuring of the analysis outputs",
-)
 def test_analysis_results_pass_the_cf_check(written: Path) -> None:
     failing = _failing(written, [n for n in _netcdf_files(written) if n.startswith("results/")])
     assert not failing, failing

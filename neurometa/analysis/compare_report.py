@@ -25,6 +25,7 @@ import xarray as xr
 from neurometa.analysis.compare import compare_behaviour, compare_coding
 from neurometa.analysis.compare_rsa import compare_rsa
 from neurometa.analysis.report import open_inputs
+from neurometa.analysis.result_attrs import describe_result
 from neurometa.atomic import atomic_open, atomic_path
 from neurometa.config import Config, check_range
 from neurometa.netcdf import write_netcdf
@@ -67,7 +68,10 @@ class CompareConfig(Config):
 
 
 def _write_table(ds: xr.Dataset, out_dir: Path, stem: str) -> None:
-    write_netcdf(ds, out_dir / f"{stem}.nc", title=f"neurometa agent-neuron comparison: {stem}")
+    described = describe_result(ds.copy(deep=False))
+    write_netcdf(
+        described, out_dir / f"{stem}.nc", title=f"neurometa agent-neuron comparison: {stem}"
+    )
     with atomic_open(out_dir / f"{stem}.csv") as fh:
         ds.to_dataframe().to_csv(fh)
 
@@ -141,6 +145,7 @@ def _write_all(
     out.mkdir(parents=True, exist_ok=True)
     _write_table(coding, out, "coding_comparison")
     _write_table(behaviour, out, "behaviour_comparison")
+    rsa = describe_result(rsa.copy(deep=False))
     write_netcdf(rsa, out / "rsa.nc", title="neurometa agent-neuron comparison: RSA")
     with atomic_open(out / "rsa_summary.csv") as fh:
         fh.write("quantity,value\n" + "".join(f"{k},{v}\n" for k, v in summary.items()))

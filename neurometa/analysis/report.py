@@ -18,6 +18,7 @@ import pandas as pd
 import xarray as xr
 
 from neurometa.analysis._common import AnalysisError
+from neurometa.analysis.result_attrs import describe_result
 from neurometa.atomic import atomic_open
 from neurometa.netcdf import write_netcdf
 
@@ -115,6 +116,7 @@ def write_result(out: Path | None, name: str, result: xr.Dataset | pd.DataFrame)
     for var in ds.variables:
         if ds[var].dtype == object:
             ds[var] = ds[var].astype(str)
+    describe_result(ds)  # long_name/units the analysis left out, from the shared vocabulary
     write_netcdf(ds, Path(out) / f"{name}.nc", title=f"neurometa analysis result: {name}")
     with atomic_open(Path(out) / f"{name}.csv") as fh:
         frame.to_csv(fh, index=bool(ds.dims))
