@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from neurometa.cli import add_json_flag, emit_json
+from neurometa.cli import add_json_flag, emit_json, seed_arg
 
 NAME = "demo"
 HELP = "train a small meta-RL bandit agent, record it, compare its regret with baselines, plot"
@@ -14,7 +14,7 @@ HELP = "train a small meta-RL bandit agent, record it, compare its regret with b
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``neurometa demo``."""
     parser.add_argument("--out", default="results/demo", help="output folder (results/demo)")
-    parser.add_argument("--seed", type=int, default=0, help="run seed (0)")
+    parser.add_argument("--seed", type=seed_arg, default=0, help="run seed (0)")
     parser.add_argument(
         "--updates", type=int, default=None, help="training updates (default: demo budget)"
     )

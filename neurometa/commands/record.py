@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from neurometa.cli import CLIError, add_json_flag, emit_json
+from neurometa.cli import CLIError, add_json_flag, emit_json, seed_arg
 
 #: Default batch of the online-learning episodic-control agents (they learn between batches).
 EPISODIC_BATCH = 8
@@ -46,7 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task", help="task preset id for --agent (e.g. bandit/independent)")
     parser.add_argument("--episodes", type=int, required=True, help="episodes to record")
     parser.add_argument("--out", type=Path, required=True, help="output file (.nc or .zarr)")
-    parser.add_argument("--seed", type=int, default=0, help="the recording's seed (default 0)")
+    parser.add_argument(
+        "--seed", type=seed_arg, default=0, help="the recording's seed (default 0)"
+    )
     parser.add_argument(
         "--batch-size",
         type=int,
@@ -147,7 +149,7 @@ def _size(path: Path) -> int:
 def run(args: argparse.Namespace) -> int:
     """Record and report the file, its size and the throughput."""
     from neurometa.config import ConfigError
-    from neurometa.record import RecordingError, record, recording_format
+    from neurometa.record import RecordingError, check_destination, record
 
     if args.episodes < 1:
         raise CLIError(f"--episodes must be positive, got {args.episodes}")
@@ -156,7 +158,7 @@ def run(args: argparse.Namespace) -> int:
     if batch < 1:
         raise CLIError(f"--batch-size must be positive, got {batch}")
     try:
-        recording_format(args.out)
+        check_destination(args.out)  # before any work: not a user's folder, a known suffix
         build = _episodic if episodic else _baseline if args.agent else _trained
         agent, task, preset, config = build(args, batch)
     except (KeyError, ValueError, ConfigError, FileNotFoundError) as err:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from neurometa.cli import CLIError, add_json_flag, emit_json
+from neurometa.cli import CLIError, add_json_flag, emit_json, seed_arg
 from neurometa.config import ConfigError, replace_paths
 
 NAME = "train"
@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "preset", nargs="?", help="training preset id (see --list) or a config.json path"
     )
     parser.add_argument("--out", type=Path, help="run folder to write (required to train)")
-    parser.add_argument("--seed", type=int, default=0, help="the run's seed (default 0)")
+    parser.add_argument("--seed", type=seed_arg, default=0, help="the run's seed (default 0)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out")
     parser.add_argument("--updates", type=int, help="number of updates (optim.num_updates)")
     add_set_flag(parser)

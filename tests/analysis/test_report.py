@@ -5,6 +5,7 @@ import xarray as xr
 
 from neurometa.analysis._common import AnalysisError
 from neurometa.analysis.report import summary_json, write_result
+from neurometa.analysis.result_attrs import describe_result
 
 CF_GLOBALS = ("Conventions", "title", "history")
 
@@ -58,7 +59,7 @@ def test_scalar_results_are_one_csv_row(tmp_path):
     ds = xr.Dataset({"similarity": 0.25, "p": 0.01}, attrs={"seed": 3})
     write_result(tmp_path, "s", ds)
     back = _without_cf_globals(xr.open_dataset(tmp_path / "s.nc").load())
-    xr.testing.assert_identical(back, ds)
+    xr.testing.assert_identical(back, describe_result(ds.copy()))  # CF attrs added
     assert pd.read_csv(tmp_path / "s.csv").to_dict("records") == [{"similarity": 0.25, "p": 0.01}]
 
 
@@ -66,7 +67,7 @@ def test_dataset_results_round_trip(tmp_path):
     ds = xr.Dataset({"score": ("fold", [0.1, 0.2])}, coords={"fold": [0, 1]}, attrs={"k": 2})
     write_result(tmp_path, "ds", ds)
     back = _without_cf_globals(xr.open_dataset(tmp_path / "ds.nc").load())
-    xr.testing.assert_identical(back, ds)
+    xr.testing.assert_identical(back, describe_result(ds.copy()))
     assert list(pd.read_csv(tmp_path / "ds.csv")["score"]) == [0.1, 0.2]
 
 
