@@ -234,18 +234,21 @@ def _bandit_stays(ds: xr.Dataset) -> tuple[list[str], list[int], list[int]]:
 
 def _two_step_stays(ds: xr.Dataset) -> tuple[list[str], list[int], list[int]]:
     """First-stage stay counts after each transition x outcome (Daw et al. 2011)."""
-    from neurometa.analysis.two_step import CONDITIONS, stay_table, two_step_trials
+    from neurometa.analysis.two_step import (
+        CONDITION_LABELS,
+        condition_codes,
+        stay_table,
+        two_step_trials,
+    )
 
     stays = stay_table(two_step_trials(ds))
-    labels, counts, totals = [], [], []
-    for transition, outcome in CONDITIONS:
-        mask = (stays["common"] == (transition == "common")) & (
-            stays["rewarded"] == (outcome == "rewarded")
-        )
-        labels.append(f"{transition}/{outcome}")
-        counts.append(int(stays["stay"][mask].sum()))
-        totals.append(int(mask.sum()))
-    return labels, counts, totals
+    codes = condition_codes(stays)
+    counts = np.bincount(codes, weights=stays["stay"].to_numpy(), minlength=4)
+    return (
+        list(CONDITION_LABELS),
+        counts.astype(int).tolist(),
+        np.bincount(codes, minlength=4).tolist(),
+    )
 
 
 def stay_counts(ds: xr.Dataset, *, ci: float = 0.95) -> xr.Dataset:

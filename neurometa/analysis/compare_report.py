@@ -24,9 +24,9 @@ import xarray as xr
 
 from neurometa.analysis.compare import compare_behaviour, compare_coding
 from neurometa.analysis.compare_rsa import compare_rsa
-from neurometa.analysis.report import open_inputs
+from neurometa.analysis.report import open_inputs, write_figure, write_result
 from neurometa.analysis.result_attrs import describe_result
-from neurometa.atomic import atomic_open, atomic_path
+from neurometa.atomic import atomic_open
 from neurometa.config import Config, check_range
 from neurometa.netcdf import write_netcdf
 
@@ -65,15 +65,6 @@ class CompareConfig(Config):
         for name in ("num_shuffles", "num_permutations", "num_splits"):
             check_range(self, name, low=1)
         check_range(self, "seed", low=0)
-
-
-def _write_table(ds: xr.Dataset, out_dir: Path, stem: str) -> None:
-    described = describe_result(ds.copy(deep=False))
-    write_netcdf(
-        described, out_dir / f"{stem}.nc", title=f"neurometa agent-neuron comparison: {stem}"
-    )
-    with atomic_open(out_dir / f"{stem}.csv") as fh:
-        ds.to_dataframe().to_csv(fh)
 
 
 def run_comparison(
@@ -143,15 +134,13 @@ def _write_all(
 ) -> list[str]:
     """Write the three tables and the figure into ``out``; return the written paths."""
     out.mkdir(parents=True, exist_ok=True)
-    _write_table(coding, out, "coding_comparison")
-    _write_table(behaviour, out, "behaviour_comparison")
-    rsa = describe_result(rsa.copy(deep=False))
-    write_netcdf(rsa, out / "rsa.nc", title="neurometa agent-neuron comparison: RSA")
+    write_result(out, "coding_comparison", coding)
+    write_result(out, "behaviour_comparison", behaviour)
+    described = describe_result(rsa.copy(deep=False))
+    write_netcdf(described, out / "rsa.nc", title="neurometa agent-neuron comparison: RSA")
     with atomic_open(out / "rsa_summary.csv") as fh:
         fh.write("quantity,value\n" + "".join(f"{k},{v}\n" for k, v in summary.items()))
-    fig = plot_comparison(coding, behaviour, rsa)
-    with atomic_path(out / "compare.png") as tmp:
-        fig.savefig(tmp, dpi=120)
+    write_figure(out, "compare", lambda: plot_comparison(coding, behaviour, rsa))
     names = (
         "coding_comparison.csv",
         "coding_comparison.nc",

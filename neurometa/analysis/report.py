@@ -42,9 +42,10 @@ def open_inputs(paths: list[Path]) -> list[xr.Dataset]:
 def _netcdf_attrs(attrs: dict[str, Any], where: str) -> dict[str, Any]:
     """``attrs`` as NetCDF stores them, losing nothing.
 
-    Numbers and strings stay; booleans become 0/1; dicts, lists and tuples become JSON text
-    under ``<key>_json`` (as recordings keep ``config_json``). Anything else is an error
-    naming it: a table or an array in attrs is a result and belongs in a variable.
+    Numbers, strings and flat lists of either stay; booleans become 0/1; dicts and other
+    lists become JSON text under ``<key>_json`` (as recordings keep ``config_json``).
+    Anything else is an error naming it: a table or an array in attrs is a result and
+    belongs in a variable.
     """
     keep: dict[str, Any] = {}
     for key, value in attrs.items():
@@ -52,6 +53,8 @@ def _netcdf_attrs(attrs: dict[str, Any], where: str) -> dict[str, Any]:
             keep[key] = int(value)
         elif isinstance(value, int | float | str | np.integer | np.floating):
             keep[key] = value
+        elif isinstance(value, list | tuple) and _flat(value):
+            keep[key] = list(value)
         elif isinstance(value, dict | list | tuple):
             try:
                 keep[f"{key}_json"] = json.dumps(value, default=_json_scalar)
@@ -63,6 +66,13 @@ def _netcdf_attrs(attrs: dict[str, Any], where: str) -> dict[str, Any]:
                 "make it a variable of the result"
             )
     return keep
+
+
+def _flat(values: list | tuple) -> bool:
+    """Whether NetCDF stores ``values`` as one attr: all strings, or all (non-bool) numbers."""
+    number = (int, float, np.integer, np.floating)
+    numbers = all(isinstance(v, number) and not isinstance(v, bool) for v in values)
+    return bool(values) and (numbers or all(isinstance(v, str) for v in values))
 
 
 def _json_scalar(value: Any) -> Any:

@@ -300,7 +300,9 @@ def run_regret(
 ) -> dict[str, Any]:
     """Mean cumulative expected regret (± SEM) of each recording; curves on one figure.
 
-    Writes ``regret_curves`` (dims input, trial) and its figure.
+    Writes ``regret_curves`` (dims input, trial; inputs labelled ``label (agent)``, labels of
+    :func:`~neurometa.analysis.report.input_labels`: distinct even where file names are the
+    same) and its figure.
 
     Returns
     -------
@@ -318,7 +320,7 @@ def run_regret(
     for path, name, ds in _labelled(inputs):
         res = regret_summary(ds, at=tuple(at))
         results.append({"input": str(path), **_regret_json(res, at)})
-        agent = res.attrs["agent"]
+        agent = res.attrs["agent"]  # labels are distinct (input_labels)
         curves[f"{name} ({agent})" if agent else name] = regret_curve(ds)
     if out is not None:
         stacked = xr.concat(list(curves.values()), dim="input", join="outer")

@@ -34,6 +34,8 @@ from neurometa.seeding import RunSeeds
 
 __all__ = [
     "CONDITIONS",
+    "CONDITION_LABELS",
+    "condition_codes",
     "two_step_trials",
     "stay_table",
     "stay_probabilities",
@@ -51,6 +53,24 @@ CONDITIONS: tuple[tuple[str, str], ...] = (
     ("common", "unrewarded"),
     ("rare", "unrewarded"),
 )
+
+
+#: Labels of :data:`CONDITIONS` (``"common/rewarded"``, ...).
+CONDITION_LABELS: tuple[str, ...] = tuple(f"{t}/{o}" for t, o in CONDITIONS)
+
+
+def condition_codes(stays: pd.DataFrame) -> np.ndarray:
+    """Position in :data:`CONDITIONS` of each row of a :func:`stay_table`.
+
+    Returns
+    -------
+    numpy.ndarray of int, shape (len(stays),)
+        0 common/rewarded, 1 rare/rewarded, 2 common/unrewarded, 3 rare/unrewarded (of the
+        previous trial).
+    """
+    common = stays["common"].to_numpy(dtype=bool)
+    rewarded = stays["rewarded"].to_numpy(dtype=bool)
+    return np.where(common, 0, 1) + np.where(rewarded, 0, 2)
 
 
 def _better_choice1(reward_probs: np.ndarray) -> np.ndarray:
@@ -230,12 +250,7 @@ def stay_probabilities(
         codes, unit = np.arange(len(stays)), "trial"
     subject = pd.factorize(stays["subject"])[0]
     num_subjects = subject.max() + 1
-    cond = np.zeros(len(stays), dtype=np.int64)
-    for k, (trans, outcome) in enumerate(CONDITIONS):
-        cond[
-            (stays["common"] == (trans == "common"))
-            & (stays["rewarded"] == (outcome == "rewarded"))
-        ] = k
+    cond = condition_codes(stays)
     # stays and trials per resampled unit, spread over (subject, condition) columns
     num_units = codes.max() + 1
     per_unit = np.zeros((2, num_units, num_subjects * 4))
@@ -263,7 +278,7 @@ def stay_probabilities(
         boot[first : first + rows] = statistic(weights.astype(np.float64))
     p = statistic(np.ones((1, num_units)))[0]
     tail = (1 - ci) / 2
-    labels = pd.Index([f"{t}/{o}" for t, o in CONDITIONS], name="condition")
+    labels = pd.Index(CONDITION_LABELS, name="condition")
     out = pd.DataFrame(CONDITIONS, columns=["transition", "outcome"], index=labels)
     out["p_stay"] = p
     with warnings.catch_warnings():

@@ -166,8 +166,7 @@ FAMILY_VARIABLES: dict[str, dict[str, VariableSpec]] = {
 #: Hidden task variables every agent recording of a family holds (the task reports them on
 #: every step), so that a file labelled with the family has the family's data.
 AGENT_REQUIRED: dict[str, tuple[str, ...]] = {
-    "bandit": ("arm_probs", "best_arm"),
-    "two_step": ("choice1", "state2", "common_transition"),
+    "two_step": ("choice1", "state2"),
 }
 
 #: Variables lab data must hold, per family (default: behaviour as ``action``/``reward``).

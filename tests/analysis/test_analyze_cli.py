@@ -9,9 +9,10 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 from _synthetic_recordings import agent_recording, hybrid_params
 
-from neurometa.analysis.bandits import regret_summary
+from neurometa.analysis.bandits import regret_curve, regret_summary
 from neurometa.analysis.hybrid_model import simulate_hybrid
 from neurometa.analysis.two_step import stay_probabilities, two_step_trials
 from neurometa.cli import main
@@ -60,8 +61,13 @@ def test_regret_writes_netcdf_csv_and_png(bandit_file, tmp_path, capsys):
         == 0
     )
     assert len(_json(capsys)["results"]) == 2
-    for suffix in ("nc", "csv", "png"):
-        assert (out / f"regret_curves.{suffix}").is_file()
+    curves = xr.open_dataset(out / "regret_curves.nc").load()
+    assert curves["mean"].dims == ("input", "trial")
+    ref = regret_curve(open_recording(bandit_file).load())
+    np.testing.assert_allclose(curves["mean"].values, [ref["mean"].values] * 2)
+    table = pd.read_csv(out / "regret_curves.csv", index_col=["input", "trial"])
+    np.testing.assert_allclose(table["sem"].to_numpy(), np.tile(ref["sem"].values, 2))
+    assert (out / "regret_curves.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_import_then_analyze_two_step_lab_behaviour(tmp_path, capsys):

@@ -10,6 +10,7 @@ import pytest
 import xarray as xr
 from _synthetic_recordings import agent_recording, hybrid_params, two_step_recording
 
+from neurometa.analysis.bandits import regret_summary, win_stay_lose_shift
 from neurometa.analysis.coding import coding_fractions
 from neurometa.cli import main as cli_main
 from neurometa.record.io import open_recording, save_recording
@@ -133,6 +134,12 @@ def test_bandit_pipeline_on_agent_and_lab(tmp_path, capsys):
     )
     summary = json.loads(capsys.readouterr().out)["bandit"]
     assert set(summary) == {"agent", "lab", "regret"}
-    assert len(summary["regret"]) == 1
+    lab_stays = win_stay_lose_shift(open_recording(tmp_path / "lab.nc"))
+    assert summary["lab"]["p_stay_after"] == lab_stays["p_stay"].to_dict()
+    written = pd.read_csv(out / "win_stay_lose_shift_lab.csv", index_col="after")
+    pd.testing.assert_frame_equal(written, lab_stays, check_dtype=False)
+    assert "p_better_by_difficulty" not in summary["lab"]  # lab table: no arm probabilities
+    (regret,) = summary["regret"]  # only the agent has arm probabilities
+    ref = regret_summary(ds)
+    assert regret["final"]["mean"] == pytest.approx(float(ref["mean"].sel(trial=30)))
     assert (out / "regret_curves.png").is_file()
-    assert (out / "win_stay_lose_shift_lab.csv").is_file()
