@@ -223,3 +223,119 @@ def test_results_of_a_sweep_are_not_a_recording(tmp_path) -> None:
     ds = xr.Dataset({"status": ("seed", ["done"])}, attrs={"source": "sweep"})
     with pytest.raises(RecordingError):
         validate_recording(ds)
+
+
+# ------------------------------------------------------------------ run folders
+
+
+def _tiny(**changes):  # noqa: ANN202
+    from neurometa.learn import TrainConfig
+    from neurometa.learn.config import EvalConfig, NetworkConfig, OptimConfig, TaskConfig
+
+    config = TrainConfig(
+        task=TaskConfig(overrides={"num_trials": 5}),
+        network=NetworkConfig(num_units=4),
+        optim=OptimConfig(num_updates=2, batch_size=2),
+        eval=EvalConfig(interval=2, episodes=4),
+        workers=1,
+    )
+    return config.replace(**changes)
+
+
+def test_a_start_that_failed_before_its_first_checkpoint_does_not_block_the_next(tmp_path):
+    from neurometa.learn import train
+
+    run = tmp_path / "run"
+    run.mkdir()
+    _tiny().save(run / "config.json")  # all a failed start (e.g. a worker error) leaves
+    assert train(_tiny(), run, seed=0, progress=False) == run
+    assert (run / "done.json").is_file()
+
+
+def test_a_config_only_folder_of_another_config_names_the_differences(tmp_path):
+    from neurometa.learn import train
+
+    run = tmp_path / "run"
+    run.mkdir()
+    _tiny().save(run / "config.json")
+    other = _tiny(workers=1).replace(optim=_tiny().optim.replace(learning_rate=0.5))
+    with pytest.raises(FileExistsError, match="optim.learning_rate"):
+        train(other, run, seed=0, progress=False)
+
+
+def test_resume_of_a_missing_folder_is_an_error(tmp_path, capsys) -> None:
+    err = _fails(capsys, "train", "bandit/independent", "--out", tmp_path / "nothere", "--resume")
+    assert "holds no run to continue" in err
+    assert not (tmp_path / "nothere").exists()
+
+
+def test_a_second_trainer_in_the_same_folder_is_locked_out(tmp_path) -> None:
+    from neurometa.learn import train
+    from neurometa.learn.run_folder import run_lock
+
+    run = tmp_path / "run"
+    with run_lock(run), pytest.raises(FileExistsError, match="being trained by another"):
+        train(_tiny(), run, seed=0, resume=True, progress=False)
+    assert not (run / ".lock").exists()  # released and removed
+    train(_tiny(), run, seed=0, resume=True, progress=False)  # free again
+
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    return int(child.stdout)
+
+
+def test_leftovers_of_killed_writers_are_removed(tmp_path, capsys) -> None:
+    from neurometa.atomic import remove_stale_temps
+
+    dead, alive = _dead_pid(), __import__("os").getpid()
+    stale = tmp_path / f".rec.nc.{dead}.abcd.tmp.nc"
+    live = tmp_path / f".rec.nc.{alive}.efgh.tmp.nc"  # a concurrent writer: kept
+    rendezvous = tmp_path / f".rendezvous-{dead}-x1y2"
+    for path in (stale, live, rendezvous):
+        path.write_text("partial")
+    assert main(["record", *BANDIT, "--episodes", "2", "--out", str(tmp_path / "rec.nc"),
+                 "--no-progress"]) == 0  # fmt: skip
+    assert not stale.exists()
+    assert live.exists()
+    assert remove_stale_temps(tmp_path / "rendezvous", prefix=".rendezvous-") == [rendezvous]
+
+
+def test_sigint_to_a_two_worker_train_stops_it_at_once(tmp_path) -> None:
+    """``kill -INT <pid>`` (not the whole group): the workers stop too, the checkpoint stays."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    run = tmp_path / "run"
+    argv = [sys.executable, "-m", "neurometa", "train", "bandit/independent", "--out", str(run),
+            "--updates", "100000", "--set", "workers=2", "--set", "optim.batch_size=4",
+            "--set", "network.num_units=4", "--set", 'task.overrides={"num_trials": 5}',
+            "--set", "eval.interval=0", "--set", "checkpoint_interval=1",
+            "--no-progress"]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 120
+    while not (run / "checkpoint.pt").is_file() and proc.poll() is None:
+        assert time.monotonic() < deadline, "training did not start"
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail("the trainer went on after SIGINT")
+    assert proc.returncode == 130, err
+    assert "interrupted" in err
+    assert "Traceback" not in err
+    from neurometa.learn.checkpoint import load_checkpoint
+
+    assert load_checkpoint(run / "checkpoint.pt")["update"] < 100000
+    assert not list(run.glob(".rendezvous-*"))
+    assert not (run / "done.json").exists()

@@ -86,6 +86,11 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError("--out RUN_DIR is required")
     if args.threads < 1:
         raise CLIError(f"--threads must be positive, got {args.threads}")
+    if args.resume and not (args.out / "checkpoint.pt").is_file():
+        raise CLIError(
+            f"--resume: {args.out} holds no run to continue (no checkpoint.pt); leave out "
+            "--resume to start one"
+        )
     torch.set_num_threads(args.threads)
     try:
         config = build_config(args.preset, args.updates, args.overrides)
