@@ -339,3 +339,15 @@ def test_sigint_to_a_two_worker_train_stops_it_at_once(tmp_path) -> None:
     assert load_checkpoint(run / "checkpoint.pt")["update"] < 100000
     assert not list(run.glob(".rendezvous-*"))
     assert not (run / "done.json").exists()
+
+
+def test_a_misspelt_sweep_metric_is_refused_before_any_run(tmp_path) -> None:
+    from neurometa.config import ConfigError
+    from neurometa.sweep import SweepSpec, run_sweep
+
+    spec = SweepSpec.from_dict({"action": "train", "base": "bandit/independent",
+                                "grid": {"optim.learning_rate": [1e-3]}, "seeds": [0],
+                                "metric": "final_regrte"})  # fmt: skip
+    with pytest.raises(ConfigError, match="did you mean 'final_regret'"):
+        run_sweep(spec, tmp_path / "out", progress=False)
+    assert not (tmp_path / "out" / "runs").exists()
