@@ -351,3 +351,41 @@ def test_a_misspelt_sweep_metric_is_refused_before_any_run(tmp_path) -> None:
     with pytest.raises(ConfigError, match="did you mean 'final_regret'"):
         run_sweep(spec, tmp_path / "out", progress=False)
     assert not (tmp_path / "out" / "runs").exists()
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from neurometa.learn import train
+
+    return train(_tiny(), tmp_path_factory.mktemp("run") / "run", seed=0, progress=False)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "random"])
+def test_a_damaged_checkpoint_is_named(tiny_run, damage, tmp_path, capsys) -> None:
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    (run / "best.pt").unlink(missing_ok=True)
+    data = (run / "checkpoint.pt").read_bytes()
+    damaged = data[: len(data) // 3] if damage == "truncated" else bytes(range(256)) * 4
+    (run / "checkpoint.pt").write_bytes(damaged)
+    err = _fails(capsys, "record", "--run", run, "--episodes", 2, "--out", tmp_path / "r.nc")
+    assert f"{run / 'checkpoint.pt'}: not a readable checkpoint" in err
+    assert not (tmp_path / "r.nc").exists()
+
+
+def test_recording_an_unfinished_run_says_which_update_it_used(tiny_run, tmp_path, capsys):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    (run / "done.json").unlink()  # stopped (or diverged) before the end
+    (run / "best.pt").unlink(missing_ok=True)
+    out = tmp_path / "r.nc"
+    assert main(["record", "--run", str(run), "--episodes", "2", "--out", str(out),
+                 "--no-progress"]) == 0  # fmt: skip
+    assert "unfinished" in capsys.readouterr().err
+    weights = json.loads(open_recording(out).attrs["config_json"])["weights"]
+    assert weights == {"file": "checkpoint.pt", "update": 2, "num_updates": 2,
+                       "run_finished": False}  # fmt: skip

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -118,7 +119,29 @@ def _trained(args: argparse.Namespace, batch: int) -> tuple[Any, Any, str, dict[
     config = TrainConfig.load(args.run / "config.json")
     agent = make_agent(args.run, device=args.device, greedy=not args.sample)
     task = agent.make_task(batch, args.device)
-    return agent, task, config.task.preset, {"train": config.to_dict(), "run": str(args.run)}
+    weights = _weights_used(args.run, config.optim.num_updates)
+    if not weights["run_finished"]:
+        print(
+            f"neurometa record: warning: {args.run} is unfinished (no done.json: still "
+            f"training, stopped or diverged); recording the weights of update "
+            f"{weights['update']} of {weights['num_updates']} ({weights['file']})",
+            file=sys.stderr,
+        )
+    meta = {"train": config.to_dict(), "run": str(args.run), "weights": weights}
+    return agent, task, config.task.preset, meta
+
+
+def _weights_used(run: Path, num_updates: int) -> dict[str, Any]:
+    """Which checkpoint file a run's agent is loaded from, its update, whether the run ended."""
+    from neurometa.learn.checkpoint import BEST, CHECKPOINT, load_checkpoint
+
+    name = BEST if (run / BEST).is_file() else CHECKPOINT
+    return {
+        "file": name,
+        "update": int(load_checkpoint(run / name)["update"]),
+        "num_updates": int(num_updates),
+        "run_finished": (run / "done.json").is_file(),
+    }
 
 
 def _size(path: Path) -> int:

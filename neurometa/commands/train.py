@@ -72,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from neurometa.learn import PRESETS, TrainingDivergedError, train
+    from neurometa.learn.checkpoint import CheckpointError
 
     if args.list:
         for name, cfg in PRESETS.items():
@@ -112,7 +113,13 @@ def run(args: argparse.Namespace) -> int:
         return 130
     except KeyError as err:
         raise CLIError(str(err.args[0])) from err
-    except (ConfigError, FileExistsError, TrainingDivergedError, RuntimeError) as err:
+    except (
+        ConfigError,
+        CheckpointError,
+        FileExistsError,
+        TrainingDivergedError,
+        RuntimeError,
+    ) as err:
         raise CLIError(str(err)) from err
     done = json.loads((run_dir / "done.json").read_text(encoding="utf-8"))
     if args.json:
