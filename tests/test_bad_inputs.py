@@ -175,9 +175,39 @@ def test_out_below_a_file_is_a_clear_error(bandit_nc, tmp_path, capsys) -> None:
     assert blocker.read_text() == "x"
 
 
-def test_demo_with_zero_updates_is_a_clear_error(tmp_path, capsys) -> None:
-    err = _fails(capsys, "demo", "--updates", 0, "--out", tmp_path / "demo")
-    assert "num_updates" in err
+@pytest.mark.parametrize("option", ["--updates", "--episodes"])
+def test_demo_with_zero_updates_or_episodes_fails_before_training(option, tmp_path, capsys):
+    err = _fails(capsys, "demo", option, 0, "--out", tmp_path / "demo")
+    assert f"{option} must be positive" in err
+    assert not (tmp_path / "demo").exists()
+
+
+def test_a_huge_learning_rate_names_the_parameter(tmp_path, capsys) -> None:
+    err = _fails(capsys, "train", "bandit/independent", "--out", tmp_path / "run",
+                 "--set", "optim.learning_rate=1e38")  # fmt: skip
+    assert "learning_rate" in err
+
+
+def test_nan_activity_is_not_called_constant(bandit_nc, tmp_path, capsys) -> None:
+    from neurometa.analysis._common import AnalysisError
+    from neurometa.analysis.coding import coding_fractions
+
+    rng = np.random.default_rng(0)
+    ds = open_recording(bandit_nc).load()
+    ds["value"] = ds["reward"] * 0 + rng.random(ds["reward"].shape)
+    ds["h"] = (("episode", "step", "unit"), np.full((*ds["reward"].shape, 3), np.nan))
+    with pytest.raises(AnalysisError, match="missing values"):
+        coding_fractions(ds.assign_coords(unit=[0, 1, 2]), num_shuffles=1)
+
+
+def test_decoding_one_episode_says_why(bandit_nc) -> None:
+    from neurometa.analysis._common import AnalysisError
+    from neurometa.analysis.population import decode
+
+    ds = open_recording(bandit_nc).load().isel(episode=[0])
+    ds["h"] = (("episode", "step", "unit"), np.ones((1, ds.sizes["step"], 2)))
+    with pytest.raises(AnalysisError, match="at least 2 episodes"):
+        decode(ds.assign_coords(unit=[0, 1]), "action")
 
 
 # ------------------------------------------------------------------ analyses that cannot say

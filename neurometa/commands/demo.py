@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from neurometa.cli import add_json_flag, emit_json, seed_arg
+from neurometa.cli import CLIError, add_json_flag, emit_json, seed_arg
 
 NAME = "demo"
 HELP = "train a small meta-RL bandit agent, record it, compare its regret with baselines, plot"
@@ -29,6 +29,10 @@ def run(args: argparse.Namespace) -> int:
 
     from neurometa.demo import DEMO_UPDATES, run_demo
 
+    for name in ("updates", "episodes"):  # before any training, not after it
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise CLIError(f"--{name} must be positive, got {value}")
     torch.set_num_threads(1)
     result = run_demo(
         args.out,
