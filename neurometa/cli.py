@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
@@ -100,6 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: parse ``argv`` and run the chosen subcommand."""
     from neurometa.netcdf import set_command
 
+    # Figures go to files: a command never opens windows (a library import never sets this).
+    os.environ.setdefault("MPLBACKEND", "Agg")
     parser = build_parser()
     args = parser.parse_args(argv)
     set_command(["neurometa", *(sys.argv[1:] if argv is None else argv)])

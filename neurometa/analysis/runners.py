@@ -197,6 +197,7 @@ def run_hybrid(
             seed=seed,
             prior=_prior(prior),
             common_prob=common_prob,
+            progress=True,  # stderr: the --json summary stays alone on stdout
         )
         write_result(out, f"hybrid_fits_{name}", fits.rename_axis("fit"))
         failed = _failed_fits(fits)

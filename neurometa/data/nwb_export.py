@@ -192,7 +192,18 @@ def export_nwb(
 
     Examples
     --------
-    >>> export_nwb(ds, "session.nwb", subject={"species": "Rattus norvegicus"})  # doctest: +SKIP
+    >>> import numpy as np, pandas as pd
+    >>> import neurometa as nm
+    >>> rng = np.random.default_rng(0)
+    >>> frame = pd.DataFrame({"subject": "m1", "trial": np.arange(300),
+    ...                       "choice": rng.integers(0, 2, 300),
+    ...                       "reward": rng.integers(0, 2, 300)})
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "m1.nwb"
+    >>> mouse = {"species": "Mus musculus", "sex": "F", "age": "P90D"}
+    >>> path = nm.export_nwb(nm.from_dataframe(frame, "bandit"), path, subject=mouse)
+    >>> nm.read_nwb_behaviour(path, "bandit")[["subject", "trial", "choice", "reward"]].shape
+    (300, 4)
     """
     from pynwb import NWBHDF5IO, NWBFile
     from pynwb.file import Subject
