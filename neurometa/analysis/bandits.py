@@ -24,6 +24,7 @@ from neurometa.analysis._common import (
     by_trial,
     check_recording,
     consecutive_trials,
+    describe,
 )
 
 __all__ = [
@@ -82,15 +83,24 @@ def regret_curve(ds: xr.Dataset) -> xr.Dataset:
     xarray.Dataset, dim trial
         ``mean``, ``sem`` (over episodes) of the cumulative regret after trial ``trial``
         (trial coordinate counts from 1); attrs ``num_episodes``, ``agent``, ``task``.
+
+    Examples
+    --------
+    >>> import neurometa as nm
+    >>> task = nm.make_task("bandit/independent", 100)
+    >>> agent = nm.make_baseline("thompson", task)
+    >>> ds = nm.record_agent(agent, task, 200, seed=0, progress=False)
+    >>> curve = nm.regret_curve(ds)
+    >>> curve["mean"].dims, int(curve["trial"][-1]), curve.attrs["num_episodes"]
+    (('trial',), 100, 200)
     """
     cum = expected_regret(ds).cumsum("trial")
     num = cum.sizes["episode"]
     sem = cum.std("episode", ddof=1) / np.sqrt(num) if num > 1 else cum.isel(episode=0) * np.nan
     out = xr.Dataset({"mean": cum.mean("episode"), "sem": sem})
     out = out.assign_coords(trial=np.arange(1, cum.sizes["trial"] + 1))
-    out["mean"].attrs = {"long_name": "mean cumulative expected regret", "units": "1"}
-    out["sem"].attrs = {"long_name": "standard error of the mean over episodes", "units": "1"}
-    out["trial"].attrs = {"long_name": "trials completed", "units": "1"}
+    describe(out, {"mean": "mean cumulative expected regret", "trial": "trials completed",
+                   "sem": "standard error of the mean over episodes"})  # fmt: skip
     out.attrs.update(
         num_episodes=num,
         agent=str(ds.attrs.get("agent", "")),
@@ -116,6 +126,16 @@ def regret_summary(ds: xr.Dataset, *, at: tuple[int, ...] = (10, 25, 50)) -> xr.
         :func:`regret_curve` at the trials ``at`` and the last trial (sorted, unique); attrs
         as :func:`regret_curve` plus ``num_trials`` (the last trial: the final regret is
         ``summary.sel(trial=summary.attrs["num_trials"])``).
+
+    Examples
+    --------
+    >>> import neurometa as nm
+    >>> task = nm.make_task("bandit/independent", 100)
+    >>> agent = nm.make_baseline("thompson", task)
+    >>> ds = nm.record_agent(agent, task, 200, seed=0, progress=False)
+    >>> summary = nm.regret_summary(ds)
+    >>> summary["trial"].values.tolist(), summary.attrs["num_episodes"]
+    ([10, 25, 50, 100], 200)
     """
     curve = regret_curve(ds)
     num_trials = curve.sizes["trial"]
@@ -152,30 +172,24 @@ def regret_split(ds: xr.Dataset, *, threshold: float = 10.0) -> xr.Dataset:
     regret = expected_regret(ds).sum("trial")
     values = regret.values
     stuck = values > threshold
-    total = values.sum()
-
-    def scalar(value: float, long_name: str) -> xr.Variable:
-        return xr.Variable((), float(value), {"long_name": long_name, "units": "1"})
-
-    return xr.Dataset(
+    out = xr.Dataset(
         {
-            "regret": regret.assign_attrs(
-                long_name="total expected regret of the episode", units="1"
-            ),
-            "stuck": ("episode", stuck, {"long_name": f"regret > {threshold}", "units": "1"}),
-            "mean_regret": scalar(values.mean(), "mean total regret per episode"),
-            "stuck_fraction": scalar(stuck.mean(), "fraction of episodes stuck"),
-            "stuck_share": scalar(
-                values[stuck].sum() / total if total > 0 else 0.0,
-                "share of the total regret from stuck episodes",
-            ),
-            "mean_regret_not_stuck": scalar(
-                values[~stuck].mean() if (~stuck).any() else np.nan,
-                "mean total regret of the episodes not stuck",
-            ),
+            "regret": regret,
+            "stuck": ("episode", stuck),
+            "mean_regret": values.mean(),
+            "stuck_fraction": stuck.mean(),
+            "stuck_share": values[stuck].sum() / values.sum() if values.sum() > 0 else 0.0,
+            "mean_regret_not_stuck": values[~stuck].mean() if (~stuck).any() else np.nan,
         },
         attrs={"threshold": float(threshold), "num_episodes": int(values.size)},
     )
+    return describe(out, {
+        "regret": "total expected regret of the episode", "stuck": f"regret > {threshold}",
+        "mean_regret": "mean total regret per episode",
+        "stuck_fraction": "fraction of episodes stuck",
+        "stuck_share": "share of the total regret from stuck episodes",
+        "mean_regret_not_stuck": "mean total regret of the episodes not stuck",
+    })  # fmt: skip
 
 
 def better_arm_by_difficulty(
@@ -197,6 +211,16 @@ def better_arm_by_difficulty(
     pandas.DataFrame, index ``difficulty_bin``
         ``bin_low, bin_high, p_better, ci_low, ci_high`` (Wilson 95 %, statsmodels
         ``proportion_confint``), ``num_trials``. Trials with tied best arms are left out.
+
+    Examples
+    --------
+    >>> import neurometa as nm
+    >>> task = nm.make_task("bandit/independent", 100)
+    >>> agent = nm.make_baseline("thompson", task)
+    >>> ds = nm.record_agent(agent, task, 200, seed=0, progress=False)
+    >>> table = nm.better_arm_by_difficulty(ds, num_bins=3)
+    >>> list(table.columns)
+    ['bin_low', 'bin_high', 'p_better', 'ci_low', 'ci_high', 'num_trials']
     """
     check_recording(ds, ["action", "arm_probs"], analysis="better arm")
     probs = by_trial(ds["arm_probs"], ds, 0).transpose("episode", "trial", ...)
@@ -256,6 +280,16 @@ def harlow_accuracy(ds: xr.Dataset, *, stage: str | int = -1) -> xr.Dataset:
     -------
     xarray.Dataset, dim trial
         ``accuracy`` and ``sem`` over episodes; trial coordinate counts from 1.
+
+    Examples
+    --------
+    >>> import neurometa as nm
+    >>> task = nm.make_task("harlow/wang2018", 50)
+    >>> agent = nm.make_baseline("harlow_ideal", task)
+    >>> ds = nm.record_agent(agent, task, 50, seed=0, progress=False)
+    >>> acc = nm.harlow_accuracy(ds)
+    >>> float(acc["accuracy"][1:].min())  # after the first trial the ideal observer knows
+    1.0
     """
     check_recording(ds, ["correct"], analysis="Harlow accuracy")
     correct = by_trial(ds["correct"], ds, stage).astype(np.float64)
@@ -264,9 +298,9 @@ def harlow_accuracy(ds: xr.Dataset, *, stage: str | int = -1) -> xr.Dataset:
         {"accuracy": correct.mean("episode"), "sem": correct.std("episode", ddof=1) / np.sqrt(num)}
     )
     out = out.assign_coords(trial=np.arange(1, correct.sizes["trial"] + 1))
-    out["accuracy"].attrs = {"long_name": "fraction of episodes choosing correctly", "units": "1"}
-    out["sem"].attrs = {"long_name": "standard error of the accuracy over episodes", "units": "1"}
-    out["trial"].attrs = {"long_name": "trial within the episode", "units": "1"}
+    describe(out, {"accuracy": "fraction of episodes choosing correctly",
+                   "sem": "standard error of the accuracy over episodes",
+                   "trial": "trial within the episode"})  # fmt: skip
     out.attrs.update(num_episodes=num, agent=str(ds.attrs.get("agent", "")))
     return out
 
@@ -286,6 +320,11 @@ def win_stay_lose_shift(ds: xr.Dataset) -> pd.DataFrame:
         ``num_stays`` and ``num_trials`` (pairs).
     """
     check_recording(ds, ["action", "reward"], analysis="win-stay/lose-shift")
+    if len(set(np.asarray(ds["stage"].values).tolist())) > 1:  # e.g. two-step: two choices
+        raise AnalysisError(
+            f"win-stay/lose-shift needs one choice per trial; this {ds.attrs.get('preset', '')} "
+            "recording has several stages per trial (use the two-step analysis)"
+        )
     action = by_trial(ds["action"], ds, 0).transpose("episode", "trial").values
     reward = by_trial(ds["reward"], ds, 0).transpose("episode", "trial").values
     ok = (action[:, 1:] >= 0) & (action[:, :-1] >= 0) & np.isfinite(reward[:, :-1])

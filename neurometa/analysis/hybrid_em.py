@@ -369,6 +369,17 @@ def fit_hybrid_em(
         ``ibic`` (the same on every row). ``attrs``: ``group_prior`` (parameter ->
         ``{"transform", "mean", "sd"}`` on the unbounded scale), ``ibic``,
         ``em_iterations``, ``em_converged``.
+
+    Examples
+    --------
+    >>> import neurometa as nm
+    >>> task = nm.make_task("two_step/daw2011", 20, num_trials=100)
+    >>> agent = nm.make_baseline("hybrid", task, w=0.8)
+    >>> ds = nm.record_agent(agent, task, 20, seed=0, progress=False)
+    >>> trials = nm.two_step_trials(ds)
+    >>> fits = nm.fit_hybrid_em(trials, num_restarts=1, seed=0, max_iter=3)
+    >>> "w" in fits
+    True
     """
     if model not in MODELS:
         raise AnalysisError(f"unknown model {model!r}; choose from {', '.join(MODELS)}")

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import betaln, gammaln
+from tqdm.auto import tqdm
 
 from neurometa.analysis._common import AnalysisError
 from neurometa.analysis.hybrid_model import BOUNDS, PARAM_NAMES, hybrid_recursion
@@ -319,6 +320,7 @@ def fit_hybrid(
     seed: int = 0,
     common_prob: float | None = None,
     prior: str | None = None,
+    progress: bool = False,
 ) -> pd.DataFrame:
     """Fit the hybrid model (or a nested model) to each subject by ML, MAP or empirical Bayes.
 
@@ -345,6 +347,8 @@ def fit_hybrid(
         (Huys et al. 2011; :func:`neurometa.analysis.hybrid_em.fit_hybrid_em`, with its
         default ``max_iter`` and ``tol``), which adds the columns ``log_evidence`` and
         ``ibic`` and the group prior in ``attrs``.
+    progress : bool
+        A progress bar over the restarts on stderr (maximum likelihood and MAP).
 
     Returns
     -------
@@ -353,6 +357,17 @@ def fit_hybrid(
         ``nll`` (negative log-likelihood at the estimate, without the prior),
         ``num_params``, ``num_choices``, ``aic`` = 2k + 2 NLL, ``bic`` = k ln n + 2 NLL,
         ``model`` and ``prior`` ("none" or the prior's name).
+
+    Examples
+    --------
+    >>> import neurometa as nm
+    >>> task = nm.make_task("two_step/daw2011", 20, num_trials=100)
+    >>> agent = nm.make_baseline("hybrid", task, w=0.8)
+    >>> ds = nm.record_agent(agent, task, 20, seed=0, progress=False)
+    >>> trials = nm.two_step_trials(ds)
+    >>> fits = nm.fit_hybrid(trials, num_restarts=1, seed=0)
+    >>> len(fits), "w" in fits
+    (1, True)
     """
     if model not in MODELS:
         raise AnalysisError(f"unknown model {model!r}; choose from {', '.join(MODELS)}")
@@ -375,7 +390,14 @@ def fit_hybrid(
     names = MODELS[model][0]
     rng = RunSeeds(seed).numpy("extra")
     best, best_obj = None, None
-    for restart in range(num_restarts):
+    restarts = tqdm(
+        range(num_restarts),
+        desc=f"fit {model} ({len(data.subjects)} subjects)",
+        unit="restart",
+        disable=not progress,
+        leave=False,
+    )
+    for restart in restarts:
         start = _starts(names, len(data.subjects), restart, rng)
         opt = _fit_once(data, model, start, c, prior)
         obj = _objective(data, model, opt[:, None], c, prior)[:, 0]
@@ -396,6 +418,7 @@ def fit_nested(
     seed: int = 0,
     prior: str | None = None,
     common_prob: float | None = None,
+    progress: bool = False,
 ) -> pd.DataFrame:
     """Fit the hybrid, model-free and model-based models; one row per (model, subject).
 
@@ -411,6 +434,7 @@ def fit_nested(
             seed=seed,
             prior=prior,
             common_prob=common_prob,
+            progress=progress,
         )
         for m in MODELS
     ]

@@ -18,7 +18,7 @@ from sklearn.model_selection import GroupKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from neurometa.analysis._common import AnalysisError, by_trial, check_recording
+from neurometa.analysis._common import AnalysisError, by_trial, check_recording, describe
 from neurometa.analysis.compare_rsa import rdm
 
 __all__ = ["decoding_data", "decode", "condition_rdm"]
@@ -72,9 +72,35 @@ def decode(
         training fold's most common class; regression: 0), their means ``mean_score`` and
         ``mean_chance`` (scalars); attrs ``target``, ``features``, ``metric``,
         ``num_trials``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import neurometa as nm
+    >>> rng = np.random.default_rng(0)  # 4 sessions of 100 trials, 20 units
+    >>> frame = pd.DataFrame({"subject": "m1", "session": np.repeat([1, 2, 3, 4], 100),
+    ...                       "trial": np.tile(np.arange(100), 4),
+    ...                       "choice": rng.integers(0, 2, 400),
+    ...                       "reward": rng.integers(0, 2, 400)})
+    >>> ds = nm.from_dataframe(frame, "bandit")
+    >>> prev_reward = ds["reward"].shift(step=1, fill_value=0) * 2 - 1  # r(t-1) coded ±1
+    >>> rates = rng.normal(size=(4, 100, 20))
+    >>> rates[..., :10] += prev_reward.values[..., None]  # units 0-9 code the previous reward
+    >>> ds["activity"] = (("episode", "step", "unit"), rates)
+    >>> ds = ds.assign_coords(unit=np.arange(20))
+    >>> ds["value"] = ds["reward"].rolling(step=5, min_periods=1).mean()  # a stand-in estimate
+    >>> ds["prev_reward"] = prev_reward > 0
+    >>> scores = nm.decode(ds, "prev_reward", features="activity", num_folds=4)
+    >>> bool(scores["mean_score"] > 0.9)
+    True
     """
     X, y, groups = decoding_data(ds, target, features=features, stage=stage)
     num_groups = len(np.unique(groups))
+    if num_groups < 2:
+        raise AnalysisError(
+            f"decoding needs at least 2 episodes (its folds never split an episode); the "
+            f"recording has {num_groups}"
+        )
     if num_folds < 2 or num_folds > num_groups:
         raise AnalysisError(f"num_folds must lie in [2, {num_groups}] (episodes), got {num_folds}")
     classify = y.dtype.kind in "biu"
@@ -91,21 +117,16 @@ def decode(
             chance[k] = np.mean(y[test] == values[np.argmax(counts)])
     out = xr.Dataset(
         {
-            "score": ("fold", scores, {"long_name": f"held-out {scoring}", "units": "1"}),
-            "chance": ("fold", chance, {"long_name": f"chance {scoring}", "units": "1"}),
-            "mean_score": (
-                (),
-                scores.mean(),
-                {"long_name": f"mean held-out {scoring}", "units": "1"},
-            ),
-            "mean_chance": (
-                (),
-                chance.mean(),
-                {"long_name": f"mean chance {scoring}", "units": "1"},
-            ),
+            "score": ("fold", scores),
+            "chance": ("fold", chance),
+            "mean_score": scores.mean(),
+            "mean_chance": chance.mean(),
         },
         coords={"fold": np.arange(num_folds)},
     )
+    describe(out, {"score": f"held-out {scoring}", "chance": f"chance {scoring}",
+                   "mean_score": f"mean held-out {scoring}",
+                   "mean_chance": f"mean chance {scoring}"})  # fmt: skip
     out.attrs.update(target=target, features=features, metric=scoring, num_trials=int(len(y)))
     return out
 

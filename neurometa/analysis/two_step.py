@@ -91,7 +91,9 @@ def two_step_trials(ds: xr.Dataset) -> pd.DataFrame:
     ----------
     ds : xarray.Dataset
         Recording with ``reward``, ``state2``, 2 steps per trial and either ``action``
-        (agents) or ``choice1`` (+ ``choice2``) at the second stage (lab data); optional
+        (agents) or ``choice1`` (+ ``choice2``) at the second stage (lab tables), or one step
+        per trial (an NWB trials table) with ``choice1`` (else ``action``) and optional
+        ``choice2``; optional
         ``common_transition``, ``reward_probs`` (``(..., 2, 2)`` Daw 2011 or ``(..., 2)``
         Wang/Miller), ``subject`` coordinate on ``episode`` and ``trial_id`` (lab trial
         numbers).
@@ -101,28 +103,43 @@ def two_step_trials(ds: xr.Dataset) -> pd.DataFrame:
     pandas.DataFrame, index ``completed_trial``
         The trial table; ``attrs["second_stage_choice"]`` is False for the Wang/Miller
         variant (reward probabilities per state only).
+
+    Examples
+    --------
+    >>> import neurometa as nm
+    >>> task = nm.make_task("two_step/daw2011", 20, num_trials=100)
+    >>> agent = nm.make_baseline("hybrid", task, w=0.8)
+    >>> ds = nm.record_agent(agent, task, 20, seed=0, progress=False)
+    >>> trials = nm.two_step_trials(ds)
+    >>> len(trials), "common" in trials
+    (2000, True)
     """
     check_recording(ds, ["reward", "state2"], analysis="two-step")
-    if ds.sizes["step"] % 2 or len(set(np.asarray(ds["stage"].values[:2]).tolist())) != 2:
-        raise AnalysisError("a two-step recording needs 2 steps per trial")
-    if "action" in ds:
+    trial = np.asarray(ds["trial"].values)
+    one_step = ds.sizes["step"] > 1 and trial[1] != trial[0]  # lab files: one row per trial
+    if not one_step and (
+        ds.sizes["step"] % 2 or len(set(np.asarray(ds["stage"].values[:2]).tolist())) != 2
+    ):
+        raise AnalysisError("a two-step recording needs 2 steps per trial, or one per trial")
+    last = 0 if one_step else 1
+    if "action" in ds and not one_step:
         first, second = by_trial(ds["action"], ds, 0), by_trial(ds["action"], ds, 1)
-    elif "choice1" in ds:
-        first = by_trial(ds["choice1"], ds, 1)
-        second = by_trial(ds["choice2"], ds, 1) if "choice2" in ds else xr.full_like(first, 0)
+    elif "choice1" in ds or "action" in ds:
+        first = by_trial(ds["choice1" if "choice1" in ds else "action"], ds, last)
+        second = by_trial(ds["choice2"], ds, last) if "choice2" in ds else xr.full_like(first, 0)
     else:
         raise AnalysisError("two-step: the recording has neither 'action' nor 'choice1'")
     cols = {
         "choice1": first,
         "choice2": second,
-        "state2": by_trial(ds["state2"], ds, 1),
+        "state2": by_trial(ds["state2"], ds, last),
         "reward": trial_sum(ds["reward"], ds),
     }
     if "common_transition" in ds:
-        cols["common"] = by_trial(ds["common_transition"], ds, 1)
+        cols["common"] = by_trial(ds["common_transition"], ds, last)
     if "trial_id" in ds:
         cols["trial"] = by_trial(ds["trial_id"], ds, 0)
-    second_choice = "action" in ds or "choice2" in ds
+    second_choice = ("action" in ds and not one_step) or "choice2" in ds
     if "reward_probs" in ds:
         probs = by_trial(ds["reward_probs"], ds, 0)
         second_choice = probs.ndim == 4
@@ -130,7 +147,7 @@ def two_step_trials(ds: xr.Dataset) -> pd.DataFrame:
     arrays = {k: v.transpose("episode", "trial", ...).values for k, v in cols.items()}
     num_episodes, num_trials = arrays["choice1"].shape
     grid = np.meshgrid(np.arange(num_episodes), np.arange(num_trials), indexing="ij")
-    arrays.setdefault("trial", np.asarray(ds["trial"].values)[::2][grid[1]])
+    arrays.setdefault("trial", np.asarray(ds["trial"].values)[:: 1 if one_step else 2][grid[1]])
     if "subject" in ds.coords:
         subject = np.asarray(ds["subject"].values).astype(str)[grid[0]]
     else:
@@ -243,6 +260,17 @@ def stay_probabilities(
         Index ``condition`` (``"common/rewarded"``, ...) in :data:`CONDITIONS` order;
         columns ``transition, outcome, p_stay, ci_low, ci_high, num_trials``; ``attrs``:
         ``resampled`` (the resampled unit) and ``averaged`` (``"subjects"`` or ``"trials"``).
+
+    Examples
+    --------
+    >>> import neurometa as nm
+    >>> task = nm.make_task("two_step/daw2011", 20, num_trials=100)
+    >>> agent = nm.make_baseline("hybrid", task, w=0.8)
+    >>> ds = nm.record_agent(agent, task, 20, seed=0, progress=False)
+    >>> trials = nm.two_step_trials(ds)
+    >>> stay = nm.stay_probabilities(trials, num_boot=200)
+    >>> stay[["transition", "outcome", "num_trials"]].shape
+    (4, 3)
     """
     stays = stay_table(trials)
     codes, unit = _clusters(stays)
@@ -286,7 +314,12 @@ def stay_probabilities(
         out["ci_low"] = np.nanquantile(boot, tail, axis=0)
         out["ci_high"] = np.nanquantile(boot, 1 - tail, axis=0)
     out["num_trials"] = np.bincount(cond, minlength=4).astype(np.int64)
-    out.attrs.update(resampled=unit, averaged="subjects" if num_subjects > 1 else "trials")
+    out.attrs.update(
+        resampled=unit,
+        averaged="subjects" if num_subjects > 1 else "trials",
+        num_subjects=int(num_subjects),
+        ci=ci,
+    )
     return out
 
 
@@ -357,6 +390,17 @@ def stay_regression(trials: pd.DataFrame) -> pd.DataFrame:
 
     Reward +1 rewarded / −1 not; transition +1 common / −1 rare (of the previous trial).
     A model-free learner shows a reward main effect; a model-based one the interaction.
+
+    Examples
+    --------
+    >>> import neurometa as nm
+    >>> task = nm.make_task("two_step/daw2011", 20, num_trials=100)
+    >>> agent = nm.make_baseline("hybrid", task, w=0.8)
+    >>> ds = nm.record_agent(agent, task, 20, seed=0, progress=False)
+    >>> trials = nm.two_step_trials(ds)
+    >>> table = nm.stay_regression(trials)
+    >>> bool(table.loc["reward:transition", "coef"] > 0)  # the model-based signature
+    True
     """
     stays = stay_table(trials)
     r = np.where(stays["rewarded"], 1.0, -1.0)
@@ -425,6 +469,17 @@ def lagged_regression(
         ci_low, ci_high`` of each sum of coefficients, from the fitted model's Wald test
         (statsmodels ``t_test``: same covariance and reference distribution as the
         coefficients).
+
+    Examples
+    --------
+    >>> import neurometa as nm
+    >>> task = nm.make_task("two_step/daw2011", 20, num_trials=100)
+    >>> agent = nm.make_baseline("hybrid", task, w=0.8)
+    >>> ds = nm.record_agent(agent, task, 20, seed=0, progress=False)
+    >>> trials = nm.two_step_trials(ds)
+    >>> coefs, summary = nm.lagged_regression(trials, num_lags=3)
+    >>> len(coefs) > 0
+    True
     """
     if num_lags < 1:
         raise AnalysisError(f"num_lags must be >= 1, got {num_lags}")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from neurometa.cli import CLIError, add_json_flag, emit_json
+from neurometa.cli import CLIError, add_json_flag, emit_json, seed_arg
 
 NAME = "analyze"
 HELP = "run an analysis (coding, two-step, hybrid, rpe, regret, bandit, harlow, ...) on recordings"
@@ -43,6 +43,8 @@ class Analysis:
     config: str | None = None
     """``"module:Class"`` of a config dataclass whose fields are the options (their
     defaults), for a function that takes ``**options``."""
+    inputs_help: str = "recording files"
+    """What the positional inputs are, for ``--help``."""
 
 
 _CODING = ("activity", "stage", "value", "alpha", "num_shuffles", "seed")
@@ -89,7 +91,8 @@ ANALYSES: dict[str, Analysis] = {
         ("target", "features", "stage", "num_folds"),
     ),
     "compare": Analysis(
-        "agent vs neurons: coding fractions, RSA, behaviour (Wang 2018 vs Tsutsui 2016)",
+        "agent vs neurons: coding fractions, RSA, behaviour (Wang 2018 vs Tsutsui 2016); "
+        "give AGENT.nc then NEURONS.nc",
         "neurometa.analysis.compare_report:run_compare",
         (
             "agent_activity",
@@ -104,6 +107,33 @@ ANALYSES: dict[str, Analysis] = {
             "seed",
         ),  # fmt: skip
         config="neurometa.analysis.compare_report:CompareConfig",
+        inputs_help=(
+            "two recordings, in this order: AGENT.nc, the agent's recording (its units in "
+            "--agent-activity, default h: `neurometa record`), then NEURONS.nc, the lab "
+            "recording with the neurons (in --neural-activity, default activity: "
+            "`neurometa import`)"
+        ),
+    ),
+    "encoding": Analysis(
+        "encoding models: cross-validated ridge per neuron from predictor sets, nulls, ceiling",
+        "neurometa.analysis.encoding_report:run_encoding",
+        (
+            "sets",
+            "unions",
+            "categorical",
+            "activity",
+            "stage",
+            "predictor_stage",
+            "num_folds",
+            "group_by",
+            "block_length",
+            "null",
+            "num_null",
+            "skip_first",
+            "standardize",
+            "alpha",
+            "seed",
+        ),  # fmt: skip
     ),
     "sweep": Analysis(
         "summary of a sweep's results.nc: best setting, mean and spread over seeds",
@@ -126,7 +156,7 @@ OPTIONS: dict[str, tuple[str, dict[str, Any]]] = {
     "alpha": ("--alpha", {"type": float, "help": "significance level of the coding tests"}),
     "ci": ("--ci", {"type": float, "help": "coverage of the confidence intervals"}),
     "num_shuffles": ("--shuffles", {"type": int, "help": "shuffles for the chance level"}),
-    "seed": ("--seed", {"type": int, "help": "seed of shuffles/bootstraps/restarts"}),
+    "seed": ("--seed", {"type": seed_arg, "help": "seed of shuffles/bootstraps/restarts"}),
     "num_boot": ("--boot", {"type": int, "help": "bootstrap resamples"}),
     "num_lags": ("--lags", {"type": int, "help": "lags of the Miller 2017 regression"}),
     "num_restarts": ("--restarts", {"type": int, "help": "random restarts per subject"}),
@@ -134,8 +164,9 @@ OPTIONS: dict[str, tuple[str, dict[str, Any]]] = {
         "--prior",
         {
             "choices": ("none", "weak", "empirical"),
-            "help": "maximum likelihood (none), MAP with weak priors (weak; Gershman 2016) or "
-            "empirical Bayes: EM over a Gaussian group prior (empirical; Huys et al. 2011)",
+            "help": "maximum likelihood (none, the default), MAP with weak priors (weak; "
+            "Gershman 2016) or empirical Bayes: EM over a Gaussian group prior (empirical; "
+            "Huys et al. 2011)",
         },
     ),
     "common_prob": (
@@ -160,8 +191,35 @@ OPTIONS: dict[str, tuple[str, dict[str, Any]]] = {
     "neural_stage": ("--neural-stage", {"help": "neural stage (name or index)"}),
     "num_permutations": ("--permutations", {"type": int, "help": "RSA permutations"}),
     "num_splits": ("--splits", {"type": int, "help": "RSA split halves (noise ceiling)"}),
+    "sets": (
+        "--set",
+        {
+            "action": "append",
+            "metavar": "NAME=INPUT:VARS",
+            "help": "a predictor set: input 0 is the neural recording, e.g. agent=1:h or "
+            "task=0:action,prev_reward",
+        },
+    ),
+    "unions": ("--union", {"action": "append", "metavar": "A+B", "help": "union of sets"}),
+    "categorical": ("--categorical", {"help": "comma-separated variables coded one-hot"}),
+    "predictor_stage": ("--predictor-stage", {"help": "stage of the predictors"}),
+    "group_by": ("--group-by", {"help": "cross-validation groups: episode or a variable"}),
+    "block_length": ("--block-length", {"type": int, "help": "blocks of this many trials"}),
+    "null": ("--null", {"choices": ("circular", "session"), "help": "null distribution"}),
+    "num_null": ("--null-draws", {"type": int, "help": "null draws"}),
+    "skip_first": (
+        "--skip-first",
+        {"type": int, "help": "trials left out at the start of every session"},
+    ),
+    "standardize": (
+        "--standardize",
+        {"choices": ("all", "fold"), "help": "z-score predictors over all trials or per fold"},
+    ),
     "metric": ("--metric", {"help": "result to rank by (default: the spec's)"}),
-    "goal": ("--goal", {"choices": ("min", "max"), "help": "better is min/max"}),
+    "goal": (
+        "--goal",
+        {"choices": ("min", "max"), "help": "better is min/max (default: the spec's)"},
+    ),
     "top": ("--top", {"type": int, "help": "settings listed in the summary"}),
 }
 
@@ -198,14 +256,16 @@ def add_options(
     for name in analysis.options if names is None else names:
         flag, kwargs = OPTIONS[name]
         default = defaults.get(name, inspect.Parameter.empty)
+        kwargs = {"metavar": flag[2:].upper().replace("-", "_"), **kwargs}
+        if "choices" in kwargs:
+            del kwargs["metavar"]
         if default is inspect.Parameter.empty:
             parser.add_argument(flag, dest=name, required=True, **kwargs)
-        else:
+            continue
+        if default is not None:  # None: the help says what happens
             shown = " ".join(map(str, default)) if isinstance(default, tuple) else default
-            help_text = f"{kwargs['help']} (default: {shown})"
-            parser.add_argument(
-                flag, dest=name, default=argparse.SUPPRESS, **{**kwargs, "help": help_text}
-            )
+            kwargs["help"] = f"{kwargs['help']} (default: {shown})"
+        parser.add_argument(flag, dest=name, default=argparse.SUPPRESS, **kwargs)
 
 
 def chosen_options(args: argparse.Namespace, analysis: Analysis) -> dict[str, Any]:
@@ -219,10 +279,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     for name in sorted(ANALYSES):
         analysis = ANALYSES[name]
         sp = sub.add_parser(name, help=analysis.help, description=analysis.help)
-        sp.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="recording files")
+        sp.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help=analysis.inputs_help)
         sp.add_argument("--out", type=Path, default=None, help="folder for results and figures")
         add_json_flag(sp)
         add_options(sp, analysis)
+
+
+def _rounded(value: object) -> str:
+    """A figure for reading: 4 significant digits (``--json`` keeps full precision)."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_rounded(v) for v in value) + "]"
+    return str(value)
 
 
 def _print_summary(summary: dict, indent: str = "") -> None:
@@ -230,8 +299,13 @@ def _print_summary(summary: dict, indent: str = "") -> None:
         if isinstance(value, dict):
             print(f"{indent}{key}:")
             _print_summary(value, indent + "  ")
+        elif isinstance(value, list | tuple) and value and all(isinstance(v, dict) for v in value):
+            print(f"{indent}{key}:")
+            for item in value:
+                print(f"{indent}  -")
+                _print_summary(item, indent + "    ")
         else:
-            print(f"{indent}{key}: {value}")
+            print(f"{indent}{key}: {_rounded(value)}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -249,7 +323,13 @@ def run(args: argparse.Namespace) -> int:
             list(args.inputs), args.out, **chosen_options(args, ANALYSES[args.analysis])
         )
     except (ValueError, KeyError, OSError) as err:
-        raise CLIError(f"{args.analysis}: {err}".replace("\n", " ")) from err
+        files = ", ".join(str(p) for p in args.inputs)
+        # str() of a KeyError quotes its message
+        message = str(err.args[0]) if isinstance(err, KeyError) and err.args else str(err)
+        head = args.analysis.replace("-", " ")
+        if not message.lower().startswith((args.analysis, head)):
+            message = f"{args.analysis}: {message}"
+        raise CLIError(f"{message} [input: {files}]".replace("\n", " ")) from err
     if args.out is not None:
         summary = {"out": str(args.out), **summary}
     if args.json:

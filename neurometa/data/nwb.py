@@ -43,6 +43,7 @@ import xarray as xr
 
 from neurometa.config import Config, ConfigError, check_choice, check_range
 from neurometa.data._nwb_layout import assemble_recording
+from neurometa.data._nwb_metadata import metadata_attrs
 from neurometa.data._nwb_tables import (
     NWBFormatError,
     exported_attrs,
@@ -66,7 +67,15 @@ _SAMPLE_TOL = 1e-6
 
 @dataclass(frozen=True)
 class NWBImportConfig(Config):
-    """Options of :func:`read_nwb` (also the flags of ``neurometa import nwb``)."""
+    """Options of :func:`read_nwb` (also the flags of ``neurometa import nwb``).
+
+    Examples
+    --------
+    >>> import neurometa as nm
+    >>> config = nm.NWBImportConfig(event="start_time", window=(0.0, 0.5), measure="count")
+    >>> config.window, config.measure
+    ((0.0, 0.5), 'count')
+    """
 
     event: str = "start_time"
     """Trial column (seconds) that the activity window is aligned to."""
@@ -75,7 +84,8 @@ class NWBImportConfig(Config):
     bin_width: float | None = None
     """Bin width in seconds; ``None`` gives one bin (no ``time_bin`` dim)."""
     measure: Literal["rate", "count"] = "rate"
-    """Spike ``rate`` (spikes/s) or ``count`` per bin (units table only)."""
+    """Spike ``rate`` (spikes/s, written as UDUNITS ``Hz``) or ``count`` per bin (units table
+    only)."""
     choice_column: str | None = None
     """Trial column holding the choice; ``None`` uses ``choice``, else ``action``."""
     reward_column: str = "reward"
@@ -157,6 +167,28 @@ def read_nwb(
     NWBFormatError
         No trials table, no units table (or no such TimeSeries), unknown column names (the
         message lists the columns present), missing values, or windows outside a trial.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import neurometa as nm
+    >>> rng = np.random.default_rng(0)  # 4 sessions of 100 trials, 20 units
+    >>> frame = pd.DataFrame({"subject": "m1", "session": np.repeat([1, 2, 3, 4], 100),
+    ...                       "trial": np.tile(np.arange(100), 4),
+    ...                       "choice": rng.integers(0, 2, 400),
+    ...                       "reward": rng.integers(0, 2, 400)})
+    >>> ds = nm.from_dataframe(frame, "bandit")
+    >>> prev_reward = ds["reward"].shift(step=1, fill_value=0) * 2 - 1  # r(t-1) coded ±1
+    >>> rates = rng.normal(size=(4, 100, 20))
+    >>> rates[..., :10] += prev_reward.values[..., None]  # units 0-9 code the previous reward
+    >>> ds["activity"] = (("episode", "step", "unit"), rates)
+    >>> ds = ds.assign_coords(unit=np.arange(20))
+    >>> ds["value"] = ds["reward"].rolling(step=5, min_periods=1).mean()  # a stand-in estimate
+    >>> import tempfile, pathlib
+    >>> path = nm.export_nwb(ds, pathlib.Path(tempfile.mkdtemp()) / "m1.nwb")
+    >>> lab = nm.read_nwb(path, timeseries="activity", window=(0.0, 0.1))
+    >>> lab["activity"].shape
+    (4, 100, 20)
     """
     cfg = config or NWBImportConfig()
     if overrides:
@@ -184,7 +216,7 @@ def _activity(nwb: Any, trials: Any, cfg: NWBImportConfig) -> dict[str, Any]:
             "unit_ids": unit_ids,
             "coords": {},
             "attrs": {
-                "units": str(series.unit),
+                **_series_units(str(series.unit)),
                 "long_name": f"mean of TimeSeries {cfg.timeseries!r} in {cfg.window} s "
                 f"around {cfg.event}",
             },
@@ -203,10 +235,21 @@ def _activity(nwb: Any, trials: Any, cfg: NWBImportConfig) -> dict[str, Any]:
         "unit_ids": unit_ids,
         "coords": unit_coords(units, len(unit_ids)),
         "attrs": {
-            "units": "spikes" if cfg.measure == "count" else "spikes/s",
+            "units": "count" if cfg.measure == "count" else "Hz",  # UDUNITS: spikes per s
             "long_name": f"spike {cfg.measure} in {cfg.window} s around {cfg.event}",
         },
     }
+
+
+#: TimeSeries units that state no physical unit (NWB's default is "no unit").
+_NO_UNITS = frozenset({"", "a.u.", "au", "a.u", "arbitrary", "arbitrary units", "no unit", "n/a"})
+
+
+def _series_units(unit: str) -> dict[str, str]:
+    """CF ``units`` of a TimeSeries' samples: arbitrary units become ``"1"`` (with a comment)."""
+    if unit.strip().lower() in _NO_UNITS:
+        return {"units": "1", "comment": f"the TimeSeries states no physical unit ({unit!r})"}
+    return {"units": unit}
 
 
 def _check_windows(
@@ -290,6 +333,7 @@ def _session_meta(nwb: Any, path: Path) -> dict[str, Any]:
         "session_description": str(nwb.session_description),
         "session_start_time": nwb.session_start_time.isoformat(),
     }
+    meta.update(metadata_attrs(nwb))
     origin = exported_attrs(nwb)
     if origin is not None:
         meta["origin_attrs"] = origin

@@ -103,7 +103,8 @@ class OptimConfig(Config):
     def __post_init__(self) -> None:
         check_range(self, "num_updates", low=1)
         check_range(self, "batch_size", low=1)
-        check_range(self, "learning_rate", low=0.0, low_inclusive=False)
+        # above 1 no Adam/RMSprop step is meaningful (1e38 overflowed inside torch unnamed)
+        check_range(self, "learning_rate", low=0.0, high=1.0, low_inclusive=False)
         check_range(self, "lr_final", low=0.0)
         check_range(self, "adam_eps", low=0.0, low_inclusive=False)
         if self.max_grad_norm is not None:
@@ -145,7 +146,19 @@ class EvalConfig(Config):
 
 @dataclass(frozen=True)
 class TrainConfig(Config):
-    """A whole training run (the seed is given to ``train`` separately)."""
+    """A whole training run (the seed is given to ``train`` separately).
+
+    Examples
+    --------
+    >>> import neurometa as nm
+    >>> config = nm.TrainConfig.from_dict({"task": {"preset": "two_step/daw2011"}})
+    >>> config.task.preset, config.optim.discount
+    ('two_step/daw2011', 1.0)
+    >>> nm.TrainConfig.from_dict({"wokers": 2})
+    Traceback (most recent call last):
+    ...
+    neurometa.config.ConfigError: TrainConfig: unknown key 'wokers' (did you mean 'workers'?)...
+    """
 
     task: TaskConfig = field(default_factory=TaskConfig)
     """The task distribution."""

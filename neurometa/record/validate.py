@@ -17,6 +17,7 @@ import numpy as np
 import xarray as xr
 
 from neurometa.record.spec import (
+    AGENT_REQUIRED,
     ATTRS,
     COORDS,
     CORE_DIMS,
@@ -151,7 +152,8 @@ def _check_coords(ds: xr.Dataset, source: str, problems: list[str]) -> None:
 def _required_variables(ds: xr.Dataset, source: str, family: str) -> list[str]:
     if source == "lab":
         return list(LAB_REQUIRED.get(family, LAB_REQUIRED["default"]))
-    return [name for name, spec in VARIABLES.items() if source in spec.required]
+    common = [name for name, spec in VARIABLES.items() if source in spec.required]
+    return common + list(AGENT_REQUIRED.get(family, ()))
 
 
 def _check_variable(name: str, var: xr.DataArray, spec: VariableSpec | None) -> list[str]:
@@ -173,15 +175,18 @@ def _check_variable(name: str, var: xr.DataArray, spec: VariableSpec | None) -> 
 def _check_values(ds: xr.Dataset, source: str, problems: list[str]) -> None:
     floats = [n for n, v in ds.data_vars.items() if v.dtype.kind == "f"]
     checks: dict[str, xr.DataArray] = {}
+    # an agent replayed on an animal's trials keeps the lab's padding (-1 / NaN) and has no
+    # choice likelihood on steps without a choice (neurometa.record.replay)
+    replayed = "replayed_on" in ds.attrs
     if source == "agent":
-        for name in floats:
+        for name in [] if replayed else floats:
             checks[f"nan:{name}"] = ds[name].isnull().any()
         if "policy" in ds and ds["policy"].dims == VARIABLES["policy"].dims:
-            deviation = abs(ds["policy"].sum(POLICY_DIM) - 1.0)
+            deviation = abs(ds["policy"].sum(POLICY_DIM, skipna=False) - 1.0)
             checks["policy"] = (deviation > POLICY_SUM_TOLERANCE).any()
             checks["policy_neg"] = (ds["policy"] < 0).any()
         if "action" in ds and ds["action"].dtype.kind == "i" and POLICY_DIM in ds.dims:
-            bad = (ds["action"] < 0) | (ds["action"] >= ds.sizes[POLICY_DIM])
+            bad = (ds["action"] < (-1 if replayed else 0)) | (ds["action"] >= ds.sizes[POLICY_DIM])
             checks["action"] = bad.any()
     if not checks:
         return
@@ -225,6 +230,17 @@ def validate_recording(
     RecordingError
         With ``.problems``, one line per problem, each naming the variable, coordinate or
         attribute.
+
+    Examples
+    --------
+    >>> import neurometa as nm
+    >>> task = nm.make_task("bandit/independent", 4, num_trials=10)
+    >>> ds = nm.record_agent(nm.make_baseline("ucb1", task), task, 4, seed=0, progress=False)
+    >>> nm.validate_recording(ds)  # silent when the recording fits the schema
+    >>> nm.validate_recording(ds.drop_vars("reward"))
+    Traceback (most recent call last):
+    ...
+    neurometa.record.validate.RecordingError: ...
     """
     if not isinstance(ds, xr.Dataset):
         raise RecordingError([f"expected an xarray.Dataset, got {type(ds).__name__}"], what)
@@ -238,9 +254,18 @@ def validate_recording(
     family = task_family(preset) if isinstance(preset, str) else ""
     _check_attrs(ds, source, problems)
     _check_coords(ds, source, problems)
+    for dim in CORE_DIMS:
+        if ds.sizes.get(dim, 1) == 0:
+            problems.append(f"dimension {dim!r} is empty: the recording holds no {dim}s")
     for name in _required_variables(ds, source, family):
         if name not in ds.data_vars:
-            problems.append(f"missing variable {name!r} (required in {source} recordings)")
+            where = f"{family} " if name in AGENT_REQUIRED.get(family, ()) else ""
+            problems.append(
+                f"missing variable {name!r} (required in {where}{source} recordings; is the "
+                f"preset {preset!r} right?)"
+                if where
+                else f"missing variable {name!r} (required in {source} recordings)"
+            )
     family_specs = FAMILY_VARIABLES.get(family, {})
     for name, var in ds.data_vars.items():
         spec = VARIABLES.get(str(name)) or family_specs.get(str(name))
