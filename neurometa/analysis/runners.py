@@ -23,7 +23,13 @@ def _seed(parser: argparse.ArgumentParser) -> None:
 def _coding_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--activity", default="h", help="unit-activity variable (default h)")
     parser.add_argument("--stage", default="0", help="stage name or index within the trial")
-    parser.add_argument("--value", default="value", help="value regressor variable")
+    parser.add_argument(
+        "--value",
+        default="value",
+        help="value regressor variable; missing 'value' or 'model_*': the family's default "
+        "behavioural model is fitted and its latent used (value: model_chosen_value); "
+        "'none' leaves the term out",
+    )
     parser.add_argument("--alpha", type=float, default=0.05, help="significance level")
     parser.add_argument("--shuffles", type=int, default=20, help="shuffles for the chance level")
     _seed(parser)
@@ -39,9 +45,7 @@ def _run_coding(inputs: list[Path], out: Path | None, args: argparse.Namespace) 
 
     summary: dict[str, Any] = {}
     for path, ds in zip(inputs, open_inputs(inputs), strict=True):
-        value = ds[args.value] if args.value in ds else None
-        if value is None:
-            raise ValueError(f"{path}: no value variable {args.value!r} (see --value)")
+        ds, value, note = _coding_value(path, ds, args.value, args.seed)
         kw = dict(activity=args.activity, stage=_stage(args.stage), value=value, alpha=args.alpha)
         fit = coding_regression(ds, **kw)
         frac = coding_fractions(ds, **kw, num_shuffles=args.shuffles, seed=args.seed)
@@ -56,7 +60,31 @@ def _run_coding(inputs: list[Path], out: Path | None, args: argparse.Namespace) 
             }
             for t in frac["term"].values
         }
+        if note:
+            summary[name]["value_regressor"] = note
     return summary
+
+
+def _coding_value(path: Path, ds: Any, name: str, seed: int) -> tuple[Any, Any, str]:
+    """The value regressor: the recording's, a fitted behavioural model's, or none (False)."""
+    if name == "none":
+        return ds, False, "none (value term left out)"
+    if name in ds:
+        return ds, ds[name], ""
+    if name != "value" and not name.startswith("model_"):
+        raise ValueError(f"{path}: no value variable {name!r} (see --value)")
+    import sys
+
+    from neurometa.behaviour import add_latents
+
+    ds, fits = add_latents(ds, seed=seed, progress=False)
+    latent = "model_chosen_value" if name == "value" else name
+    if latent not in ds:
+        raise ValueError(f"{path}: the fitted model has no latent {latent!r}")
+    note = (f"{latent} of the {fits['model'].iloc[0]} model fitted by maximum likelihood to "
+            f"this recording's choices (the recording has no {name!r})")  # fmt: skip
+    print(f"coding {path}: value regressor = {note}", file=sys.stderr)
+    return ds, ds[latent], note
 
 
 def _two_step_args(parser: argparse.ArgumentParser) -> None:
