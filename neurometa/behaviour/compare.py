@@ -98,9 +98,16 @@ def cross_validate(
         test = folds == f
         if not test.any():
             continue
-        fits = fit(model, data, weight=~test & (folds >= 0), prior=prior,
-                   num_restarts=num_restarts, seed=seed, standard_errors=False,
-                   progress=progress)  # fmt: skip
+        fits = fit(
+            model,
+            data,
+            weight=~test & (folds >= 0),
+            prior=prior,
+            num_restarts=num_restarts,
+            seed=seed,
+            standard_errors=False,
+            progress=progress,
+        )
         x = subject_parameters(model, fits, data.subjects)
         objective = Objective(model, data, weight=test)
         total += np.real(objective.loglik(x[:, None], np.arange(num)))[:, 0]
@@ -171,25 +178,36 @@ def compare_models(
     rows, folds_by = [], None
     for model in [models] if isinstance(models, str) else list(models):
         model = get_model(model)
-        fits = fit(model, data, prior=prior, num_restarts=num_restarts, seed=seed,
-                   progress=progress)  # fmt: skip
+        fits = fit(
+            model, data, prior=prior, num_restarts=num_restarts, seed=seed, progress=progress
+        )
         if num_folds:
-            cv = cross_validate(model, data, num_folds=num_folds, by=by, prior=prior,
-                                num_restarts=num_restarts, seed=seed, progress=progress)  # fmt: skip
+            cv = cross_validate(
+                model,
+                data,
+                num_folds=num_folds,
+                by=by,
+                prior=prior,
+                num_restarts=num_restarts,
+                seed=seed,
+                progress=progress,
+            )
             folds_by = cv.attrs["folds_by"]
             fits = fits.merge(cv.drop(columns="model"), on="subject")
         rows.append(fits)
     per_subject = pd.concat(rows, ignore_index=True)
     summary = _summary(per_subject, bool(num_folds))
-    summary.attrs.update(folds_by=folds_by or "none", num_folds=num_folds,
-                         prior="none" if prior is None else prior)  # fmt: skip
+    summary.attrs.update(
+        folds_by=folds_by or "none", num_folds=num_folds, prior="none" if prior is None else prior
+    )
     return per_subject, summary
 
 
 def _summary(per_subject: pd.DataFrame, heldout: bool) -> pd.DataFrame:
     grouped = per_subject.groupby("model", sort=False)
-    out = pd.DataFrame({"num_params": grouped["num_params"].first(),
-                        "num_subjects": grouped["subject"].nunique()})  # fmt: skip
+    out = pd.DataFrame(
+        {"num_params": grouped["num_params"].first(), "num_subjects": grouped["subject"].nunique()}
+    )
     if heldout:
         out["loglik_per_choice"] = grouped["loglik_per_choice"].mean()
         out["loglik_per_choice_sem"] = grouped["loglik_per_choice"].sem(ddof=1)
@@ -232,8 +250,7 @@ def plot_model_comparison(summary: pd.DataFrame, *, ax: Any = None) -> Any:
         raise ValueError("the summary has no held-out columns (compare with num_folds >= 2)")
     x = np.arange(len(summary))
     sem = summary["loglik_per_choice_sem"].fillna(0.0)  # one subject: no SEM
-    ax.bar(x, summary["loglik_per_choice"], yerr=sem,
-           color="0.6", edgecolor="0.2", capsize=3)  # fmt: skip
+    ax.bar(x, summary["loglik_per_choice"], yerr=sem, color="0.6", edgecolor="0.2", capsize=3)
     ax.axhline(np.log(0.5), color="0.3", ls=":", lw=1, label="chance (2 options)")
     ax.set_xticks(x, summary["model"], rotation=30, ha="right")
     ax.set_ylabel("held-out log-likelihood per choice")

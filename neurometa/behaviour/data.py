@@ -58,8 +58,14 @@ class BehaviourData:
         ``num_options``, ``num_choice2``, ``common_prob``.
     """
 
-    def __init__(self, table: pd.DataFrame, family: str, *, num_options: int | None = None,
-                 common_prob: float | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        table: pd.DataFrame,
+        family: str,
+        *,
+        num_options: int | None = None,
+        common_prob: float | None = None,
+    ) -> None:
         if family not in FAMILIES:
             raise BehaviourDataError(
                 f"no behavioural models for task family {family!r}; families with models: "
@@ -180,8 +186,13 @@ def _checked_table(table: pd.DataFrame, family: str) -> pd.DataFrame:
     return out
 
 
-def _task_info(data: BehaviourData, table: pd.DataFrame, family: str,
-               num_options: int | None, common_prob: float | None) -> dict[str, Any]:  # fmt: skip
+def _task_info(
+    data: BehaviourData,
+    table: pd.DataFrame,
+    family: str,
+    num_options: int | None,
+    common_prob: float | None,
+) -> dict[str, Any]:
     """Options and transition probability: given, or read off the data."""
     info: dict[str, Any] = {"num_options": 2, "num_choice2": 1, "common_prob": 0.7}
     if family == "two_step":
@@ -215,8 +226,9 @@ def _task_info(data: BehaviourData, table: pd.DataFrame, family: str,
 
 def _check_subjects(data: BehaviourData) -> None:
     """Every subject needs at least two completed trials."""
-    counts = np.bincount(data.seq_subject, weights=data.valid.sum(axis=1),
-                         minlength=len(data.subjects))  # fmt: skip
+    counts = np.bincount(
+        data.seq_subject, weights=data.valid.sum(axis=1), minlength=len(data.subjects)
+    )
     few = np.flatnonzero(counts < 2)
     if few.size:
         names = ", ".join(repr(str(data.subjects[i])) for i in few[:5])
@@ -250,9 +262,16 @@ def choice_trials(ds: Any) -> pd.DataFrame:
         subject = np.full(ep.shape, str(ds.attrs.get("agent", "agent")))
     trial = by_trial(ds["trial_id"], ds, 0).values if "trial_id" in ds else tr
     ok = (action >= 0) & np.isfinite(reward)
-    table = pd.DataFrame({"subject": subject[ok], "episode": ep[ok], "trial_index": tr[ok],
-                          "trial": np.asarray(trial)[ok], "choice": action[ok].astype(np.int64),
-                          "reward": reward[ok]})  # fmt: skip
+    table = pd.DataFrame(
+        {
+            "subject": subject[ok],
+            "episode": ep[ok],
+            "trial_index": tr[ok],
+            "trial": np.asarray(trial)[ok],
+            "choice": action[ok].astype(np.int64),
+            "reward": reward[ok],
+        }
+    )
     if "block" in ds:
         table["block"] = by_trial(ds["block"], ds, 0).transpose("episode", "trial").values[ok]
     if not ok.any():

@@ -105,9 +105,14 @@ class _EM:
         first = self.num_e_steps == 0
         h0 = np.concatenate(self.starts)
         idx = np.tile(np.arange(num), len(self.starts))
-        res = BatchedBFGS(obj, gtol=1e-6, ftol=1e-10, curvature=obj.derivatives,
-                          progress=self.progress and first,
-                          desc=f"empirical Bayes {obj.model.name}").run(h0, idx)  # fmt: skip
+        res = BatchedBFGS(
+            obj,
+            gtol=1e-6,
+            ftol=1e-10,
+            curvature=obj.derivatives,
+            progress=self.progress and first,
+            desc=f"empirical Bayes {obj.model.name}",
+        ).run(h0, idx)
         f = res["f"].reshape(len(self.starts), num)
         best = np.argmin(np.where(np.isfinite(f), f, np.inf), axis=0)
         h = res["h"][best * num + np.arange(num)]
@@ -158,7 +163,7 @@ def fit_empirical_bayes(
     max_iter: int = 100,
     tol: float = 1e-3,
 ) -> pd.DataFrame:
-    """Fit a model by empirical Bayes (use :func:`neurometa.behaviour.fit` with ``prior="empirical"``).
+    """Fit a model by empirical Bayes (called by :func:`~neurometa.behaviour.fit`).
 
     Returns
     -------
@@ -176,10 +181,12 @@ def fit_empirical_bayes(
     names, num = objective.names, len(data.subjects)
     rng = RunSeeds(seed).numpy("extra")
     mid = np.array([sum(PARAMETERS[n].start) / 2 for n in names])
-    theta = np.concatenate([to_unbounded(mid, names, "group"),
-                            np.full(len(names), _INITIAL_VAR**0.5)])  # fmt: skip
-    starts = [to_unbounded(start_points(names, num, r, rng), names, "group")
-              for r in range(num_restarts)]  # fmt: skip
+    theta = np.concatenate(
+        [to_unbounded(mid, names, "group"), np.full(len(names), _INITIAL_VAR**0.5)]
+    )
+    starts = [
+        to_unbounded(start_points(names, num, r, rng), names, "group") for r in range(num_restarts)
+    ]
     em = _EM(objective, starts, progress)
     fit, converged = em.run(theta, max_iter, tol)
     if not converged:
@@ -204,7 +211,7 @@ def fit_empirical_bayes(
                 "sd": float(fit.sd[j]),
             }
             for j, n in enumerate(names)
-        },  # fmt: skip
+        },
         ibic=float(ibic),
         em_iterations=em.num_e_steps,
         em_converged=converged,

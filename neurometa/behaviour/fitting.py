@@ -41,8 +41,9 @@ W_STARTS: tuple[float, ...] = (0.5, 0.2, 0.8)
 _ON_BOUND = 9.0
 
 
-def start_points(names: tuple[str, ...], num_subjects: int, restart: int,
-                 rng: np.random.Generator) -> np.ndarray:  # fmt: skip
+def start_points(
+    names: tuple[str, ...], num_subjects: int, restart: int, rng: np.random.Generator
+) -> np.ndarray:
     """Starting points ``(N, k)`` of restart ``restart``: uniform in each ``start`` range."""
     lows = np.array([PARAMETERS[n].start[0] for n in names])
     highs = np.array([PARAMETERS[n].start[1] for n in names])
@@ -54,14 +55,17 @@ def start_points(names: tuple[str, ...], num_subjects: int, restart: int,
 
 def _check(prior: Any, num_restarts: int) -> None:
     if prior not in PRIORS:
-        raise ValueError(f"unknown prior {prior!r}; choose None (maximum likelihood), "
-                         "'weak' (MAP) or 'empirical' (empirical Bayes)")  # fmt: skip
+        raise ValueError(
+            f"unknown prior {prior!r}; choose None (maximum likelihood), "
+            "'weak' (MAP) or 'empirical' (empirical Bayes)"
+        )
     if num_restarts < 1:
         raise ValueError(f"num_restarts must be >= 1, got {num_restarts}")
 
 
-def fits_table(model: Any, data: BehaviourData, x: np.ndarray, nll: np.ndarray,
-               prior: str | None) -> pd.DataFrame:  # fmt: skip
+def fits_table(
+    model: Any, data: BehaviourData, x: np.ndarray, nll: np.ndarray, prior: str | None
+) -> pd.DataFrame:
     """Per-subject result table: parameters ``x (N, k)`` (free), ``nll (N,)``.
 
     Columns: ``subject``, every parameter of the model (fixed ones at their value),
@@ -161,8 +165,15 @@ def fit(
     if prior == "empirical":
         from neurometa.behaviour.empirical_bayes import fit_empirical_bayes
 
-        return fit_empirical_bayes(model, data, num_restarts=num_restarts, seed=seed,
-                                   weight=weight, progress=progress, **em_options)  # fmt: skip
+        return fit_empirical_bayes(
+            model,
+            data,
+            num_restarts=num_restarts,
+            seed=seed,
+            weight=weight,
+            progress=progress,
+            **em_options,
+        )
     if em_options:
         raise TypeError(f"options {sorted(em_options)} apply to prior='empirical' only")
     objective = Objective(model, data, scale="box", prior=prior, weight=weight)
@@ -171,13 +182,16 @@ def fit(
         raise BehaviourDataError(f"model {model.name!r} has no free parameters to fit")
     rng = RunSeeds(seed).numpy("extra")
     starts = np.concatenate(
-        [to_unbounded(start_points(names, num_subjects, r, rng), names, "box")
-         for r in range(num_restarts)]
-    )  # fmt: skip
+        [
+            to_unbounded(start_points(names, num_subjects, r, rng), names, "box")
+            for r in range(num_restarts)
+        ]
+    )
     subjects = np.tile(np.arange(num_subjects), num_restarts)
     desc = f"fit {model.name}" + ("" if prior is None else f" ({prior})")
-    res = BatchedBFGS(objective, curvature=objective.derivatives, progress=progress,
-                      desc=desc).run(starts, subjects)  # fmt: skip
+    res = BatchedBFGS(
+        objective, curvature=objective.derivatives, progress=progress, desc=desc
+    ).run(starts, subjects)
     f = res["f"].reshape(num_restarts, num_subjects)
     best = np.argmin(np.where(np.isfinite(f), f, np.inf), axis=0)
     pick = best * num_subjects + np.arange(num_subjects)
@@ -190,9 +204,13 @@ def fit(
         for j, name in enumerate(names):
             out[f"se_{name}"] = se[:, j]
     out["converged"] = res["converged"][pick]
-    out.attrs.update(model=model.name, description=model.description,
-                     num_restarts=num_restarts, seed=seed,
-                     iterations=int(res["iterations"].max()))  # fmt: skip
+    out.attrs.update(
+        model=model.name,
+        description=model.description,
+        num_restarts=num_restarts,
+        seed=seed,
+        iterations=int(res["iterations"].max()),
+    )
     return out
 
 
@@ -202,8 +220,9 @@ def fit_models(models: Any, source: Any, **kwargs: Any) -> pd.DataFrame:
     ``attrs`` maps each model name to that fit's ``attrs``.
     """
     names = [models] if isinstance(models, str) else list(models)
-    data = behaviour_data(source, kwargs.pop("family", None),
-                          common_prob=kwargs.pop("common_prob", None))  # fmt: skip
+    data = behaviour_data(
+        source, kwargs.pop("family", None), common_prob=kwargs.pop("common_prob", None)
+    )
     fits = [fit(m, data, **kwargs) for m in names]
     out = pd.concat(fits, ignore_index=True)
     out.attrs = {str(f["model"].iloc[0]): dict(f.attrs) for f in fits}

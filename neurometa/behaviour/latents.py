@@ -9,16 +9,16 @@ into a copy of the recording, so that ``analyze coding --value model_chosen_valu
 
 Variables (prefix ``model_``, so an agent's own ``value``/``rpe`` are never overwritten):
 
-| variable | dims | bandit / foraging (one step per trial) | two-step: first step / second step |
-|---|---|---|---|
-| ``model_option_value`` | episode, step, option | ``Q(a)`` before the choice | ``Q_net(a)`` / ``Q2(s, b)`` of the state reached |
-| ``model_chosen_value`` | episode, step | ``Q(c_t)`` | ``Q_net(a1)`` / ``Q2(s, a2)`` |
-| ``model_value`` | episode, step | ``Σ_a π(a) Q(a)`` | the same per stage |
-| ``model_value_difference`` | episode, step | ``Q(1) − Q(0)`` (two options) | the same per stage |
-| ``model_policy`` | episode, step, option | ``π(a)`` | ``π(a1)`` / ``π(b | s)`` |
-| ``model_rpe`` | episode, step | ``r − Q(c_t)`` | ``δ1 = Q2(s, a2) − Q_MF(a1)`` / ``δ2 = r − Q2(s, a2)`` |
-| ``model_q_mf``, ``model_q_mb`` | episode, step, option | — | ``Q_MF(a)``, ``Q_MB(a)`` / NaN |
-| ``model_rpe_mb`` | episode, step | — | ``Q2(s, a2) − Q_MB(a1)`` / NaN |
+- ``model_option_value`` (episode, step, option): ``Q(a)`` before the choice; two-step:
+  ``Q_net(a)`` on the first step, ``Q2(s, b)`` of the state reached on the second;
+- ``model_chosen_value``: ``Q(c_t)``; two-step ``Q_net(a1)`` / ``Q2(s, a2)``;
+- ``model_value``: ``Σ_a π(a) Q(a)`` (per stage); ``model_value_difference``:
+  ``Q(1) − Q(0)`` (two options);
+- ``model_policy`` (episode, step, option): the model's choice probabilities;
+- ``model_rpe``: ``r − Q(c_t)``; two-step ``δ1 = Q2(s, a2) − Q_MF(a1)`` on the first step
+  (second-stage onset), ``δ2 = r − Q2(s, a2)`` on the second (outcome);
+- two-step only, first step: ``model_q_mf``, ``model_q_mb`` (option values of each system)
+  and ``model_rpe_mb`` = ``Q2(s, a2) − Q_MB(a1)``.
 
 Each variable's attrs: ``long_name``, ``units`` ("1": values in reward units, probabilities
 unitless), ``model``, ``fit_prior`` and ``model_parameters`` (JSON: subject -> parameters).
@@ -79,11 +79,21 @@ def _per_stage(model: Any, lat: dict[str, np.ndarray], p: dict[str, np.ndarray])
         return [stage]
     w = p["w"][None, :, None]
     net = w * lat["q_mb"] + (1 - w) * lat["q_mf"]
-    first = {"option_value": net, "chosen_value": lat["chosen_value"], "policy": lat["policy_0"],
-             "rpe": lat["rpe"], "q_mf": lat["q_mf"], "q_mb": lat["q_mb"],
-             "rpe_mb": lat["rpe_mb"]}  # fmt: skip
-    second = {"option_value": lat["q2"], "chosen_value": lat["chosen_value2"],
-              "policy": lat["policy_1"], "rpe": lat["rpe_outcome"]}  # fmt: skip
+    first = {
+        "option_value": net,
+        "chosen_value": lat["chosen_value"],
+        "policy": lat["policy_0"],
+        "rpe": lat["rpe"],
+        "q_mf": lat["q_mf"],
+        "q_mb": lat["q_mb"],
+        "rpe_mb": lat["rpe_mb"],
+    }
+    second = {
+        "option_value": lat["q2"],
+        "chosen_value": lat["chosen_value2"],
+        "policy": lat["policy_1"],
+        "rpe": lat["rpe_outcome"],
+    }
     for stage in (first, second):
         stage["value"] = (stage["policy"] * stage["option_value"]).sum(-1)
         if stage["option_value"].shape[-1] == 2:
@@ -93,8 +103,9 @@ def _per_stage(model: Any, lat: dict[str, np.ndarray], p: dict[str, np.ndarray])
     return [first, second]
 
 
-def model_latents(model: Any, ds: xr.Dataset, fits: pd.DataFrame, *,
-                  common_prob: float | None = None) -> xr.Dataset:  # fmt: skip
+def model_latents(
+    model: Any, ds: xr.Dataset, fits: pd.DataFrame, *, common_prob: float | None = None
+) -> xr.Dataset:
     """The fitted model's latents for every step of a recording.
 
     Parameters
@@ -132,7 +143,7 @@ def model_latents(model: Any, ds: xr.Dataset, fits: pd.DataFrame, *,
             for s, row in zip(
                 data.subjects, subject_parameters(model, fits, data.subjects), strict=True
             )
-        }  # fmt: skip
+        }
     )
     prior = str(fits["prior"].iloc[0]) if "prior" in fits else "none"
     out = xr.Dataset(coords={"episode": ds["episode"].values})
@@ -150,10 +161,17 @@ def model_latents(model: Any, ds: xr.Dataset, fits: pd.DataFrame, *,
             grid[ep, step] = np.real(stage[key])[valid]
         dims = ("episode", "step", "option")[: 2 + len(shape)]
         name = f"model_{key}"
-        out[name] = xr.DataArray(grid, dims=dims, attrs={
-            "long_name": f"{model.name} model: {LATENT_NAMES[name]}", "units": "1",
-            "model": model.name, "fit_prior": prior, "model_parameters": params_json,
-        })  # fmt: skip
+        out[name] = xr.DataArray(
+            grid,
+            dims=dims,
+            attrs={
+                "long_name": f"{model.name} model: {LATENT_NAMES[name]}",
+                "units": "1",
+                "model": model.name,
+                "fit_prior": prior,
+                "model_parameters": params_json,
+            },
+        )
     return out
 
 

@@ -66,8 +66,15 @@ class Objective:
         Trials whose choices count (cross-validation); default all.
     """
 
-    def __init__(self, model: BehaviourModel, data: BehaviourData, *, scale: str = "box",
-                 prior: str | None = None, weight: np.ndarray | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        model: BehaviourModel,
+        data: BehaviourData,
+        *,
+        scale: str = "box",
+        prior: str | None = None,
+        weight: np.ndarray | None = None,
+    ) -> None:
         check_model(model, data)
         self.model, self.data, self.scale, self.prior = model, data, scale, prior
         self.names = tuple(model.parameters)
@@ -87,8 +94,9 @@ class Objective:
         owner = np.repeat(np.arange(len(subjects)), [len(q) for q in seqs])
         return np.concatenate(seqs), owner
 
-    def _run(self, x: np.ndarray, subjects: np.ndarray, weight: np.ndarray | None,
-             store_logits: bool) -> tuple[np.ndarray, Any]:  # fmt: skip
+    def _run(
+        self, x: np.ndarray, subjects: np.ndarray, weight: np.ndarray | None, store_logits: bool
+    ) -> tuple[np.ndarray, Any]:
         seq, owner = self._gather(np.asarray(subjects))
         num_sets = x.shape[1]
         valid = self.valid[seq]
@@ -101,16 +109,24 @@ class Objective:
 
         params = param_dict(self.model, x[owner].reshape(-1, x.shape[2]))
         trials = {k: batch(v[seq]) for k, v in self.arrays.items()}
-        res = run_model(self.model, params, trials, batch(valid), self.data.info,
-                        weight=batch(weights), store_logits=store_logits)  # fmt: skip
+        res = run_model(
+            self.model,
+            params,
+            trials,
+            batch(valid),
+            self.data.info,
+            weight=batch(weights),
+            store_logits=store_logits,
+        )
         per_seq = res.loglik.reshape(len(seq), num_sets)
         out = np.zeros((len(subjects), num_sets), dtype=per_seq.dtype)
         np.add.at(out, owner, per_seq)
         extra = (res.latents, (valid & weights)[:, :last].T, owner, len(seq))
         return out, extra
 
-    def loglik(self, x: np.ndarray, subjects: np.ndarray, *, weight: np.ndarray | None = None
-               ) -> np.ndarray:  # fmt: skip
+    def loglik(
+        self, x: np.ndarray, subjects: np.ndarray, *, weight: np.ndarray | None = None
+    ) -> np.ndarray:
         """Summed log-likelihood ``(P, M)`` of subject ``subjects[p]`` at ``x (P, M, k)``."""
         return self._run(x, subjects, weight, False)[0]
 
@@ -124,8 +140,9 @@ class Objective:
             value = value + 0.5 * (((h - mu) ** 2) / var).sum(axis=-1)
         return value
 
-    def derivatives(self, h: np.ndarray, subjects: np.ndarray
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    def derivatives(
+        self, h: np.ndarray, subjects: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Objective ``(P,)``, exact gradient ``(P, k)`` and Fisher-scoring matrix ``(P, k, k)``.
 
         The gradient is by the complex step (all ``k`` directions in one batch). The matrix
@@ -149,8 +166,9 @@ class Objective:
             jac = np.imag(logits) / EPS  # (T, S, k, A)
             pi = softmax(np.real(logits[:, :, 0]))  # (T, S, A)
             centred = jac - (pi[:, :, None, :] * jac).sum(-1, keepdims=True)
-            fisher_seq += np.einsum("tsa,tsja,tsla->sjl", pi * counted[..., None], centred,
-                                    centred)  # fmt: skip
+            fisher_seq += np.einsum(
+                "tsa,tsja,tsla->sjl", pi * counted[..., None], centred, centred
+            )
         fisher = np.zeros((num, k, k))
         np.add.at(fisher, owner, fisher_seq)
         if self.prior is not None or self.group is not None:

@@ -91,10 +91,19 @@ class BatchedBFGS:
         problem stops (it is not going to be kept). None: every restart runs to the end.
     """
 
-    def __init__(self, values: Values, *, gtol: float = 1e-5, ftol: float = 1e-9,
-                 max_iter: int = 500, max_step: float = 4.0, progress: bool = False,
-                 desc: str = "fit", curvature: Derivatives | None = None,
-                 race: tuple[int, float] | None = (15, 5.0)) -> None:  # fmt: skip
+    def __init__(
+        self,
+        values: Values,
+        *,
+        gtol: float = 1e-5,
+        ftol: float = 1e-9,
+        max_iter: int = 500,
+        max_step: float = 4.0,
+        progress: bool = False,
+        desc: str = "fit",
+        curvature: Derivatives | None = None,
+        race: tuple[int, float] | None = (15, 5.0),
+    ) -> None:
         self.values, self.gtol, self.ftol, self.curvature = values, gtol, ftol, curvature
         self.race = race
         self.max_iter, self.max_step, self.progress, self.desc = max_iter, max_step, progress, desc
@@ -229,9 +238,17 @@ class BatchedFisherScoring:
     the recursion over all trials. Stopping rules as :class:`BatchedBFGS`.
     """
 
-    def __init__(self, derivatives: Derivatives, *, gtol: float = 1e-5, ftol: float = 1e-9,
-                 max_iter: int = 200, max_step: float = 4.0, progress: bool = False,
-                 desc: str = "fit") -> None:  # fmt: skip
+    def __init__(
+        self,
+        derivatives: Derivatives,
+        *,
+        gtol: float = 1e-5,
+        ftol: float = 1e-9,
+        max_iter: int = 200,
+        max_step: float = 4.0,
+        progress: bool = False,
+        desc: str = "fit",
+    ) -> None:
         self.derivatives, self.gtol, self.ftol = derivatives, gtol, ftol
         self.max_iter, self.max_step, self.progress, self.desc = max_iter, max_step, progress, desc
 
@@ -283,8 +300,11 @@ class BatchedFisherScoring:
             gain = fa - nf
             h[active], f[active], g[active], fisher[active] = nh, nf, ng, nF
             iters[active] += 1
-            small[active] = np.where(moved & (gain < self.ftol), small[active] + 1,
-                                     np.where(moved, 0, small[active] + 1))  # fmt: skip
+            small[active] = np.where(
+                moved & (gain < self.ftol),
+                small[active] + 1,
+                np.where(moved, 0, small[active] + 1),
+            )
             gmax = np.abs(ng).max(axis=1)
             stop = (gmax < self.gtol) | (small[active] >= 3)
             converged[active[stop & ((gmax < 1e-3) | (small[active] >= 3))]] = True

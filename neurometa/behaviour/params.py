@@ -66,29 +66,61 @@ PARAMETERS: dict[str, Param] = {
         _rate("forgetting", "decay rate of the unchosen options' values towards 0"),
         _rate("alpha_c", "choice-kernel learning rate"),
         _temperature("beta", "inverse temperature of the softmax choice rule"),
-        Param("beta_c", "choice-kernel weight (inverse temperature of the choice kernel)",
-              (-10.0, 10.0), "identity", ("normal", 0.0, 5.0), (-1.0, 1.0)),
-        Param("perseveration", "value bonus for repeating the previous choice",
-              (-2.0, 2.0), "identity", ("normal", 0.0, 1.0), (-0.5, 0.5)),
-        Param("bias", "bias towards option 1 (logit units)",
-              (-5.0, 5.0), "identity", ("normal", 0.0, 2.0), (-0.5, 0.5)),
+        Param(
+            "beta_c",
+            "choice-kernel weight (inverse temperature of the choice kernel)",
+            (-10.0, 10.0),
+            "identity",
+            ("normal", 0.0, 5.0),
+            (-1.0, 1.0),
+        ),
+        Param(
+            "perseveration",
+            "value bonus for repeating the previous choice",
+            (-2.0, 2.0),
+            "identity",
+            ("normal", 0.0, 1.0),
+            (-0.5, 0.5),
+        ),
+        Param(
+            "bias",
+            "bias towards option 1 (logit units)",
+            (-5.0, 5.0),
+            "identity",
+            ("normal", 0.0, 2.0),
+            (-0.5, 0.5),
+        ),
         _rate("alpha1", "first-stage learning rate"),
         _rate("alpha2", "second-stage learning rate"),
         _rate("lam", "eligibility-trace decay lambda (outcome's weight on first-stage values)"),
         _temperature("beta1", "first-stage inverse temperature"),
         _temperature("beta2", "second-stage inverse temperature"),
         _rate("w", "model-based weight (0 model-free, 1 model-based)"),
-        Param("tau", "time constant of the leaky income integrator (trials)",
-              (1.0, 100.0), "log", ("gamma", 2.0, 10.0), (2.0, 30.0)),
-        Param("lapse", "probability of a uniformly random choice",
-              (0.001, 1.0), "logit", ("beta", 1.1, 1.1), (0.02, 0.3)),
+        Param(
+            "tau",
+            "time constant of the leaky income integrator (trials)",
+            (1.0, 100.0),
+            "log",
+            ("gamma", 2.0, 10.0),
+            (2.0, 30.0),
+        ),
+        Param(
+            "lapse",
+            "probability of a uniformly random choice",
+            (0.001, 1.0),
+            "logit",
+            ("beta", 1.1, 1.1),
+            (0.02, 0.3),
+        ),
     )
-}  # fmt: skip
+}
 
 #: Box on the unbounded scale of the group prior (numerical safety only).
 BOX: dict[str, tuple[float, float]] = {
-    "logit": (-12.0, 12.0), "log": (-7.0, 5.0), "identity": (-20.0, 20.0),
-}  # fmt: skip
+    "logit": (-12.0, 12.0),
+    "log": (-7.0, 5.0),
+    "identity": (-20.0, 20.0),
+}
 
 
 def _sigmoid(h: np.ndarray) -> np.ndarray:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import xarray as xr
@@ -49,9 +48,11 @@ def resolve_models(spec: str | list[str], family: str) -> list[str]:
     for name in names:
         model = get_model(name)
         if family not in model.families:
-            raise ValueError(f"model {name!r} fits {'/'.join(model.families)} behaviour; this "
-                             f"recording is a {family!r} task (models for it: "
-                             f"{', '.join(FAMILY_MODELS[family])})")  # fmt: skip
+            raise ValueError(
+                f"model {name!r} fits {'/'.join(model.families)} behaviour; this "
+                f"recording is a {family!r} task (models for it: "
+                f"{', '.join(FAMILY_MODELS[family])})"
+            )
     return names
 
 
@@ -90,9 +91,15 @@ def fit_report(
     data = behaviour_data(ds, common_prob=common_prob)
     names = resolve_models(models, data.family)
     per_subject, summary = compare_models(
-        names, data, num_folds=num_folds if len(names) > 1 or num_folds else 0, by=by,
-        prior=prior, num_restarts=num_restarts, seed=seed, progress=progress,
-    )  # fmt: skip
+        names,
+        data,
+        num_folds=num_folds if len(names) > 1 or num_folds else 0,
+        by=by,
+        prior=prior,
+        num_restarts=num_restarts,
+        seed=seed,
+        progress=progress,
+    )
     chosen = latent_model or str(summary["model"].iloc[0])
     if chosen not in names:
         raise ValueError(f"latent model {chosen!r} is not among the fitted models {names}")
@@ -102,8 +109,11 @@ def fit_report(
 
 
 def write_fit_report(report: FitReport, out: Path, name: str) -> dict[str, str]:
-    """Write ``fits_<name>``, ``comparison_<name>`` (.nc + .csv), ``<name>_latents.nc`` and the
-    figure ``comparison_<name>.png`` under ``out``; returns what was written."""
+    """Write the tables, the recording with latents and the figure; return their paths.
+
+    Files: ``fits_<name>`` and ``comparison_<name>`` (.nc + .csv), ``<name>_latents.nc``,
+    ``comparison_<name>.png``.
+    """
     from neurometa.analysis.report import write_figure, write_result
     from neurometa.record.io import save_recording
 
@@ -113,10 +123,14 @@ def write_fit_report(report: FitReport, out: Path, name: str) -> dict[str, str]:
     write_result(out, f"comparison_{name}", report.summary)
     latents = out / f"{name}_latents.nc"
     save_recording(report.recording, latents)
-    files = {"fits": str(out / f"fits_{name}.csv"), "comparison": str(out / f"comparison_{name}.csv"),
-             "recording": str(latents)}  # fmt: skip
+    files = {
+        "fits": str(out / f"fits_{name}.csv"),
+        "comparison": str(out / f"comparison_{name}.csv"),
+        "recording": str(latents),
+    }
     if "loglik_per_choice" in report.summary:
-        write_figure(out, f"comparison_{name}",
-                     lambda: plot_model_comparison(report.summary).figure)  # fmt: skip
+        write_figure(
+            out, f"comparison_{name}", lambda: plot_model_comparison(report.summary).figure
+        )
         files["figure"] = str(out / f"comparison_{name}.png")
     return files

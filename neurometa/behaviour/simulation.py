@@ -34,11 +34,13 @@ def _param_array(model: Any, params: Any) -> np.ndarray:
         missing = [n for n in model.parameters if n not in params]
         if missing:
             raise KeyError(f"model {model.name!r} needs parameter(s) {', '.join(missing)}")
-        x = np.column_stack([np.atleast_1d(np.asarray(params[n], dtype=np.float64))
-                             for n in model.parameters])  # fmt: skip
+        x = np.column_stack(
+            [np.atleast_1d(np.asarray(params[n], dtype=np.float64)) for n in model.parameters]
+        )
     if x.shape[1] != len(model.parameters):
-        raise ValueError(f"need {len(model.parameters)} parameters {model.parameters}, "
-                         f"got shape {x.shape}")  # fmt: skip
+        raise ValueError(
+            f"need {len(model.parameters)} parameters {model.parameters}, got shape {x.shape}"
+        )
     return x
 
 
@@ -85,8 +87,9 @@ def simulate(
     model = get_model(model)
     env = make_task(task)
     if env.family not in model.families:
-        raise ValueError(f"model {model.name!r} plays {'/'.join(model.families)} tasks, "
-                         f"not {env.family!r}")  # fmt: skip
+        raise ValueError(
+            f"model {model.name!r} plays {'/'.join(model.families)} tasks, not {env.family!r}"
+        )
     x = np.repeat(_param_array(model, params), num_sessions, axis=0)
     batch = x.shape[0]
     rng = RunSeeds(seed).numpy("task")
@@ -104,8 +107,10 @@ def simulate(
         env.end_trial(rng)
         for key, value in {**trial, **hidden}.items():
             columns.setdefault(key, []).append(value)
-    out = {"subject": np.repeat(np.arange(len(x) // num_sessions), num_sessions).astype(str),
-           "session": np.tile(np.arange(num_sessions), len(x) // num_sessions)}  # fmt: skip
+    out = {
+        "subject": np.repeat(np.arange(len(x) // num_sessions), num_sessions).astype(str),
+        "session": np.tile(np.arange(num_sessions), len(x) // num_sessions),
+    }
     table = pd.DataFrame({k: np.repeat(v, num_trials) for k, v in out.items()})
     table["trial"] = np.tile(np.arange(num_trials), batch)
     for key, values in columns.items():

@@ -78,21 +78,29 @@ def bandit_session(
 
     fractions = {"chosen_value": 0.3, "rpe": 0.3} if fractions is None else dict(fractions)
     if set(fractions) - set(CLASSES) or sum(fractions.values()) > 1 or not 0 <= gain < 0.4:
-        raise ValueError(f"fractions over {sorted(CLASSES)} summing to <= 1 and 0 <= gain < 0.4, "
-                         f"got {fractions} and {gain}")  # fmt: skip
+        raise ValueError(
+            f"fractions over {sorted(CLASSES)} summing to <= 1 and 0 <= gain < 0.4, "
+            f"got {fractions} and {gain}"
+        )
     seeds = RunSeeds(seed)
-    table = simulate("q_learning", {"alpha": [alpha], "beta": [beta]}, task, num_trials,
-                     seed=seeds.int("task"))  # fmt: skip
+    table = simulate(
+        "q_learning", {"alpha": [alpha], "beta": [beta]}, task, num_trials, seed=seeds.int("task")
+    )
     model = get_model("q_learning")
     p = {"alpha": np.array([alpha]), "beta": np.array([beta])}
     trials = {k: table[k].to_numpy()[:, None] for k in ("choice", "reward")}
-    res = run_model(model, p, trials, np.ones((num_trials, 1), bool), {"num_options": 2},
-                    store=True)  # fmt: skip
+    res = run_model(
+        model, p, trials, np.ones((num_trials, 1), bool), {"num_options": 2}, store=True
+    )
     chosen, rpe = np.real(res.latents["chosen_value"][:, 0]), np.real(res.latents["rpe"][:, 0])
     rng = seeds.numpy("extra")
     counts = {c: int(np.floor(f * num_units + 1e-9)) for c, f in fractions.items()}
-    labels = np.concatenate([np.repeat(list(counts), list(counts.values())),
-                             np.repeat("none", num_units - sum(counts.values()))])  # fmt: skip
+    labels = np.concatenate(
+        [
+            np.repeat(list(counts), list(counts.values())),
+            np.repeat("none", num_units - sum(counts.values())),
+        ]
+    )
     classes = rng.permutation(labels)
     baseline = rng.uniform(5.0, 15.0, num_units)
     signs = rng.choice([-1.0, 1.0], num_units)
@@ -101,12 +109,21 @@ def bandit_session(
     for cls, window in CLASSES.items():
         units = classes == cls
         rates[window][:, units] *= 1 + gain * signs[units] * coded[cls][:, None]
-    return {"table": table, "chosen_value": chosen, "rpe": rpe, "classes": classes,
-            "rates": rates, "baseline": baseline, "alpha": alpha, "beta": beta}  # fmt: skip
+    return {
+        "table": table,
+        "chosen_value": chosen,
+        "rpe": rpe,
+        "classes": classes,
+        "rates": rates,
+        "baseline": baseline,
+        "alpha": alpha,
+        "beta": beta,
+    }
 
 
-def bandit_recording(num_trials: int = 1000, num_units: int = 90, *, seed: int = 0,
-                     **options: Any) -> xr.Dataset:  # fmt: skip
+def bandit_recording(
+    num_trials: int = 1000, num_units: int = 90, *, seed: int = 0, **options: Any
+) -> xr.Dataset:
     """The session of :func:`bandit_session` as a lab recording, spike counts per window.
 
     Returns
@@ -134,13 +151,17 @@ def bandit_recording(num_trials: int = 1000, num_units: int = 90, *, seed: int =
     for window, rates in session["rates"].items():
         counts = rng.poisson(rates * WINDOW) / WINDOW
         ds[f"activity_{window}"] = xr.DataArray(
-            counts[None].astype(np.float64), dims=("episode", "step", "unit"),
+            counts[None].astype(np.float64),
+            dims=("episode", "step", "unit"),
             attrs={"long_name": f"firing rate in the {window} window (0.5 s)", "units": "Hz"},
-        )  # fmt: skip
-    ds = ds.assign_coords(unit=np.arange(num_units),
-                          unit_planted_coding=("unit", session["classes"].astype(str)))  # fmt: skip
-    ds.attrs["note"] = (f"synthetic: Q-learning subject alpha={session['alpha']}, "
-                        f"beta={session['beta']}; planted coding in unit_planted_coding")  # fmt: skip
+        )
+    ds = ds.assign_coords(
+        unit=np.arange(num_units), unit_planted_coding=("unit", session["classes"].astype(str))
+    )
+    ds.attrs["note"] = (
+        f"synthetic: Q-learning subject alpha={session['alpha']}, "
+        f"beta={session['beta']}; planted coding in unit_planted_coding"
+    )
     return ds
 
 

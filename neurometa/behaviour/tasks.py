@@ -64,8 +64,9 @@ class BanditTask:
         self.t = 0
         if self.kind == "reversal":
             high = rng.integers(self.num_options, size=batch)
-            self.probs = np.where(np.arange(self.num_options) == high[:, None], self.p_high,
-                                  self.p_low)  # fmt: skip
+            self.probs = np.where(
+                np.arange(self.num_options) == high[:, None], self.p_high, self.p_low
+            )
         else:
             self.probs = rng.uniform(0.0, 1.0, size=(batch, self.num_options))
             if self.kind == "restless":
@@ -84,8 +85,11 @@ class BanditTask:
         """Reverse or drift the probabilities."""
         self.t += 1
         if self.kind == "reversal" and self.t % self.every == 0:
-            self.probs = self.probs[:, ::-1].copy() if self.num_options == 2 else np.roll(
-                self.probs, 1, axis=1)  # fmt: skip
+            self.probs = (
+                self.probs[:, ::-1].copy()
+                if self.num_options == 2
+                else np.roll(self.probs, 1, axis=1)
+            )
         elif self.kind == "restless":
             step = rng.normal(0.0, self.drift_sd, size=self.probs.shape)
             self.probs = _reflect(self.probs + step, 0.05, 0.95)
@@ -96,8 +100,12 @@ class ForagingTask:
 
     family = "foraging"
 
-    def __init__(self, reward_sum: float = 0.45, ratios: tuple[float, ...] = (8, 6, 3, 1),
-                 block_length_range: tuple[int, int] = (20, 60)) -> None:  # fmt: skip
+    def __init__(
+        self,
+        reward_sum: float = 0.45,
+        ratios: tuple[float, ...] = (8, 6, 3, 1),
+        block_length_range: tuple[int, int] = (20, 60),
+    ) -> None:
         self.reward_sum, self.ratios, self.lengths = reward_sum, ratios, block_length_range
         self.info = {"num_options": 2, "num_choice2": 1, "common_prob": 0.7}
 
@@ -106,8 +114,9 @@ class ForagingTask:
         ratio = np.asarray(self.ratios, dtype=float)[rng.integers(len(self.ratios), size=n)]
         prev_even = self.ratio[rows] == 1
         ratio = np.where(prev_even & (ratio == 1), self.ratios[0], ratio)  # no 1:1 after 1:1
-        rich = np.where(prev_even | (self.block[rows] < 0), rng.integers(2, size=n),
-                        1 - self.rich[rows])  # fmt: skip
+        rich = np.where(
+            prev_even | (self.block[rows] < 0), rng.integers(2, size=n), 1 - self.rich[rows]
+        )
         self.ratio[rows], self.rich[rows] = ratio, rich
         p_rich = self.reward_sum * ratio / (1 + ratio)
         p_lean = self.reward_sum / (1 + ratio)
@@ -150,8 +159,12 @@ class TwoStepTask:
 
     family = "two_step"
 
-    def __init__(self, common_prob: float = 0.7, drift_sd: float = 0.025,
-                 prob_bounds: tuple[float, float] = (0.25, 0.75)) -> None:  # fmt: skip
+    def __init__(
+        self,
+        common_prob: float = 0.7,
+        drift_sd: float = 0.025,
+        prob_bounds: tuple[float, float] = (0.25, 0.75),
+    ) -> None:
         self.common_prob, self.drift_sd, self.bounds = common_prob, drift_sd, prob_bounds
         self.info = {"num_options": 2, "num_choice2": 2, "common_prob": common_prob}
 

@@ -25,18 +25,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", nargs="?", help="model name(s), 'all' or 'default'")
     parser.add_argument("inputs", nargs="*", type=Path, metavar="INPUT", help="recordings")
     parser.add_argument("--out", type=Path, help="folder for tables, figure and recordings")
-    parser.add_argument("--prior", choices=("none", "weak", "empirical"), default="none",
-                        help="maximum likelihood (none), MAP with weak priors (weak) or "
-                        "empirical Bayes over a Gaussian group prior (empirical)")  # fmt: skip
+    parser.add_argument(
+        "--prior",
+        choices=("none", "weak", "empirical"),
+        default="none",
+        help="maximum likelihood (none), MAP with weak priors (weak) or "
+        "empirical Bayes over a Gaussian group prior (empirical)",
+    )
     parser.add_argument("--restarts", type=int, default=5, help="random restarts per subject")
-    parser.add_argument("--folds", type=int, default=5,
-                        help="cross-validation folds (0: BIC/iBIC only)")  # fmt: skip
-    parser.add_argument("--folds-by", choices=("auto", "session", "block"), default="auto",
-                        help="hold out whole sessions, or blocks of trials within sessions")  # fmt: skip
-    parser.add_argument("--latents", default=None,
-                        help="model whose latents go into the recording (default: the best)")  # fmt: skip
-    parser.add_argument("--common-prob", type=float, default=None,
-                        help="two-step common-transition probability (default: observed)")  # fmt: skip
+    parser.add_argument(
+        "--folds", type=int, default=5, help="cross-validation folds (0: BIC/iBIC only)"
+    )
+    parser.add_argument(
+        "--folds-by",
+        choices=("auto", "session", "block"),
+        default="auto",
+        help="hold out whole sessions, or blocks of trials within sessions",
+    )
+    parser.add_argument(
+        "--latents",
+        default=None,
+        help="model whose latents go into the recording (default: the best)",
+    )
+    parser.add_argument(
+        "--common-prob",
+        type=float,
+        default=None,
+        help="two-step common-transition probability (default: observed)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the restarts")
     parser.add_argument("--list", action="store_true", help="list the models and exit")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -46,15 +62,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _list_models(as_json: bool) -> int:
     from neurometa.behaviour.models import MODELS, get_model
 
-    rows = {n: {"families": list(get_model(n).families), "parameters":
-                list(get_model(n).parameters), "description": get_model(n).description}
-            for n in MODELS}  # fmt: skip
+    rows = {
+        n: {
+            "families": list(get_model(n).families),
+            "parameters": list(get_model(n).parameters),
+            "description": get_model(n).description,
+        }
+        for n in MODELS
+    }
     if as_json:
         emit_json({"models": rows})
     else:
         for name, row in rows.items():
-            print(f"{name:16s} {'/'.join(row['families']):18s} {', '.join(row['parameters'])}"
-                  f"  — {row['description']}")  # fmt: skip
+            print(
+                f"{name:16s} {'/'.join(row['families']):18s} {', '.join(row['parameters'])}"
+                f"  — {row['description']}"
+            )
     return 0
 
 
@@ -74,11 +97,17 @@ def run(args: argparse.Namespace) -> int:
     try:
         for path, ds in zip(args.inputs, open_inputs(list(args.inputs)), strict=True):
             report = fit_report(
-                ds, args.model, prior=None if args.prior == "none" else args.prior,
-                num_restarts=args.restarts, num_folds=args.folds, by=args.folds_by,
-                seed=args.seed, latent_model=args.latents, common_prob=args.common_prob,
+                ds,
+                args.model,
+                prior=None if args.prior == "none" else args.prior,
+                num_restarts=args.restarts,
+                num_folds=args.folds,
+                by=args.folds_by,
+                seed=args.seed,
+                latent_model=args.latents,
+                common_prob=args.common_prob,
                 progress=not args.no_progress,
-            )  # fmt: skip
+            )
             name = stem(path)
             files = write_fit_report(report, args.out, name) if args.out else {}
             table = report.summary.set_index("model")
@@ -95,8 +124,9 @@ def run(args: argparse.Namespace) -> int:
         emit_json(summary)
     else:
         for name, res in summary.items():
-            print(f"{name}: {res['family']}; best {res['best']}; latents from "
-                  f"{res['latents_from']}")  # fmt: skip
+            print(
+                f"{name}: {res['family']}; best {res['best']}; latents from {res['latents_from']}"
+            )
             for model, row in res["models"].items():
                 held = row.get("loglik_per_choice")
                 extra = f"held-out LL/choice {held:.4f}" if held is not None else ""

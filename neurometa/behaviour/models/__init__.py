@@ -42,10 +42,16 @@ DEFAULT_MODELS: dict[str, str] = {
 #: The models compared by default for each family (``neurometa fit all``).
 FAMILY_MODELS: dict[str, tuple[str, ...]] = {
     "bandit": ("q_learning", "q_forgetting", "q_asymmetric", "q_choice_kernel"),
-    "foraging": ("q_learning", "q_forgetting", "q_asymmetric", "q_choice_kernel", "matching",
-                 "baiting_q"),
+    "foraging": (
+        "q_learning",
+        "q_forgetting",
+        "q_asymmetric",
+        "q_choice_kernel",
+        "matching",
+        "baiting_q",
+    ),
     "two_step": ("hybrid", "model_free", "model_based"),
-}  # fmt: skip
+}
 
 
 def get_model(model: Any) -> Any:

@@ -50,8 +50,14 @@ class Hybrid(BehaviourModel):
     name = "hybrid"
     families = ("two_step",)
     parameters: ClassVar[tuple[str, ...]] = (
-        "alpha1", "alpha2", "lam", "beta1", "beta2", "perseveration", "w",
-    )  # fmt: skip
+        "alpha1",
+        "alpha2",
+        "lam",
+        "beta1",
+        "beta2",
+        "perseveration",
+        "w",
+    )
     choices = ("choice1", "choice2")
     inputs = ("choice1", "state2", "choice2", "reward")
     num_options = 2
