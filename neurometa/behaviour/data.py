@@ -333,13 +333,15 @@ def behaviour_data(
             )
         return BehaviourData(source, family, num_options=num_options, common_prob=common_prob)
     own = _family(source)
-    if family is not None and family != own:
+    if family is not None and own in FAMILIES and family != own:
         raise BehaviourDataError(f"the recording is a {own!r} task, not {family!r}")
+    own = family or own  # a recording of unknown family (e.g. imported without --task)
     if own not in FAMILIES:
         raise BehaviourDataError(
             f"no behavioural models for the recording's task family {own!r} (task "
             f"{source.attrs.get('preset', source.attrs.get('task'))!r}); families with models: "
-            f"{', '.join(sorted(FAMILIES))}"
+            f"{', '.join(sorted(FAMILIES))}. Name the family (neurometa fit --family bandit; "
+            "family= in Python) or import the file with --task (e.g. --task bandit/lab)"
         )
     if own == "two_step":
         from neurometa.analysis.two_step import two_step_trials

@@ -104,7 +104,12 @@ def _per_stage(model: Any, lat: dict[str, np.ndarray], p: dict[str, np.ndarray])
 
 
 def model_latents(
-    model: Any, ds: xr.Dataset, fits: pd.DataFrame, *, common_prob: float | None = None
+    model: Any,
+    ds: xr.Dataset,
+    fits: pd.DataFrame,
+    *,
+    common_prob: float | None = None,
+    family: str | None = None,
 ) -> xr.Dataset:
     """The fitted model's latents for every step of a recording.
 
@@ -117,6 +122,8 @@ def model_latents(
         One row per subject with the model's parameters (from :func:`~neurometa.behaviour.fit`).
     common_prob : float, optional
         Two-step common-transition probability (default: the observed rate, as the fit).
+    family : str, optional
+        Task family of a recording whose attrs do not name one.
 
     Returns
     -------
@@ -124,7 +131,7 @@ def model_latents(
         The variables of the module docstring over ``(episode, step[, option])``.
     """
     model = get_model(model)
-    data = behaviour_data(ds, common_prob=common_prob)
+    data = behaviour_data(ds, family, common_prob=common_prob)
     check_model(model, data)
     x = subject_parameters(model, fits, data.subjects)[data.seq_subject]
     p = param_dict(model, x)
@@ -208,11 +215,13 @@ def add_latents(
     """
     from neurometa.behaviour.fitting import fit
 
-    data = behaviour_data(ds, common_prob=fit_options.get("common_prob"))
+    family = fit_options.pop("family", None)
+    common_prob = fit_options.pop("common_prob", None)
+    data = behaviour_data(ds, family, common_prob=common_prob)
     model = get_model(model if model is not None else DEFAULT_MODELS[data.family])
     if fits is None:
         fits = fit(model, data, **fit_options)
-    latents = model_latents(model, ds, fits, common_prob=fit_options.get("common_prob"))
+    latents = model_latents(model, ds, fits, common_prob=common_prob, family=data.family)
     old = [v for v in ds.data_vars if str(v).startswith("model_")]
     out = ds.drop_vars(old).assign(latents.data_vars)
     return out, fits

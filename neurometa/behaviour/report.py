@@ -67,6 +67,7 @@ def fit_report(
     seed: int = 0,
     latent_model: str | None = None,
     common_prob: float | None = None,
+    family: str | None = None,
     progress: bool = True,
 ) -> FitReport:
     """Fit, compare and add latents (see the module docstring).
@@ -83,12 +84,15 @@ def fit_report(
         folds; the only model when one is given).
     num_folds : int
         Cross-validation folds (0: BIC / iBIC only).
+    family : str, optional
+        Task family of a recording whose attrs do not name one (e.g. an NWB file imported
+        without ``--task``).
 
     Returns
     -------
     FitReport
     """
-    data = behaviour_data(ds, common_prob=common_prob)
+    data = behaviour_data(ds, family, common_prob=common_prob)
     names = resolve_models(models, data.family)
     per_subject, summary = compare_models(
         names,
@@ -104,7 +108,7 @@ def fit_report(
     if chosen not in names:
         raise ValueError(f"latent model {chosen!r} is not among the fitted models {names}")
     fits = per_subject[per_subject["model"] == chosen]
-    recording, _ = add_latents(ds, chosen, fits, common_prob=common_prob)
+    recording, _ = add_latents(ds, chosen, fits, common_prob=common_prob, family=family)
     return FitReport(per_subject, summary, recording, chosen, data.family)
 
 

@@ -53,6 +53,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="two-step common-transition probability (default: observed)",
     )
+    parser.add_argument(
+        "--family",
+        default=None,
+        help="task family (bandit, foraging, two_step) of recordings that "
+        "do not name one (NWB imported without --task)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the restarts")
     parser.add_argument("--list", action="store_true", help="list the models and exit")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -106,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
                 seed=args.seed,
                 latent_model=args.latents,
                 common_prob=args.common_prob,
+                family=args.family,
                 progress=not args.no_progress,
             )
             name = stem(path)
