@@ -3,9 +3,10 @@
 For every input recording with unit activity: one OLS per unit of activity ~ 1 + a(t−1) +
 r(t−1) + a(t−1)·r(t−1) + V(t) (±1 coding) at a chosen stage, the fraction of units coding
 each regressor with a shuffle chance level, results as NetCDF + CSV and a PNG per input.
-The value regressor is the recording's own (``--value value``, agents) or, for two-step
-recordings without one (lab data), the value of a hybrid model fitted to the same
-behaviour (``--value hybrid``).
+The value regressor is the recording's own (``--value value``, agents) or, for recordings
+without one (lab data), the chosen value of a behavioural model fitted to the same
+behaviour (``--value hybrid``, ``--value q_learning``, ... or ``--value default`` for the
+family's default model; :func:`neurometa.behaviour.add_latents`).
 
 Example::
 
@@ -19,11 +20,9 @@ import argparse
 from pathlib import Path
 
 from neurometa.analysis.coding import coding_fractions, coding_regression
-from neurometa.analysis.hybrid_fit import fit_hybrid
 from neurometa.analysis.plotting import plot_coding_fractions
 from neurometa.analysis.report import open_inputs, stem, summary_json, write_figure, write_result
-from neurometa.analysis.rpe import model_value
-from neurometa.analysis.two_step import two_step_trials
+from neurometa.behaviour import add_latents
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="results folder")
     parser.add_argument("--activity", default="h", help="unit-activity variable (h, activity)")
     parser.add_argument("--stage", default="0", help="stage name or index within the trial")
-    parser.add_argument("--value", default="value", help="value variable, or 'hybrid'")
+    parser.add_argument("--value", default="value", help="value variable, or a model name")
     parser.add_argument("--shuffles", type=int, default=20, help="shuffles for chance")
     parser.add_argument("--seed", type=int, default=0, help="seed of shuffles and fits")
     args = parser.parse_args(argv)
@@ -40,10 +39,12 @@ def main(argv: list[str] | None = None) -> int:
     stage = int(args.stage) if args.stage.isdigit() else args.stage
     summary = {}
     for path, ds in zip(args.inputs, open_inputs(args.inputs), strict=True):
-        if args.value == "hybrid":
-            value = model_value(ds, fit_hybrid(two_step_trials(ds), seed=args.seed))
-        else:
+        if args.value in ds:
             value = ds[args.value]
+        else:  # a behavioural model's chosen value ("default": the family's default model)
+            model = None if args.value == "default" else args.value
+            ds, _ = add_latents(ds, model, seed=args.seed, progress=False)
+            value = ds["model_chosen_value"]
         kw = {"activity": args.activity, "stage": stage, "value": value}
         fit = coding_regression(ds, **kw)
         frac = coding_fractions(ds, **kw, num_shuffles=args.shuffles, seed=args.seed)

@@ -156,24 +156,27 @@ def _hybrid_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _prior(args: argparse.Namespace) -> str | None:
-    """The ``--prior`` choice as ``fit_hybrid`` takes it (``none`` is maximum likelihood)."""
+    """The ``--prior`` choice as ``neurometa.behaviour.fit`` takes it (``none``: ML)."""
     return None if getattr(args, "prior", "none") == "none" else args.prior
 
 
 def _run_hybrid(inputs: list[Path], out: Path | None, args: argparse.Namespace) -> dict[str, Any]:
-    from neurometa.analysis.hybrid_fit import fit_nested
     from neurometa.analysis.two_step import two_step_trials
+    from neurometa.behaviour import fit_models
 
     summary: dict[str, Any] = {}
     for path, ds in zip(inputs, open_inputs(inputs), strict=True):
         name = stem(path)
         prior = _prior(args)
-        fits = fit_nested(
+        fits = fit_models(
+            ("hybrid", "model_free", "model_based"),
             two_step_trials(ds),
+            family="two_step",
             num_restarts=args.restarts,
             seed=args.seed,
             prior=prior,
             common_prob=getattr(args, "common_prob", None),
+            progress=False,
         )
         write_result(out, f"hybrid_fits_{name}", fits)
         totals = fits.groupby("model")[["nll", "aic", "bic"]].sum()

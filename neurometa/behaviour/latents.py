@@ -38,7 +38,7 @@ from neurometa.behaviour.model import run_model
 from neurometa.behaviour.models import DEFAULT_MODELS, get_model
 from neurometa.behaviour.objective import check_model, param_dict
 
-__all__ = ["LATENT_NAMES", "model_latents", "add_latents", "subject_parameters"]
+__all__ = ["LATENT_NAMES", "model_latents", "add_latents", "subject_parameters", "trial_latents"]
 
 #: Latent variables and what they are (``long_name`` without the model's name).
 LATENT_NAMES: dict[str, str] = {
@@ -225,3 +225,56 @@ def add_latents(
     old = [v for v in ds.data_vars if str(v).startswith("model_")]
     out = ds.drop_vars(old).assign(latents.data_vars)
     return out, fits
+
+
+def trial_latents(
+    model: Any,
+    source: Any,
+    fits: pd.DataFrame,
+    *,
+    family: str | None = None,
+    common_prob: float | None = None,
+) -> pd.DataFrame:
+    """The fitted model's latents per trial of a trial table (one column per latent).
+
+    Parameters
+    ----------
+    model : str or BehaviourModel
+    source : pandas.DataFrame or xarray.Dataset
+        A trial table (as for :func:`~neurometa.behaviour.behaviour_data`) or a recording.
+    fits : pandas.DataFrame
+        One row per subject with the model's parameters.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The completed trials in the table's order (what :func:`behaviour_data` keeps) with
+        the model's scalar latents added as columns (e.g. ``chosen_value``, ``rpe``; for
+        the hybrid model also ``q_mf_chosen``, ``q_mb_chosen``, ``chosen_value2``,
+        ``rpe_mb``, ``rpe_outcome``), NaN-free.
+    """
+    model = get_model(model)
+    data = behaviour_data(source, family, common_prob=common_prob)
+    check_model(model, data)
+    x = subject_parameters(model, fits, data.subjects)[data.seq_subject]
+    p = param_dict(model, x)
+    arrays = dict(data.arrays)
+    arrays.update(model.extra_inputs(data))
+    trials = {k: np.swapaxes(arrays[k], 0, 1) for k in model.inputs}
+    res = run_model(model, p, trials, data.valid.T, data.info, store=True)
+    out = data.table.drop(columns=[c for c in data.table if c.startswith("_")]).copy()
+    valid = data.valid.T
+    rows = data.row_index.T[valid]
+    for key, values in res.latents.items():
+        values = np.real(values)
+        if values.ndim == 2:
+            col = np.full(len(out), np.nan)
+            col[rows] = values[valid]
+            out[key] = col
+        elif key in ("q_mf", "q_mb"):
+            first = np.swapaxes(data.arrays["choice1"], 0, 1)
+            chosen = np.take_along_axis(values, first[..., None], axis=-1)[..., 0]
+            col = np.full(len(out), np.nan)
+            col[rows] = chosen[valid]
+            out[f"{key}_chosen"] = col
+    return out

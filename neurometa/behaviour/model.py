@@ -76,6 +76,10 @@ class BehaviourModel:
         """Values before the trial's update that the neural analyses use (``(B, ...)``)."""
         return {}
 
+    def stage_values(self, state: State, p: Params, stage: int, trial: dict) -> Any:
+        """The value of each option at ``stage`` (``(B, A)``), or None if the model has none."""
+        return None
+
     def extra_inputs(self, data: Any) -> dict[str, np.ndarray]:
         """Per-trial arrays ``(S, T, ...)`` this model adds to the data (default none)."""
         return {}

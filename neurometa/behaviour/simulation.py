@@ -75,7 +75,8 @@ def simulate(
     pandas.DataFrame
         ``subject`` (``"0"``, ``"1"``, ...), ``session``, ``trial``, the model's choice
         columns, what the task revealed (``reward``; two-step ``state2``, ``common``) and the
-        task's hidden variables (``arm_probs`` as ``p0``, ``p1``, ...; foraging ``block``).
+        task's hidden variables (``arm_probs`` / ``bait_probs`` as ``p0``, ``p1``, ...;
+        foraging ``block``; two-step ``reward_probs`` as ``reward_prob_<state><choice>``).
 
     Examples
     --------
@@ -120,4 +121,8 @@ def simulate(
         elif key in ("arm_probs", "bait_probs"):
             for j in range(arr.shape[2]):
                 table[f"p{j}"] = arr[:, :, j].reshape(-1)
+        elif key == "reward_probs":  # two-step: state x second-stage choice
+            for s in range(arr.shape[2]):
+                for c in range(arr.shape[3]):
+                    table[f"reward_prob_{s}{c}"] = arr[:, :, s, c].reshape(-1)
     return table

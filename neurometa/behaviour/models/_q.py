@@ -34,6 +34,10 @@ class OptionValueModel(BehaviourModel):
         """The value of each option, shape (B, A) (default: ``state["q"]``)."""
         return state["q"]
 
+    def stage_values(self, state: State, p: Params, stage: int, trial: dict) -> np.ndarray:
+        """The option values (one stage per trial)."""
+        return self.option_values(state)
+
     def latents(self, state: State, p: Params, trial: dict[str, np.ndarray]) -> dict[str, Any]:
         """Option values, chosen value, policy-weighted value, value difference."""
         q = self.option_values(state)

@@ -106,6 +106,12 @@ class Hybrid(BehaviourModel):
             return q2s[0]
         return np.where(np.asarray(trial["choice2"]) == 1, q2s[1], q2s[0])
 
+    def stage_values(self, state, p, stage, trial):
+        """``Q_net`` of both first-stage options, or ``Q2(s, ·)`` of the state reached."""
+        if stage == 0:
+            return np.stack(self._values(state, p)[2:], axis=-1)
+        return np.stack(self._second(state, trial["state2"]), axis=-1)
+
     def latents(self, state, p, trial):  # noqa: D102
         mb0, mb1, net0, net1 = self._values(state, p)
         a1 = np.asarray(trial["choice1"]) == 1
