@@ -69,6 +69,17 @@ def subject_parameters(model: Any, fits: pd.DataFrame, subjects: np.ndarray) -> 
     return by_subject.loc[list(map(str, subjects)), list(model.parameters)].to_numpy(float)
 
 
+def _replay(model: Any, data: Any, fits: pd.DataFrame) -> tuple[Any, dict[str, np.ndarray]]:
+    """Run every sequence at its subject's fitted parameters, keeping the latents."""
+    check_model(model, data)
+    x = subject_parameters(model, fits, data.subjects)[data.seq_subject]
+    p = param_dict(model, x)
+    arrays = dict(data.arrays)
+    arrays.update(model.extra_inputs(data))
+    trials = {k: np.swapaxes(arrays[k], 0, 1) for k in model.inputs}
+    return run_model(model, p, trials, data.valid.T, data.info, store=True), p
+
+
 def _per_stage(model: Any, lat: dict[str, np.ndarray], p: dict[str, np.ndarray]) -> list[dict]:
     """The latents of each stage of a trial, under the unified names (arrays (T, S, ...))."""
     if "q_mf" not in lat:
@@ -132,13 +143,7 @@ def model_latents(
     """
     model = get_model(model)
     data = behaviour_data(ds, family, common_prob=common_prob)
-    check_model(model, data)
-    x = subject_parameters(model, fits, data.subjects)[data.seq_subject]
-    p = param_dict(model, x)
-    arrays = dict(data.arrays)
-    arrays.update(model.extra_inputs(data))
-    trials = {k: np.swapaxes(arrays[k], 0, 1) for k in model.inputs}
-    res = run_model(model, p, trials, data.valid.T, data.info, store=True)
+    res, p = _replay(model, data, fits)
     stages = _per_stage(model, res.latents, p)
     num_ep, num_steps = ds.sizes["episode"], ds.sizes["step"]
     spt = len(stages)
@@ -255,13 +260,7 @@ def trial_latents(
     """
     model = get_model(model)
     data = behaviour_data(source, family, common_prob=common_prob)
-    check_model(model, data)
-    x = subject_parameters(model, fits, data.subjects)[data.seq_subject]
-    p = param_dict(model, x)
-    arrays = dict(data.arrays)
-    arrays.update(model.extra_inputs(data))
-    trials = {k: np.swapaxes(arrays[k], 0, 1) for k in model.inputs}
-    res = run_model(model, p, trials, data.valid.T, data.info, store=True)
+    res, _ = _replay(model, data, fits)
     out = data.table.drop(columns=[c for c in data.table if c.startswith("_")]).copy()
     valid = data.valid.T
     rows = data.row_index.T[valid]

@@ -30,6 +30,10 @@ class OptionValueModel(BehaviourModel):
         """``Q = initial_value`` for every option."""
         return {"q": np.full((batch, int(info["num_options"])), self.initial_value)}
 
+    def logits(self, state: State, p: Params, stage: int, trial: dict) -> np.ndarray:
+        """``β Q(a)`` (the softmax rule of the Q-learning models)."""
+        return p["beta"][..., None] * state["q"]
+
     def option_values(self, state: State) -> np.ndarray:
         """The value of each option, shape (B, A) (default: ``state["q"]``)."""
         return state["q"]

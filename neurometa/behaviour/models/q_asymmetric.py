@@ -24,10 +24,7 @@ class QAsymmetric(OptionValueModel):
     parameters = ("alpha_pos", "alpha_neg", "beta")
     description = "Q-learning with separate learning rates for positive and negative errors"
 
-    def logits(self, state, p, stage, trial):  # noqa: D102 - see OptionValueModel
-        return p["beta"][..., None] * state["q"]
-
-    def update(self, state, p, trial):  # noqa: D102
+    def update(self, state, p, trial):  # noqa: D102 - see the module docstring
         q = state["q"]
         chosen = self.chosen(trial, q.shape[-1])
         delta = trial["reward"] - (q * chosen).sum(-1)

@@ -23,10 +23,7 @@ class QForgetting(OptionValueModel):
     parameters = ("alpha", "beta", "forgetting")
     description = "Q-learning with forgetting of the unchosen values (Ito & Doya 2009)"
 
-    def logits(self, state, p, stage, trial):  # noqa: D102 - see OptionValueModel
-        return p["beta"][..., None] * state["q"]
-
-    def update(self, state, p, trial):  # noqa: D102
+    def update(self, state, p, trial):  # noqa: D102 - see the module docstring
         q = state["q"]
         chosen = self.chosen(trial, q.shape[-1])
         delta = trial["reward"] - (q * chosen).sum(-1)

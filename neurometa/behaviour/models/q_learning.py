@@ -22,10 +22,7 @@ class QLearning(OptionValueModel):
     parameters = ("alpha", "beta")
     description = "Rescorla-Wagner Q-learning with softmax choice"
 
-    def logits(self, state, p, stage, trial):  # noqa: D102 - see OptionValueModel
-        return p["beta"][..., None] * state["q"]
-
-    def update(self, state, p, trial):  # noqa: D102
+    def update(self, state, p, trial):  # noqa: D102 - see the module docstring
         q = state["q"]
         chosen = self.chosen(trial, q.shape[-1])
         delta = trial["reward"] - (q * chosen).sum(-1)
