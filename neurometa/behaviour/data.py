@@ -10,6 +10,7 @@ at the start of every session. Every problem with the input is a
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -169,6 +170,15 @@ def _checked_table(table: pd.DataFrame, family: str) -> pd.DataFrame:
             )
         out[col] = np.where(np.isfinite(values), values, -1).astype(np.int64)
     out["reward"] = pd.to_numeric(out["reward"], errors="coerce").astype(np.float64)
+    reward = out["reward"].to_numpy()
+    if np.nanmin(reward, initial=0.0) < 0 or np.nanmax(reward, initial=1.0) > 1:
+        warnings.warn(
+            f"rewards outside [0, 1] (range {np.nanmin(reward):g} to {np.nanmax(reward):g}): "
+            "the models are written for 0/1 rewards (values start at 0.5 or 0); other codings "
+            "rescale what the fitted learning rates and inverse temperatures mean",
+            UserWarning,
+            stacklevel=4,
+        )
     done = np.isfinite(out["reward"].to_numpy())
     for col in choice_cols[:1] + (["state2"] if family == "two_step" else []):
         done &= out[col].to_numpy() >= 0
