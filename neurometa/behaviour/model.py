@@ -154,22 +154,13 @@ def run_model(
     # counts, so the state needs no masking and each trial saves one select per state array.
     mask_state = store or bool((valid[1:] & ~valid[:-1]).any())
     state = model.initial_state(p, batch, info)
-    loglik = np.zeros(batch, dtype=np.result_type(*[np.asarray(v) for v in p.values()], float))
-    trial_ll = np.zeros((num_trials, batch), dtype=loglik.dtype) if store else None
+    logits_seen: list[list[np.ndarray]] = [[] for _ in model.choices]
     kept: dict[str, list] = {}
     for t in range(num_trials):
         trial = {k: trials[k][t] for k in model.inputs}
-        ll_t = 0.0
-        for stage, key in enumerate(model.choices):
-            logits = model.logits(state, p, stage, trial)
-            ll_t = ll_t + log_prob(logits, trial[key])
-            if store:
-                kept.setdefault(f"policy_{stage}", []).append(softmax(logits))
-            if store_logits:
-                kept.setdefault(f"logits_{stage}", []).append(logits)
-        loglik = loglik + np.where(counted[t], ll_t, 0.0)
+        for stage in range(len(model.choices)):
+            logits_seen[stage].append(model.logits(state, p, stage, trial))
         if store:
-            trial_ll[t] = np.where(valid[t], ll_t, 0.0)
             for k, v in model.latents(state, p, trial).items():
                 kept.setdefault(k, []).append(v)
         new, errors = model.update(state, p, trial)
@@ -177,5 +168,19 @@ def run_model(
             for k, v in errors.items():
                 kept.setdefault(k, []).append(v)
         state = {k: _keep(valid[t], new[k], v) for k, v in state.items()} if mask_state else new
+    # The choices' log-probabilities need no state: one vectorised pass over all trials.
+    trial_ll = 0.0
+    for stage, key in enumerate(model.choices):
+        logits = np.stack(logits_seen[stage])  # (T, B, A)
+        choice = np.asarray(trials[key])
+        trial_ll = trial_ll + log_prob(
+            logits.reshape(-1, logits.shape[-1]), choice.reshape(-1)
+        ).reshape(num_trials, batch)
+        if store:
+            kept[f"policy_{stage}"] = list(softmax(logits))
+        if store_logits:
+            kept[f"logits_{stage}"] = list(logits)
+    loglik = np.where(counted, trial_ll, 0.0).sum(axis=0)
+    trial_ll = np.where(valid, trial_ll, 0.0) if store else None
     latents = {k: np.stack(v) for k, v in kept.items()}
     return RunResult(loglik, trial_ll, latents)
