@@ -20,25 +20,25 @@ import argparse
 from pathlib import Path
 
 from neurometa.analysis.report import open_inputs, summary_json
-from neurometa.analysis.runners import BANDIT, HARLOW
+from neurometa.analysis.runners import run_bandit, run_harlow
+from neurometa.commands.analyze import ANALYSES, add_options, chosen_options
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("inputs", nargs="+", type=Path, help="bandit or Harlow recordings")
     parser.add_argument("--out", type=Path, required=True, help="results folder")
-    parser.add_argument("--bins", type=int, default=5, help="difficulty bins")
+    add_options(parser, ANALYSES["bandit"])
     args = parser.parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
-    harlow = [
-        p for p, ds in zip(args.inputs, open_inputs(args.inputs), strict=True) if "correct" in ds
-    ]
+    datasets = open_inputs(args.inputs)
+    harlow = [p for p, ds in zip(args.inputs, datasets, strict=True) if "correct" in ds]
     bandit = [p for p in args.inputs if p not in harlow]
     summary = {}
     if bandit:
-        summary["bandit"] = BANDIT.run(bandit, args.out, args)
+        options = chosen_options(args, ANALYSES["bandit"])
+        summary["bandit"] = run_bandit(bandit, args.out, **options)
     if harlow:
-        summary["harlow"] = HARLOW.run(harlow, args.out, args)
+        summary["harlow"] = run_harlow(harlow, args.out)
     print(summary_json(summary))
     return 0
 

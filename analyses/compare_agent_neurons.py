@@ -28,6 +28,8 @@ import sys
 from pathlib import Path
 
 from neurometa.analysis.compare_report import CompareConfig, run_comparison
+from neurometa.analysis.report import open_inputs
+from neurometa.commands.analyze import ANALYSES, add_options, chosen_options
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -35,12 +37,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("agent", type=Path, help="agent recording (.nc/.zarr)")
     parser.add_argument("neural", type=Path, help="lab recording (.nc/.zarr)")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
-    parser.add_argument("--agent-activity", default="h", help="agent activity variable")
-    parser.add_argument("--neural-activity", default="activity", help="neural activity variable")
-    parser.add_argument("--agent-stage", default="0", help="agent stage (name or index)")
-    parser.add_argument("--neural-stage", default="0", help="neural stage (name or index)")
-    parser.add_argument("--alpha", type=float, default=0.05, help="coding test level")
-    parser.add_argument("--seed", type=int, default=0, help="seed of shuffles/permutations")
+    add_options(parser, ANALYSES["compare"])
     parser.add_argument("--quick", action="store_true", help="few shuffles/permutations")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     return parser.parse_args(argv)
@@ -48,19 +45,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from neurometa.record import open_recording
-
-    agent = open_recording(args.agent).load()
-    neural = open_recording(args.neural).load()
-    cfg = CompareConfig(
-        agent_activity=args.agent_activity,
-        neural_activity=args.neural_activity,
-        agent_stage=args.agent_stage,
-        neural_stage=args.neural_stage,
-        alpha=args.alpha,
-        seed=args.seed,
-        **({"num_shuffles": 3, "num_permutations": 200, "num_splits": 5} if args.quick else {}),
-    )
+    quick = {"num_shuffles": 3, "num_permutations": 200, "num_splits": 5} if args.quick else {}
+    cfg = CompareConfig(**{**quick, **chosen_options(args, ANALYSES["compare"])})
+    agent, neural = open_inputs([args.agent, args.neural])
     summary = run_comparison(agent, neural, args.out, cfg)
     if args.json:
         print(json.dumps(summary, sort_keys=True, default=float))

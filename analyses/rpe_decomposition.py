@@ -18,21 +18,17 @@ import argparse
 from pathlib import Path
 
 from neurometa.analysis.report import summary_json
-from neurometa.analysis.runners import RPE
+from neurometa.analysis.runners import run_rpe
+from neurometa.commands.analyze import ANALYSES, add_options, chosen_options
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("inputs", nargs="+", type=Path, help="two-step recordings")
     parser.add_argument("--out", type=Path, required=True, help="results folder")
-    parser.add_argument("--signal", default="rpe", help="regressed variable (default rpe)")
-    parser.add_argument("--onset-stage", default="0", help="stage of the onset signal")
-    parser.add_argument("--outcome-stage", default="1", help="stage of the outcome signal")
-    parser.add_argument("--restarts", type=int, default=5, help="hybrid-fit restarts")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the restarts")
+    add_options(parser, ANALYSES["rpe"])
     args = parser.parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
-    print(summary_json(RPE.run(args.inputs, args.out, args)))
+    print(summary_json(run_rpe(args.inputs, args.out, **chosen_options(args, ANALYSES["rpe"]))))
     return 0
 
 

@@ -19,28 +19,21 @@ import argparse
 from pathlib import Path
 
 from neurometa.analysis.report import summary_json
-from neurometa.analysis.runners import HYBRID, TWO_STEP
+from neurometa.analysis.runners import run_hybrid, run_two_step
+from neurometa.commands.analyze import ANALYSES, add_options, chosen_options
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("inputs", nargs="+", type=Path, help="two-step recordings (.nc/.zarr)")
     parser.add_argument("--out", type=Path, required=True, help="results folder")
-    parser.add_argument("--boot", type=int, default=1000, help="bootstrap resamples")
-    parser.add_argument("--lags", type=int, default=5, help="lags of the Miller regression")
-    parser.add_argument("--restarts", type=int, default=5, help="hybrid-fit restarts")
-    parser.add_argument(
-        "--prior",
-        choices=("none", "weak", "empirical"),
-        default="none",
-        help="hybrid fit: ML (none), weak-prior MAP or empirical Bayes (EM group prior)",
-    )
-    parser.add_argument("--seed", type=int, default=0, help="seed of bootstraps and restarts")
+    two_step, hybrid = ANALYSES["two-step"], ANALYSES["hybrid"]
+    add_options(parser, two_step)
+    add_options(parser, hybrid, [o for o in hybrid.options if o not in two_step.options])
     args = parser.parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
     summary = {
-        "behaviour": TWO_STEP.run(args.inputs, args.out, args),
-        "hybrid_fits": HYBRID.run(args.inputs, args.out, args),
+        "behaviour": run_two_step(args.inputs, args.out, **chosen_options(args, two_step)),
+        "hybrid_fits": run_hybrid(args.inputs, args.out, **chosen_options(args, hybrid)),
     }
     print(summary_json(summary))
     return 0

@@ -83,10 +83,11 @@ def diagnose(run_dir: Path, task_config: TaskConfig, episodes: int, seed: int) -
     print("policy          mean  stuck(>10)  share  mean_not_stuck  P(switch|loss)  P(switch|win)")
     for name, ds in recordings.items():
         split = regret_split(ds, threshold=10.0)
-        stay = win_stay_lose_shift(ds).set_index("after")["p_stay"]
+        stay = win_stay_lose_shift(ds)["p_stay"]
         print(
-            f"{name:14s} {split['mean']:6.3f}  {split['stuck_fraction']:9.4f}  "
-            f"{split['stuck_share']:5.3f}  {split['mean_not_stuck']:14.3f}  "
+            f"{name:14s} {float(split['mean_regret']):6.3f}  "
+            f"{float(split['stuck_fraction']):9.4f}  {float(split['stuck_share']):5.3f}  "
+            f"{float(split['mean_regret_not_stuck']):14.3f}  "
             f"{1 - stay['unrewarded']:14.3f}  {1 - stay['rewarded']:13.4f}"
         )
 

@@ -109,9 +109,10 @@ def _example_episodes_figure(ds: xr.Dataset, num: int = 4) -> Any:
 
 
 def _report(
-    out_dir: Path, summary: dict[str, dict[str, Any]], train_seconds: float, run_dir: Path
+    out_dir: Path, summary: dict[str, xr.Dataset], train_seconds: float, run_dir: Path
 ) -> Path:
-    best = summary["bayes_optimal"]["final"]["mean"]
+    final = {label: s.sel(trial=s.attrs["num_trials"]) for label, s in summary.items()}
+    best = float(final["bayes_optimal"]["mean"])
     lines = [
         "# neurometa demo: meta-RL agent on independent two-armed bandits",
         "",
@@ -123,10 +124,11 @@ def _report(
         "|---|---|---|---|---|",
     ]
     for label, s in summary.items():
-        final, at = s["final"], s["at"]
+        end, mean = final[label], s["mean"]
         lines.append(
-            f"| {label} | {final['mean']:.3f} ± {final['sem']:.3f} | {final['mean'] / best:.2f} "
-            f"| {at['10']['mean']:.3f} | {at['50']['mean']:.3f} |"
+            f"| {label} | {float(end['mean']):.3f} ± {float(end['sem']):.3f} "
+            f"| {float(end['mean']) / best:.2f} "
+            f"| {float(mean.sel(trial=10)):.3f} | {float(mean.sel(trial=50)):.3f} |"
         )
     lines += ["", "![regret curves](regret_curves.png)", "", "![examples](example_episodes.png)"]
     path = out_dir / "report.md"
@@ -175,5 +177,8 @@ def run_demo(
         _example_episodes_figure(recordings["meta-RL agent"]), out_dir / "example_episodes.png"
     )
     report = _report(out_dir, summary, seconds, run_dir)
-    regret = {label: s["final"] for label, s in summary.items()}
+    regret = {
+        label: {k: float(s[k].sel(trial=s.attrs["num_trials"])) for k in ("mean", "sem")}
+        for label, s in summary.items()
+    }
     return DemoResult(out_dir, report, regret, seconds)

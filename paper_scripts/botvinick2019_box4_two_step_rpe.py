@@ -158,7 +158,8 @@ def compute(config: TwoStepRPEConfig, out_dir: Path) -> xr.Dataset:
     xarray.Dataset
         ``p_stay``, ``ci_low``, ``ci_high``, ``num_trials`` (agent, transition, outcome);
         ``stay_coef``, ``stay_se``, ``stay_p`` (agent, term); ``rpe_coef``, ``rpe_se``,
-        ``rpe_p`` (event, rpe_term) of the meta-RL agent's ``rpe``.
+        ``rpe_p`` (event, rpe_term) of the meta-RL agent's ``rpe``; ``rpe_num_obs`` (event):
+        the trials in each RPE regression.
     """
     cache = cache_dir(out_dir, config)
 
@@ -167,8 +168,8 @@ def compute(config: TwoStepRPEConfig, out_dir: Path) -> xr.Dataset:
         per_agent = [_agent_results(ds) for ds in recs.values()]
         out = xr.concat(per_agent, dim=pd.Index(list(recs), name="agent"))
         rpe = rpe_decomposition(recs[META_RL], num_restarts=config.num_restarts, seed=config.seed)
-        rpe = rpe[["coef", "se", "p"]].rename(term="rpe_term")
-        out = out.assign({f"rpe_{k}": rpe[k] for k in ("coef", "se", "p")})
+        rpe = rpe[["coef", "se", "p", "num_obs"]].rename(term="rpe_term")
+        out = out.assign({f"rpe_{k}": rpe[k] for k in ("coef", "se", "p", "num_obs")})
         out.attrs.update(rpe.attrs, recordings=str(cache), config_json=config.to_json())
         return out
 

@@ -19,9 +19,20 @@ def test_version_flag(capsys):
     assert capsys.readouterr().out.strip() == f"neurometa {__version__}"
 
 
-def test_help_lists_registered_commands():
-    text = build_parser().format_help()
-    assert "COMMAND" in text
+def test_help_lists_every_command_module_with_its_help():
+    import pkgutil
+
+    import neurometa.commands as pkg
+    from neurometa.cli import _command_modules
+
+    names = sorted(
+        m.name for m in pkgutil.iter_modules(pkg.__path__) if not m.name.startswith("_")
+    )
+    modules = _command_modules()
+    assert sorted(m.__name__.rsplit(".", 1)[1] for m in modules) == names
+    text = " ".join(build_parser().format_help().split())  # argparse wraps lines
+    for module in modules:
+        assert f" {module.NAME} {' '.join(module.HELP.split())}" in text
 
 
 def test_console_script_runs_in_a_subprocess():

@@ -13,6 +13,9 @@ Modules (import the one you need; nothing heavy is imported here):
   win-stay/lose-shift, Harlow accuracy by trial.
 - :mod:`~neurometa.analysis.population`: decoding with folds grouped by episode; RDMs.
 - :mod:`~neurometa.analysis.plotting`: figures (kept apart from computing).
-- :mod:`~neurometa.analysis.report` / :mod:`~neurometa.analysis.runners`: the analyses as
-  units that write NetCDF + CSV + PNG (``neurometa analyze NAME``).
+- :mod:`~neurometa.analysis.compare` / :mod:`~neurometa.analysis.compare_rsa`: agent vs
+  neurons (coding fractions, stays, representational similarity).
+- :mod:`~neurometa.analysis.runners`: each analysis as a function over recording files that
+  writes NetCDF + CSV + PNG (:mod:`~neurometa.analysis.report`) and returns a summary; what
+  ``neurometa analyze NAME`` and the ``analyses/`` pipelines run.
 """

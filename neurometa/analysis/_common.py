@@ -85,16 +85,20 @@ def stage_index(ds: xr.Dataset, stage: str | int) -> int:
     ds : xarray.Dataset
         A recording with ``trial`` and ``stage`` step coordinates.
     stage : str or int
-        A stage name (``"first"``) or an index in ``[0, steps_per_trial)``.
+        A stage name (``"first"``), or an index in ``[-steps_per_trial, steps_per_trial)``
+        (negative counts from the last stage, as in Python), also as text (``"0"``, ``"-1"``,
+        as a command line passes it).
     """
     names = _stage_names(ds)
-    if isinstance(stage, str):
-        if stage not in names:
-            raise AnalysisError(f"unknown stage {stage!r}; this recording has {names}")
+    if isinstance(stage, str) and stage in names:
         return names.index(stage)
-    if not 0 <= int(stage) < len(names):
-        raise AnalysisError(f"stage index {stage} is outside [0, {len(names)})")
-    return int(stage)
+    try:
+        k = int(stage)
+    except ValueError:
+        raise AnalysisError(f"unknown stage {stage!r}; this recording has {names}") from None
+    if not -len(names) <= k < len(names):
+        raise AnalysisError(f"stage index {k} is outside [{-len(names)}, {len(names)})")
+    return k % len(names)
 
 
 def _stage_names(ds: xr.Dataset) -> list[str]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import xarray as xr
-from scipy import stats
+from statsmodels.stats.proportion import proportion_confint
 
 from neurometa.analysis._common import (
     AnalysisError,
@@ -85,6 +85,9 @@ def regret_curve(ds: xr.Dataset) -> xr.Dataset:
     sem = cum.std("episode", ddof=1) / np.sqrt(num) if num > 1 else cum.isel(episode=0) * np.nan
     out = xr.Dataset({"mean": cum.mean("episode"), "sem": sem})
     out = out.assign_coords(trial=np.arange(1, cum.sizes["trial"] + 1))
+    out["mean"].attrs = {"long_name": "mean cumulative expected regret", "units": "1"}
+    out["sem"].attrs = {"long_name": "standard error of the mean over episodes", "units": "1"}
+    out["trial"].attrs = {"long_name": "trials completed", "units": "1"}
     out.attrs.update(
         num_episodes=num,
         agent=str(ds.attrs.get("agent", "")),
@@ -93,33 +96,31 @@ def regret_curve(ds: xr.Dataset) -> xr.Dataset:
     return out
 
 
-def regret_summary(ds: xr.Dataset, *, at: tuple[int, ...] = (10, 25, 50)) -> dict[str, object]:
-    """Mean cumulative expected regret at the last trial and at trials ``at``, with SEs.
+def regret_summary(ds: xr.Dataset, *, at: tuple[int, ...] = (10, 25, 50)) -> xr.Dataset:
+    """Mean cumulative expected regret (± SEM) at trials ``at`` and at the last trial.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Bandit recording (``action``, ``arm_probs``; see :func:`expected_regret`).
+    at : tuple of int
+        Trials (counted from 1) to report besides the last; those beyond the episode are
+        left out.
 
     Returns
     -------
-    dict
-        ``num_episodes``, ``num_trials``, ``final`` ({"mean", "sem"}) and ``at``
-        ({"10": {"mean", "sem"}, ...}; trials beyond the episode length are left out).
+    xarray.Dataset, dim trial
+        :func:`regret_curve` at the trials ``at`` and the last trial (sorted, unique); attrs
+        as :func:`regret_curve` plus ``num_trials`` (the last trial: the final regret is
+        ``summary.sel(trial=summary.attrs["num_trials"])``).
     """
     curve = regret_curve(ds)
     num_trials = curve.sizes["trial"]
-
-    def point(t: int) -> dict[str, float]:
-        sel = curve.sel(trial=t)
-        return {"mean": float(sel["mean"]), "sem": float(sel["sem"])}
-
-    return {
-        "num_episodes": int(curve.attrs["num_episodes"]),
-        "num_trials": int(num_trials),
-        "agent": curve.attrs["agent"],
-        "task": curve.attrs["task"],
-        "final": point(num_trials),
-        "at": {str(t): point(t) for t in at if 1 <= t <= num_trials},
-    }
+    trials = sorted({int(t) for t in at if 1 <= t <= num_trials} | {num_trials})
+    return curve.sel(trial=trials).assign_attrs(num_trials=num_trials)
 
 
-def regret_split(ds: xr.Dataset, *, threshold: float = 10.0) -> dict[str, float]:
+def regret_split(ds: xr.Dataset, *, threshold: float = 10.0) -> xr.Dataset:
     """How much of the regret comes from a few bad episodes.
 
     An episode is *stuck* when its total expected regret ``Σ_t (max_k p_k − p_{a_t})``
@@ -136,23 +137,42 @@ def regret_split(ds: xr.Dataset, *, threshold: float = 10.0) -> dict[str, float]
 
     Returns
     -------
-    dict
-        ``num_episodes``; ``mean`` (regret per episode); ``stuck_fraction`` (fraction of
-        episodes above ``threshold``); ``stuck_share`` (their share of the total regret, 0
-        when there is no regret); ``mean_not_stuck`` (mean regret of the other episodes).
+    xarray.Dataset
+        Per episode: ``regret`` (total expected regret) and ``stuck``; scalars:
+        ``mean_regret`` (per episode), ``stuck_fraction`` (fraction of episodes above
+        ``threshold``), ``stuck_share`` (their share of the total regret, 0 when there is
+        no regret), ``mean_regret_not_stuck`` (NaN when every episode is stuck); attrs
+        ``threshold``, ``num_episodes``.
     """
     if not np.isfinite(threshold) or threshold < 0:
         raise AnalysisError(f"threshold must be a finite number >= 0, got {threshold}")
-    per_episode = expected_regret(ds).sum("trial").values
-    stuck = per_episode > threshold
-    total = per_episode.sum()
-    return {
-        "num_episodes": int(per_episode.size),
-        "mean": float(per_episode.mean()),
-        "stuck_fraction": float(stuck.mean()),
-        "stuck_share": float(per_episode[stuck].sum() / total) if total > 0 else 0.0,
-        "mean_not_stuck": float(per_episode[~stuck].mean()) if (~stuck).any() else float("nan"),
-    }
+    regret = expected_regret(ds).sum("trial")
+    values = regret.values
+    stuck = values > threshold
+    total = values.sum()
+
+    def scalar(value: float, long_name: str) -> xr.Variable:
+        return xr.Variable((), float(value), {"long_name": long_name, "units": "1"})
+
+    return xr.Dataset(
+        {
+            "regret": regret.assign_attrs(
+                long_name="total expected regret of the episode", units="1"
+            ),
+            "stuck": ("episode", stuck, {"long_name": f"regret > {threshold}", "units": "1"}),
+            "mean_regret": scalar(values.mean(), "mean total regret per episode"),
+            "stuck_fraction": scalar(stuck.mean(), "fraction of episodes stuck"),
+            "stuck_share": scalar(
+                values[stuck].sum() / total if total > 0 else 0.0,
+                "share of the total regret from stuck episodes",
+            ),
+            "mean_regret_not_stuck": scalar(
+                values[~stuck].mean() if (~stuck).any() else np.nan,
+                "mean total regret of the episodes not stuck",
+            ),
+        },
+        attrs={"threshold": float(threshold), "num_episodes": int(values.size)},
+    )
 
 
 def better_arm_by_difficulty(
@@ -171,9 +191,9 @@ def better_arm_by_difficulty(
 
     Returns
     -------
-    pandas.DataFrame
-        ``bin_low, bin_high, p_better, ci_low, ci_high`` (Wilson 95 %), ``num_trials``.
-        Trials with tied best arms are left out.
+    pandas.DataFrame, index ``difficulty_bin``
+        ``bin_low, bin_high, p_better, ci_low, ci_high`` (Wilson 95 %, statsmodels
+        ``proportion_confint``), ``num_trials``. Trials with tied best arms are left out.
     """
     check_recording(ds, ["action", "arm_probs"], analysis="better arm")
     probs = by_trial(ds["arm_probs"], ds, 0).transpose("episode", "trial", ...)
@@ -189,23 +209,34 @@ def better_arm_by_difficulty(
         raise AnalysisError("no trials with a strictly better arm")
     edges = np.linspace(0.0, gap.max(), num_bins + 1)
     idx = np.clip(np.digitize(gap, edges[1:-1]), 0, num_bins - 1)
-    n = np.bincount(idx, minlength=num_bins).astype(np.float64)
+    n = np.bincount(idx, minlength=num_bins)
     k = np.bincount(idx, weights=chose, minlength=num_bins)
-    z = stats.norm.ppf(0.975)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        phat = k / n
-        centre = (phat + z**2 / (2 * n)) / (1 + z**2 / n)
-        half = z * np.sqrt(phat * (1 - phat) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    low, high = _wilson(k, n)
     return pd.DataFrame(
         {
             "bin_low": edges[:-1],
             "bin_high": edges[1:],
-            "p_better": phat,
-            "ci_low": centre - half,
-            "ci_high": centre + half,
+            "p_better": _ratio(k, n),
+            "ci_low": low,
+            "ci_high": high,
             "num_trials": n.astype(np.int64),
-        }
+        },
+        index=pd.RangeIndex(num_bins, name="difficulty_bin"),
     )
+
+
+def _ratio(k: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """``k / n``, NaN where ``n`` is 0."""
+    k, n = np.asarray(k, dtype=np.float64), np.asarray(n, dtype=np.float64)
+    return np.divide(k, n, out=np.full(n.shape, np.nan), where=n > 0)
+
+
+def _wilson(k: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson 95 % interval of ``k / n`` (statsmodels), NaN where ``n`` is 0."""
+    k, n = np.asarray(k, dtype=np.float64), np.asarray(n, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        low, high = proportion_confint(k, np.where(n > 0, n, 1), method="wilson")
+    return np.where(n > 0, low, np.nan), np.where(n > 0, high, np.nan)
 
 
 def harlow_accuracy(ds: xr.Dataset, *, stage: str | int = -1) -> xr.Dataset:
@@ -224,15 +255,15 @@ def harlow_accuracy(ds: xr.Dataset, *, stage: str | int = -1) -> xr.Dataset:
         ``accuracy`` and ``sem`` over episodes; trial coordinate counts from 1.
     """
     check_recording(ds, ["correct"], analysis="Harlow accuracy")
-    if isinstance(stage, int) and stage < 0:
-        num_stages = int(np.sum(np.asarray(ds["trial"].values) == ds["trial"].values[0]))
-        stage = num_stages + stage
     correct = by_trial(ds["correct"], ds, stage).astype(np.float64)
     num = correct.sizes["episode"]
     out = xr.Dataset(
         {"accuracy": correct.mean("episode"), "sem": correct.std("episode", ddof=1) / np.sqrt(num)}
     )
     out = out.assign_coords(trial=np.arange(1, correct.sizes["trial"] + 1))
+    out["accuracy"].attrs = {"long_name": "fraction of episodes choosing correctly", "units": "1"}
+    out["sem"].attrs = {"long_name": "standard error of the accuracy over episodes", "units": "1"}
+    out["trial"].attrs = {"long_name": "trial within the episode", "units": "1"}
     out.attrs.update(num_episodes=num, agent=str(ds.attrs.get("agent", "")))
     return out
 
@@ -247,8 +278,9 @@ def win_stay_lose_shift(ds: xr.Dataset) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Rows ``after`` = rewarded / unrewarded: ``p_stay``, Wilson 95 % ``ci_low``/``ci_high``,
-        ``num_trials``.
+        Index ``after`` = rewarded / unrewarded; ``p_stay`` (NaN without a pair),
+        ``ci_low``/``ci_high`` (Wilson 95 %, statsmodels ``proportion_confint``),
+        ``num_stays`` and ``num_trials`` (pairs).
     """
     check_recording(ds, ["action", "reward"], analysis="win-stay/lose-shift")
     action = by_trial(ds["action"], ds, 0).transpose("episode", "trial").values
@@ -257,12 +289,16 @@ def win_stay_lose_shift(ds: xr.Dataset) -> pd.DataFrame:
     ok &= consecutive_trials(ds)  # lab tables: no pair across a dropped (missed) trial
     stay = (action[:, 1:] == action[:, :-1])[ok]
     won = (reward[:, :-1] > 0)[ok]
-    rows = []
-    z = stats.norm.ppf(0.975)
-    for label, mask in (("rewarded", won), ("unrewarded", ~won)):
-        n, k = int(mask.sum()), float(stay[mask].sum())
-        p = k / n if n else np.nan
-        centre = (p + z**2 / (2 * n)) / (1 + z**2 / n) if n else np.nan
-        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n) if n else np.nan
-        rows.append((label, p, centre - half, centre + half, n))
-    return pd.DataFrame(rows, columns=["after", "p_stay", "ci_low", "ci_high", "num_trials"])
+    n = np.array([won.sum(), (~won).sum()])
+    k = np.array([stay[won].sum(), stay[~won].sum()])
+    low, high = _wilson(k, n)
+    return pd.DataFrame(
+        {
+            "p_stay": _ratio(k, n),
+            "ci_low": low,
+            "ci_high": high,
+            "num_stays": k,
+            "num_trials": n,
+        },
+        index=pd.Index(["rewarded", "unrewarded"], name="after"),
+    )

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 from scipy import linalg, stats
+from statsmodels.stats.proportion import proportion_confint
 
 from neurometa.analysis._common import (
     AnalysisError,
@@ -29,6 +30,7 @@ from neurometa.analysis._common import (
 __all__ = [
     "CODING_TERMS",
     "OLSDesign",
+    "ols_attrs",
     "ols_units",
     "coding_design",
     "coding_regression",
@@ -126,6 +128,25 @@ class OLSDesign:
         return {"coef": coef, "se": se, "t": t, "p": p, "rss": rss}
 
 
+def ols_attrs(response_units: str = "1") -> dict[str, dict[str, str]]:
+    """CF ``long_name`` and ``units`` of the statistics of :meth:`OLSDesign.fit`.
+
+    The predictors of the project's regressions are dimensionless (±1 codes, values and
+    prediction errors in reward units), so a coefficient has the response's units.
+
+    Examples
+    --------
+    >>> ols_attrs("Hz")["coef"]
+    {'long_name': 'regression coefficient', 'units': 'Hz'}
+    """
+    return {
+        "coef": {"long_name": "regression coefficient", "units": response_units},
+        "se": {"long_name": "standard error of the coefficient", "units": response_units},
+        "t": {"long_name": "t statistic (coef / se)", "units": "1"},
+        "p": {"long_name": "two-sided p-value of the t-test", "units": "1"},
+    }
+
+
 def ols_units(X: np.ndarray, Y: np.ndarray, *, chunk_units: int = 2048) -> dict[str, np.ndarray]:
     """OLS of every unit's activity on a shared design, chunked over units.
 
@@ -191,11 +212,9 @@ def _coding_inputs(
     reward = trial_sum(ds["reward"], ds).transpose("episode", "trial").values
     if value is None:
         value = ds["value"]
-    if value is False:  # the value term left out
+    drop = value is False  # the value term left out
+    if drop:
         value = xr.zeros_like(ds["reward"], dtype=np.float64)
-        drop = True
-    else:
-        drop = False
     v = by_trial(value, ds, stage).transpose("episode", "trial").values
     y = by_trial(ds[activity], ds, stage).transpose("episode", "trial", "unit").values
     num_episodes, num_trials = action.shape
@@ -245,21 +264,42 @@ def coding_regression(
         ``coef``, ``se``, ``t``, ``p`` and boolean ``significant``, dims (term, unit); attrs
         ``alpha``, ``num_obs``, ``df_resid``, ``stage``, ``activity``.
     """
+    X, Y = _checked_inputs(ds, activity, stage, value, alpha)
+    return _unit_table(ols_units(X, Y, chunk_units=chunk_units), ds, activity, stage, alpha, X)
+
+
+def _checked_inputs(
+    ds: xr.Dataset, activity: str, stage: str | int, value: xr.DataArray | None, alpha: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The design ``(n, 5)`` and activity ``(n, U)`` of a validated recording."""
     check_recording(
         ds,
-        ["action" if "choice1" not in ds else "choice1", "reward", activity]
+        ["action" if "action" in ds else "choice1", "reward", activity]
         + ([] if value is not None else ["value"]),
         analysis="coding regression",
     )
     if not 0 < alpha < 1:
         raise AnalysisError(f"alpha must lie in (0, 1), got {alpha}")
     X, Y, _ = _coding_inputs(ds, activity, stage, value)
-    res = ols_units(X, Y, chunk_units=chunk_units)
-    coords = {"term": list(CODING_TERMS[: X.shape[1]]), "unit": ds[activity]["unit"].values}
+    return X, Y
+
+
+def _unit_table(
+    res: dict[str, np.ndarray],
+    ds: xr.Dataset,
+    activity: str,
+    stage: str | int,
+    alpha: float,
+    X: np.ndarray,
+) -> xr.Dataset:
+    """The fits of :func:`ols_units` as a labelled (term, unit) Dataset."""
+    described = ols_attrs(ds[activity].attrs.get("units", "1"))
     out = xr.Dataset(
-        {key: (("term", "unit"), res[key]) for key in ("coef", "se", "t", "p")}, coords=coords
+        {key: (("term", "unit"), res[key], attrs) for key, attrs in described.items()},
+        coords={"term": list(CODING_TERMS[: X.shape[1]]), "unit": ds[activity]["unit"].values},
     )
     out["significant"] = out["p"] < alpha
+    out["significant"].attrs.update(long_name=f"p < {alpha}", units="1")
     out.attrs.update(
         alpha=alpha,
         num_obs=X.shape[0],
@@ -281,13 +321,29 @@ def coding_fractions(
     num_shuffles: int = 20,
     seed: int = 0,
     ci: float = 0.95,
+    fit: xr.Dataset | None = None,
 ) -> xr.Dataset:
     """Fraction of units coding each regressor, with its chance level from shuffled trials.
 
-    The observed fraction gets a Clopper-Pearson binomial interval; the chance level is the
-    mean fraction over ``num_shuffles`` fits in which the rows of the design are permuted
-    (trials shuffled against activity, seeded with ``seed``), with the central ``ci``
-    interval of the shuffled fractions.
+    The observed fraction gets a Clopper-Pearson binomial interval
+    (``statsmodels.stats.proportion.proportion_confint``, ``method="beta"``); the chance
+    level is the mean fraction over ``num_shuffles`` fits in which the rows of the design are
+    permuted (trials shuffled against activity, seeded with ``seed``), with the central
+    ``ci`` interval of the shuffled fractions.
+
+    Parameters
+    ----------
+    ds, activity, stage, value, alpha
+        As :func:`coding_regression`.
+    num_shuffles : int
+        Shuffled fits for the chance level.
+    seed : int
+        Seed of the shuffles.
+    ci : float
+        Coverage of both intervals.
+    fit : xarray.Dataset, optional
+        The :func:`coding_regression` of the same recording with the same options, when the
+        caller has it (it is then not fitted again).
 
     Returns
     -------
@@ -296,10 +352,17 @@ def coding_fractions(
         ``chance_high``, ``num_coding``; attrs ``num_units`` (units whose activity varies:
         the denominator), ``num_constant_units`` and ``num_incomplete_units`` (activity NaN
         in some trials, e.g. outside a unit's recording intervals; both left out),
-        ``num_shuffles``, ``seed``.
+        ``num_shuffles``, ``seed``, ``ci`` and those of the fit.
     """
-    fit = coding_regression(ds, activity=activity, stage=stage, value=value, alpha=alpha)
-    X, Y, _ = _coding_inputs(ds, activity, stage, value)
+    X, Y = _checked_inputs(ds, activity, stage, value, alpha)
+    if fit is None:
+        fit = _unit_table(ols_units(X, Y), ds, activity, stage, alpha, X)
+    elif (fit.attrs.get("activity"), fit.attrs.get("stage"), fit.attrs.get("alpha")) != (
+        activity,
+        str(stage),
+        alpha,
+    ) or fit.attrs.get("num_obs") != X.shape[0]:
+        raise AnalysisError("fit= is not the coding regression of these inputs and options")
     complete = np.isfinite(Y).all(axis=0)  # e.g. a unit not recorded in some trials (NaN)
     varies = np.ptp(Y, axis=0) > 0  # False for constant and for incomplete units (NaN)
     Y = Y[:, varies]
@@ -307,23 +370,30 @@ def coding_fractions(
     if num_units == 0:
         raise AnalysisError(f"every unit of {activity!r} is constant over the trials used")
     count = fit["significant"].sum("unit").values.astype(np.int64)
-    tail = (1.0 - ci) / 2.0
-    low = np.where(count > 0, stats.beta.ppf(tail, count, num_units - count + 1), 0.0)
-    high = np.where(count < num_units, stats.beta.ppf(1 - tail, count + 1, num_units - count), 1.0)
+    low, high = proportion_confint(count, num_units, alpha=1 - ci, method="beta")
     rng = np.random.default_rng(seed)
     shuffled = np.empty((num_shuffles, X.shape[1]))
     for i in range(num_shuffles):
         res = ols_units(X[rng.permutation(X.shape[0])], Y)
         shuffled[i] = np.mean(res["p"] < alpha, axis=1)
+    tail = (1.0 - ci) / 2.0
+
+    def described(values: np.ndarray, long_name: str) -> tuple:
+        return ("term", values, {"long_name": long_name, "units": "1"})
+
     out = xr.Dataset(
         {
-            "fraction": ("term", count / num_units),
-            "fraction_low": ("term", low),
-            "fraction_high": ("term", high),
-            "num_coding": ("term", count),
-            "chance": ("term", shuffled.mean(axis=0)),
-            "chance_low": ("term", np.quantile(shuffled, tail, axis=0)),
-            "chance_high": ("term", np.quantile(shuffled, 1 - tail, axis=0)),
+            "fraction": described(count / num_units, "fraction of units coding the term"),
+            "fraction_low": described(low, "Clopper-Pearson lower limit of the fraction"),
+            "fraction_high": described(high, "Clopper-Pearson upper limit of the fraction"),
+            "num_coding": described(count, "number of units coding the term"),
+            "chance": described(shuffled.mean(axis=0), "mean fraction with trials shuffled"),
+            "chance_low": described(
+                np.quantile(shuffled, tail, axis=0), "lower quantile of the shuffled fractions"
+            ),
+            "chance_high": described(
+                np.quantile(shuffled, 1 - tail, axis=0), "upper quantile of the shuffled fractions"
+            ),
         },
         coords={"term": list(CODING_TERMS[: X.shape[1]])},
     )

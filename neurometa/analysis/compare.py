@@ -9,7 +9,7 @@ that comparison for any agent recording and any lab recording in the schema:
   :func:`proportion_comparison` sets the fractions side by side with Clopper-Pearson
   intervals, Newcombe's interval for the difference, a two-proportion z-test and Fisher's
   exact test;
-- :func:`stay_probabilities` / :func:`compare_behaviour` put agent and subjects through the
+- :func:`stay_counts` / :func:`compare_behaviour` put agent and subjects through the
   same behavioural analysis (probability of repeating the previous choice after a rewarded
   and an unrewarded trial, Wilson intervals, the same tests).
 
@@ -21,18 +21,20 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 from scipy import stats
+from statsmodels.stats.proportion import (
+    confint_proportions_2indep,
+    proportion_confint,
+    test_proportions_2indep,
+)
 
 from neurometa.analysis._common import AnalysisError, check_recording
 from neurometa.analysis.coding import coding_fractions
 
 __all__ = [
     "false_positive_corrected",
-    "wilson_interval",
-    "newcombe_interval",
-    "two_proportion_ztest",
     "proportion_comparison",
     "compare_coding",
-    "stay_probabilities",
+    "stay_counts",
     "compare_behaviour",
 ]
 
@@ -57,81 +59,23 @@ def false_positive_corrected(fraction: np.ndarray, alpha: float) -> np.ndarray:
     return np.clip((np.asarray(fraction, dtype=float) - alpha) / (1 - alpha), 0.0, 1.0)
 
 
-def wilson_interval(
-    count: np.ndarray, total: np.ndarray, ci: float = 0.95
-) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval of a binomial proportion ``count / total``.
-
-    ``(p + z²/2n ± z sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n)`` with ``z`` the two-sided
-    normal quantile of ``ci`` (Wilson 1927).
-
-    Parameters
-    ----------
-    count, total : array-like, same shape
-        Successes and trials (``total > 0``).
-    ci : float
-        Coverage of the interval.
-
-    Returns
-    -------
-    low, high : numpy.ndarray
-    """
-    k, n = np.asarray(count, dtype=float), np.asarray(total, dtype=float)
-    if np.any(n <= 0) or np.any(k < 0) or np.any(k > n):
-        raise AnalysisError("wilson_interval needs 0 <= count <= total and total > 0")
-    z = stats.norm.ppf(0.5 + ci / 2)
-    p = k / n
-    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
-    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
-    return centre - half, centre + half
-
-
-def newcombe_interval(
-    k1: np.ndarray, n1: np.ndarray, k2: np.ndarray, n2: np.ndarray, ci: float = 0.95
-) -> tuple[np.ndarray, np.ndarray]:
-    """Newcombe's hybrid score interval for ``p1 - p2`` (Newcombe 1998, method 10).
-
-    With Wilson limits ``(l_i, u_i)`` of each proportion:
-    ``low = d - sqrt((p1 - l1)² + (u2 - p2)²)``, ``high = d + sqrt((u1 - p1)² + (p2 - l2)²)``.
-
-    Returns
-    -------
-    low, high : numpy.ndarray
-    """
-    p1 = np.asarray(k1, dtype=float) / np.asarray(n1, dtype=float)
-    p2 = np.asarray(k2, dtype=float) / np.asarray(n2, dtype=float)
-    l1, u1 = wilson_interval(k1, n1, ci)
-    l2, u2 = wilson_interval(k2, n2, ci)
-    d = p1 - p2
-    return d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + np.sqrt(
-        (u1 - p1) ** 2 + (p2 - l2) ** 2
-    )
-
-
-def two_proportion_ztest(
-    k1: np.ndarray, n1: np.ndarray, k2: np.ndarray, n2: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Pooled two-proportion z-test of ``p1 = p2`` (two-sided).
-
-    ``z = (p1 - p2) / sqrt(p (1 - p) (1/n1 + 1/n2))`` with pooled ``p = (k1 + k2)/(n1 + n2)``;
-    ``z = 0, p = 1`` when the pooled proportion is 0 or 1.
-
-    Returns
-    -------
-    z, p_value : numpy.ndarray
-    """
-    k1, n1, k2, n2 = (np.asarray(x, dtype=float) for x in (k1, n1, k2, n2))
-    pooled = (k1 + k2) / (n1 + n2)
-    se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(se > 0, (k1 / n1 - k2 / n2) / se, 0.0)
-    return z, 2 * stats.norm.sf(np.abs(z))
-
-
 def proportion_comparison(
     k1: np.ndarray, n1: np.ndarray, k2: np.ndarray, n2: np.ndarray, ci: float = 0.95
 ) -> dict[str, np.ndarray]:
     """Difference of two proportions: estimate, Newcombe interval, z-test and Fisher test.
+
+    All three come from statsmodels / scipy:
+
+    - the interval is Newcombe's hybrid score interval for ``p1 - p2`` (Newcombe 1998,
+      method 10; ``statsmodels.stats.proportion.confint_proportions_2indep``, ``"newcomb"``);
+    - ``z`` is the score test of ``p1 = p2`` without the small-sample factor
+      (``test_proportions_2indep``, ``method="score"``, ``correction=False``), which at a
+      null difference of 0 is the pooled two-proportion z-test
+      ``z = (p1 - p2) / sqrt(p (1 - p) (1/n1 + 1/n2))``, ``p = (k1 + k2) / (n1 + n2)``;
+      when both groups are all 0 or all 1 the proportions are equal and ``z = 0, p = 1``
+      (statsmodels gives 0/0 there);
+    - ``p_fisher`` is the two-sided Fisher exact test of the 2x2 table
+      (``scipy.stats.fisher_exact``).
 
     Parameters
     ----------
@@ -144,11 +88,25 @@ def proportion_comparison(
     -------
     dict of numpy.ndarray, shape (m,)
         ``difference`` (p1 - p2), ``difference_low``, ``difference_high``, ``z``, ``p_z``,
-        ``p_fisher`` (two-sided Fisher exact test of the 2x2 table).
+        ``p_fisher``.
+
+    Examples
+    --------
+    >>> out = proportion_comparison([30], [40], [5], [60])
+    >>> round(float(out["difference"][0]), 3), bool(out["p_fisher"][0] < 1e-6)
+    (0.667, True)
     """
     k1, n1, k2, n2 = (np.atleast_1d(np.asarray(x, dtype=np.int64)) for x in (k1, n1, k2, n2))
-    low, high = newcombe_interval(k1, n1, k2, n2, ci)
-    z, p_z = two_proportion_ztest(k1, n1, k2, n2)
+    if np.any(n1 <= 0) or np.any(n2 <= 0) or np.any((k1 < 0) | (k1 > n1) | (k2 < 0) | (k2 > n2)):
+        raise AnalysisError("proportion_comparison needs 0 <= count <= total and total > 0")
+    low, high = confint_proportions_2indep(
+        k1, n1, k2, n2, method="newcomb", compare="diff", alpha=1 - ci
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        test = test_proportions_2indep(
+            k1, n1, k2, n2, method="score", compare="diff", correction=False
+        )
+    equal = (k1 + k2 == 0) | (k1 + k2 == n1 + n2)  # pooled proportion 0 or 1
     p_fisher = np.array(
         [
             stats.fisher_exact([[a, b - a], [c, d - c]]).pvalue
@@ -157,10 +115,10 @@ def proportion_comparison(
     )
     return {
         "difference": k1 / n1 - k2 / n2,
-        "difference_low": low,
-        "difference_high": high,
-        "z": z,
-        "p_z": p_z,
+        "difference_low": np.asarray(low, dtype=float),
+        "difference_high": np.asarray(high, dtype=float),
+        "z": np.where(equal, 0.0, test.statistic),
+        "p_z": np.where(equal, 1.0, test.pvalue),
         "p_fisher": p_fisher,
     }
 
@@ -270,44 +228,46 @@ def _bandit_stays(ds: xr.Dataset) -> tuple[list[str], list[int], list[int]]:
     """
     from neurometa.analysis.bandits import win_stay_lose_shift
 
-    table = win_stay_lose_shift(ds).set_index("after")
-    totals = [int(table.loc[k, "num_trials"]) for k in ("rewarded", "unrewarded")]
-    counts = [
-        int(round(float(table.loc[k, "p_stay"]) * n)) if n else 0
-        for k, n in zip(("rewarded", "unrewarded"), totals, strict=True)
-    ]
-    return ["rewarded", "unrewarded"], counts, totals
+    table = win_stay_lose_shift(ds)
+    return list(table.index), table["num_stays"].tolist(), table["num_trials"].tolist()
 
 
 def _two_step_stays(ds: xr.Dataset) -> tuple[list[str], list[int], list[int]]:
     """First-stage stay counts after each transition x outcome (Daw et al. 2011)."""
-    from neurometa.analysis.two_step import CONDITIONS, stay_table, two_step_trials
+    from neurometa.analysis.two_step import (
+        CONDITION_LABELS,
+        condition_codes,
+        stay_table,
+        two_step_trials,
+    )
 
     stays = stay_table(two_step_trials(ds))
-    labels, counts, totals = [], [], []
-    for transition, outcome in CONDITIONS:
-        mask = (stays["common"] == (transition == "common")) & (
-            stays["rewarded"] == (outcome == "rewarded")
-        )
-        labels.append(f"{transition}/{outcome}")
-        counts.append(int(stays["stay"][mask].sum()))
-        totals.append(int(mask.sum()))
-    return labels, counts, totals
+    codes = condition_codes(stays)
+    counts = np.bincount(codes, weights=stays["stay"].to_numpy(), minlength=4)
+    return (
+        list(CONDITION_LABELS),
+        counts.astype(int).tolist(),
+        np.bincount(codes, minlength=4).tolist(),
+    )
 
 
-def stay_probabilities(ds: xr.Dataset, *, ci: float = 0.95) -> xr.Dataset:
-    """Probability of repeating the previous choice, by the previous trial's outcome.
+def stay_counts(ds: xr.Dataset, *, ci: float = 0.95) -> xr.Dataset:
+    """Stays of the previous choice pooled over trials, by the previous trial's outcome.
 
     Bandit-like recordings: pairs of consecutive trials ``(t-1, t)`` within an episode with
     valid choices (``action >= 0``) and a finite reward at ``t-1``, split by rewarded /
     unrewarded (:func:`neurometa.analysis.bandits.win_stay_lose_shift`). Two-step
     recordings (with ``state2``): first-stage stays split by transition (common/rare) x
     outcome, from :func:`neurometa.analysis.two_step.stay_table` (Daw et al. 2011).
-    Trials are treated as independent draws for the Wilson intervals.
+    Trials are pooled and treated as independent draws (Wilson intervals from statsmodels
+    ``proportion_confint``), so that the counts enter the tests of
+    :func:`proportion_comparison`; :func:`neurometa.analysis.two_step.stay_probabilities`
+    instead averages subjects and bootstraps clusters.
 
     Returns
     -------
-    xarray.Dataset, dim outcome (``rewarded``, ``unrewarded`` or ``common/rewarded``, ...)
+    xarray.Dataset, dim condition (the previous trial's: ``rewarded``, ``unrewarded``;
+    two-step ``common/rewarded``, ...)
         ``count`` (stays), ``total`` (pairs), ``fraction``, ``low``, ``high``.
     """
     check_recording(ds, ["action", "reward"], analysis="stay probabilities")
@@ -315,16 +275,16 @@ def stay_probabilities(ds: xr.Dataset, *, ci: float = 0.95) -> xr.Dataset:
     if min(totals) == 0:
         shown = ", ".join(f"{lab}: {n}" for lab, n in zip(labels, totals, strict=True))
         raise AnalysisError(f"stay probabilities need trials after every outcome; got {shown}")
-    low, high = wilson_interval(counts, totals, ci)
+    low, high = proportion_confint(counts, totals, alpha=1 - ci, method="wilson")
     out = xr.Dataset(
         {
-            "count": ("outcome", counts),
-            "total": ("outcome", totals),
-            "fraction": ("outcome", np.divide(counts, totals)),
-            "low": ("outcome", low),
-            "high": ("outcome", high),
+            "count": ("condition", counts, {"long_name": "stays", "units": "1"}),
+            "total": ("condition", totals, {"long_name": "pairs of trials", "units": "1"}),
+            "fraction": ("condition", np.divide(counts, totals), {"long_name": "P(stay)"}),
+            "low": ("condition", low, {"long_name": "Wilson lower limit of P(stay)"}),
+            "high": ("condition", high, {"long_name": "Wilson upper limit of P(stay)"}),
         },
-        coords={"outcome": labels},
+        coords={"condition": labels},
     )
     out.attrs.update(ci=ci, analysis="P(stay | previous outcome)")
     return out
@@ -335,15 +295,15 @@ def compare_behaviour(agent: xr.Dataset, subjects: xr.Dataset, *, ci: float = 0.
 
     Returns
     -------
-    xarray.Dataset, dim outcome
-        ``agent_*`` and ``subjects_*`` from :func:`stay_probabilities`, plus
+    xarray.Dataset, dim condition
+        ``agent_*`` and ``subjects_*`` from :func:`stay_counts`, plus
         ``difference``, ``difference_low/high``, ``z``, ``p_z``, ``p_fisher``.
     """
-    first, second = stay_probabilities(agent, ci=ci), stay_probabilities(subjects, ci=ci)
-    if list(first["outcome"].values) != list(second["outcome"].values):
+    first, second = stay_counts(agent, ci=ci), stay_counts(subjects, ci=ci)
+    if list(first["condition"].values) != list(second["condition"].values):
         raise AnalysisError(
             "agent and subjects need the same task family for the same behavioural analysis; "
-            f"got conditions {list(first['outcome'].values)} and "
-            f"{list(second['outcome'].values)}"
+            f"got conditions {list(first['condition'].values)} and "
+            f"{list(second['condition'].values)}"
         )
-    return _side_by_side(first, second, "outcome", ci, ("agent", "subjects"))
+    return _side_by_side(first, second, "condition", ci, ("agent", "subjects"))

@@ -24,11 +24,11 @@ import xarray as xr
 
 from neurometa.analysis.compare import compare_behaviour, compare_coding
 from neurometa.analysis.compare_rsa import compare_rsa
-from neurometa.analysis.report import AnalysisSpec, open_inputs
+from neurometa.analysis.report import open_inputs, write_figure, write_result
 from neurometa.atomic import atomic_open, atomic_path
 from neurometa.config import Config, check_range
 
-__all__ = ["CompareConfig", "run_comparison", "plot_comparison", "ANALYSIS"]
+__all__ = ["CompareConfig", "run_comparison", "run_compare", "plot_comparison"]
 
 
 @dataclass(frozen=True)
@@ -65,17 +65,6 @@ class CompareConfig(Config):
         check_range(self, "seed", low=0)
 
 
-def _stage(text: str) -> str | int:
-    return int(text) if text.lstrip("-").isdigit() else text
-
-
-def _write_table(ds: xr.Dataset, out_dir: Path, stem: str) -> None:
-    with atomic_path(out_dir / f"{stem}.nc") as tmp:
-        ds.to_netcdf(tmp, engine="h5netcdf")
-    with atomic_open(out_dir / f"{stem}.csv") as fh:
-        ds.to_dataframe().to_csv(fh)
-
-
 def run_comparison(
     agent: xr.Dataset,
     neural: xr.Dataset,
@@ -99,7 +88,7 @@ def run_comparison(
         its permutation p and the noise ceiling) and the written paths.
     """
     cfg = config or CompareConfig()
-    stages = {"agent_stage": _stage(cfg.agent_stage), "neural_stage": _stage(cfg.neural_stage)}
+    stages = {"agent_stage": cfg.agent_stage, "neural_stage": cfg.neural_stage}
     acts = {"agent_activity": cfg.agent_activity, "neural_activity": cfg.neural_activity}
     coding = compare_coding(
         agent,
@@ -121,7 +110,8 @@ def run_comparison(
         num_splits=cfg.num_splits,
         seed=cfg.seed,
     )
-    summary = {k: v for k, v in rsa.attrs.items() if isinstance(v, int | float)}
+    summary = {k: float(v) for k, v in rsa.data_vars.items() if v.ndim == 0}
+    summary.update({k: v for k, v in rsa.attrs.items() if isinstance(v, int | float)})
     files: list[str] = []
     if out_dir is not None:
         files = _write_all(Path(out_dir), coding, behaviour, rsa, summary)
@@ -142,15 +132,13 @@ def _write_all(
 ) -> list[str]:
     """Write the three tables and the figure into ``out``; return the written paths."""
     out.mkdir(parents=True, exist_ok=True)
-    _write_table(coding, out, "coding_comparison")
-    _write_table(behaviour, out, "behaviour_comparison")
+    write_result(out, "coding_comparison", coding)
+    write_result(out, "behaviour_comparison", behaviour)
     with atomic_path(out / "rsa.nc") as tmp:
         rsa.to_netcdf(tmp, engine="h5netcdf")
     with atomic_open(out / "rsa_summary.csv") as fh:
         fh.write("quantity,value\n" + "".join(f"{k},{v}\n" for k, v in summary.items()))
-    fig = plot_comparison(coding, behaviour, rsa)
-    with atomic_path(out / "compare.png") as tmp:
-        fig.savefig(tmp, dpi=120)
+    write_figure(out, "compare", lambda: plot_comparison(coding, behaviour, rsa))
     names = (
         "coding_comparison.csv",
         "coding_comparison.nc",
@@ -199,7 +187,7 @@ def plot_comparison(coding: xr.Dataset, behaviour: xr.Dataset, rsa: xr.Dataset) 
         )
     axes[0].set_ylabel("fraction of coding units")
     axes[0].legend(fontsize=7)
-    outcomes = [str(o) for o in behaviour["outcome"].values]
+    outcomes = [str(o) for o in behaviour["condition"].values]
     _bars(axes[1], outcomes, [("agent", behaviour, "agent"), ("subjects", behaviour, "subjects")])
     axes[1].set_ylabel("P(stay)")
     axes[1].set_ylim(0, 1)
@@ -215,47 +203,34 @@ def plot_comparison(coding: xr.Dataset, behaviour: xr.Dataset, rsa: xr.Dataset) 
         ax.set_title(title, fontsize=9)
     fig.colorbar(image, ax=axes[3], label="1 - r")
     fig.suptitle(
-        f"RSA agent vs neurons: rho = {rsa.attrs['similarity']:.2f} "
-        f"(permutation p = {rsa.attrs['p_permutation']:.3g}, null 95% = "
-        f"{rsa.attrs['null_q95']:.2f}, noise ceiling = {rsa.attrs['noise_ceiling']:.2f})",
+        f"RSA agent vs neurons: rho = {float(rsa['similarity']):.2f} "
+        f"(permutation p = {float(rsa['p_permutation']):.3g}, null 95% = "
+        f"{float(rsa['null_q95']):.2f}, noise ceiling = {float(rsa['noise_ceiling']):.2f})",
         fontsize=9,
     )
     return fig
 
 
-def _add_arguments(parser: Any) -> None:
-    """Options of ``neurometa analyze compare AGENT NEURAL``."""
-    parser.add_argument("--agent-activity", default="h", help="agent activity variable")
-    parser.add_argument("--neural-activity", default="activity", help="neural activity variable")
-    parser.add_argument("--agent-stage", default="0", help="agent stage (name or index)")
-    parser.add_argument("--neural-stage", default="0", help="neural stage (name or index)")
-    parser.add_argument("--alpha", type=float, default=0.05, help="coding test level")
-    parser.add_argument("--shuffles", type=int, default=20, help="shuffles for chance levels")
-    parser.add_argument("--permutations", type=int, default=1000, help="RSA permutations")
-    parser.add_argument("--seed", type=int, default=0, help="seed of shuffles/permutations")
+def run_compare(
+    inputs: list[str | Path], out: str | Path | None = None, **options: Any
+) -> dict[str, Any]:
+    """:func:`run_comparison` of two recording files, ``AGENT`` and ``NEURAL``.
 
+    Parameters
+    ----------
+    inputs : list of path-like, length 2
+        The agent recording and the lab recording.
+    out : path-like, optional
+        Output folder.
+    **options
+        Fields of :class:`CompareConfig`.
 
-def _run(inputs: list[Path], out: Path | None, args: Any) -> dict[str, Any]:
-    """``neurometa analyze compare AGENT.nc NEURAL.nc [--out DIR]``."""
+    Returns
+    -------
+    dict
+        As :func:`run_comparison`.
+    """
     if len(inputs) != 2:
         raise ValueError(f"compare needs two inputs (AGENT NEURAL), got {len(inputs)}")
-    agent, neural = open_inputs(inputs)
-    cfg = CompareConfig(
-        agent_activity=args.agent_activity,
-        neural_activity=args.neural_activity,
-        agent_stage=args.agent_stage,
-        neural_stage=args.neural_stage,
-        alpha=args.alpha,
-        num_shuffles=args.shuffles,
-        num_permutations=args.permutations,
-        seed=args.seed,
-    )
-    return run_comparison(agent, neural, out, cfg)
-
-
-#: The ``compare`` entry of ``neurometa analyze`` (see :mod:`neurometa.commands.analyze`).
-ANALYSIS = AnalysisSpec(
-    "agent vs neurons: coding fractions, RSA, behaviour (Wang 2018 vs Tsutsui 2016)",
-    _add_arguments,
-    _run,
-)
+    agent, neural = open_inputs([Path(p) for p in inputs])
+    return run_comparison(agent, neural, out, CompareConfig(**options))

@@ -161,10 +161,11 @@ def compare_rsa(
     -------
     xarray.Dataset
         ``rdm_agent``, ``rdm_neural`` (dims condition, condition_b), ``trials_agent``,
-        ``trials_neural`` (condition), ``null`` (permutation); attrs ``similarity``
+        ``trials_neural`` (condition), ``null`` (permutation); scalars ``similarity``
         (Spearman), ``p_permutation``, ``null_mean``, ``null_q95``, ``agent_reliability``,
         ``neural_reliability`` (split-half, Spearman-Brown), ``noise_ceiling``
-        (``sqrt`` of the neural reliability).
+        (``sqrt`` of the neural reliability); attrs ``num_permutations``, ``num_splits``,
+        ``seed``.
     """
     if num_permutations < 1 or num_splits < 1:
         raise AnalysisError("num_permutations and num_splits must be positive")
@@ -187,6 +188,10 @@ def compare_rsa(
         r = np.mean([_split_half(y, c, conds, rng) for _ in range(num_splits)])
         rel[label] = 2 * r / (1 + r) if r > -1 else float("nan")
     labels = [names[k] for k in conds]
+
+    def scalar(value: float, long_name: str) -> xr.Variable:
+        return xr.Variable((), float(value), {"long_name": long_name, "units": "1"})
+
     out = xr.Dataset(
         {
             "rdm_agent": (("condition", "condition_b"), rdm_a),
@@ -194,17 +199,34 @@ def compare_rsa(
             "trials_agent": ("condition", counts_a[conds]),
             "trials_neural": ("condition", counts_n[conds]),
             "null": ("permutation", null),
+            "similarity": scalar(observed, "Spearman rho of the two RDMs"),
+            "p_permutation": scalar(
+                (1 + np.sum(null >= observed)) / (1 + num_permutations),
+                "one-sided permutation p-value of the similarity",
+            ),
+            "null_mean": scalar(null.mean(), "mean similarity under permuted conditions"),
+            "null_q95": scalar(np.quantile(null, 0.95), "95th percentile of the null"),
+            "agent_reliability": scalar(
+                rel["agent"], "split-half reliability of the agent RDM (Spearman-Brown)"
+            ),
+            "neural_reliability": scalar(
+                rel["neural"], "split-half reliability of the neural RDM (Spearman-Brown)"
+            ),
+            "noise_ceiling": scalar(
+                np.sqrt(max(rel["neural"], 0.0)), "noise ceiling: sqrt(neural reliability)"
+            ),
         },
         coords={"condition": labels, "condition_b": labels},
     )
+    for name, long_name in (
+        ("rdm_agent", "agent RDM: 1 - Pearson r of unit-centred condition means"),
+        ("rdm_neural", "neural RDM: 1 - Pearson r of unit-centred condition means"),
+        ("trials_agent", "agent trials per condition"),
+        ("trials_neural", "neural trials per condition"),
+        ("null", "similarity with the agent RDM's conditions permuted"),
+    ):
+        out[name].attrs.update(long_name=long_name, units="1")
     out.attrs.update(
-        similarity=observed,
-        p_permutation=float((1 + np.sum(null >= observed)) / (1 + num_permutations)),
-        null_mean=float(null.mean()),
-        null_q95=float(np.quantile(null, 0.95)),
-        agent_reliability=float(rel["agent"]),
-        neural_reliability=float(rel["neural"]),
-        noise_ceiling=float(np.sqrt(max(rel["neural"], 0.0))),
         num_permutations=num_permutations,
         num_splits=num_splits,
         seed=seed,

@@ -69,8 +69,9 @@ def decode(
     -------
     xarray.Dataset, dim fold
         ``score`` per fold and ``chance`` (classification: the test-fold frequency of the
-        training fold's most common class; regression: 0); attrs ``metric``, ``mean_score``,
-        ``mean_chance``, ``num_trials``.
+        training fold's most common class; regression: 0), their means ``mean_score`` and
+        ``mean_chance`` (scalars); attrs ``target``, ``features``, ``metric``,
+        ``num_trials``.
     """
     X, y, groups = decoding_data(ds, target, features=features, stage=stage)
     num_groups = len(np.unique(groups))
@@ -89,17 +90,23 @@ def decode(
             values, counts = np.unique(y[train], return_counts=True)
             chance[k] = np.mean(y[test] == values[np.argmax(counts)])
     out = xr.Dataset(
-        {"score": ("fold", scores), "chance": ("fold", chance)},
+        {
+            "score": ("fold", scores, {"long_name": f"held-out {scoring}", "units": "1"}),
+            "chance": ("fold", chance, {"long_name": f"chance {scoring}", "units": "1"}),
+            "mean_score": (
+                (),
+                scores.mean(),
+                {"long_name": f"mean held-out {scoring}", "units": "1"},
+            ),
+            "mean_chance": (
+                (),
+                chance.mean(),
+                {"long_name": f"mean chance {scoring}", "units": "1"},
+            ),
+        },
         coords={"fold": np.arange(num_folds)},
     )
-    out.attrs.update(
-        target=target,
-        features=features,
-        metric=scoring,
-        mean_score=float(scores.mean()),
-        mean_chance=float(chance.mean()),
-        num_trials=int(len(y)),
-    )
+    out.attrs.update(target=target, features=features, metric=scoring, num_trials=int(len(y)))
     return out
 
 

@@ -1,17 +1,15 @@
-"""The analyses as runnable units: read recordings, compute, write NetCDF + CSV + PNG.
+"""Reading recordings and writing analysis results: NetCDF + CSV per result, PNG per figure.
 
-Each :class:`AnalysisSpec` is what ``neurometa analyze NAME`` runs (the registry lives in
-:mod:`neurometa.commands.analyze`) and what the pipelines in ``analyses/`` compose. A spec's
-``run(inputs, out, args)`` returns a JSON-safe summary; with ``out`` it also writes, per
-result, ``<name>.nc`` and ``<name>.csv`` (and figures as ``<name>.png``).
+Used by the runners of :mod:`neurometa.analysis.runners` (what ``neurometa analyze NAME``
+and the pipelines in ``analyses/`` run): each result is written as ``<name>.nc`` and
+``<name>.csv``, each figure as ``<name>.png``, atomically.
 """
 
 from __future__ import annotations
 
-import argparse
+import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,21 +17,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from neurometa.analysis._common import AnalysisError
 from neurometa.atomic import atomic_open, atomic_path
 
-__all__ = ["AnalysisSpec", "open_inputs", "write_result", "write_figure", "stem", "summary_json"]
-
-
-@dataclass(frozen=True)
-class AnalysisSpec:
-    """One analysis reachable as ``neurometa analyze NAME INPUT... [--out DIR] [--json]``."""
-
-    help: str
-    """One line for ``--help``."""
-    add_arguments: Callable[[argparse.ArgumentParser], None]
-    """Adds the analysis's own options."""
-    run: Callable[[list[Path], Path | None, argparse.Namespace], dict[str, Any]]
-    """Computes, writes results under the output folder (if given), returns a summary."""
+__all__ = ["open_inputs", "write_result", "write_figure", "stem", "summary_json"]
 
 
 def open_inputs(paths: list[Path]) -> list[xr.Dataset]:
@@ -43,36 +30,104 @@ def open_inputs(paths: list[Path]) -> list[xr.Dataset]:
     return [open_recording(p).load() for p in paths]
 
 
-def _plain_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
-    """Only the attrs NetCDF can store (numbers, strings)."""
-    keep = {}
+def _netcdf_attrs(attrs: dict[str, Any], where: str) -> dict[str, Any]:
+    """``attrs`` as NetCDF stores them, losing nothing.
+
+    Numbers, strings and flat lists of either stay; booleans become 0/1; dicts and other
+    lists become JSON text under ``<key>_json`` (as recordings keep ``config_json``).
+    Anything else is an error naming it: a table or an array in attrs is a result and
+    belongs in a variable.
+    """
+    keep: dict[str, Any] = {}
     for key, value in attrs.items():
         if isinstance(value, bool | np.bool_):
             keep[key] = int(value)
         elif isinstance(value, int | float | str | np.integer | np.floating):
             keep[key] = value
+        elif isinstance(value, list | tuple) and _flat(value):
+            keep[key] = list(value)
+        elif isinstance(value, dict | list | tuple):
+            try:
+                keep[f"{key}_json"] = json.dumps(value, default=_json_scalar)
+            except TypeError as err:
+                raise AnalysisError(f"{where}: attr {key!r} cannot be written: {err}") from err
+        else:
+            raise AnalysisError(
+                f"{where}: attr {key!r} is a {type(value).__name__}, which NetCDF cannot store; "
+                "make it a variable of the result"
+            )
     return keep
 
 
+def _flat(values: list | tuple) -> bool:
+    """Whether NetCDF stores ``values`` as one attr: all strings, or all (non-bool) numbers."""
+    number = (int, float, np.integer, np.floating)
+    numbers = all(isinstance(v, number) and not isinstance(v, bool) for v in values)
+    return bool(values) and (numbers or all(isinstance(v, str) for v in values))
+
+
+def _json_scalar(value: Any) -> Any:
+    """A numpy scalar inside an attr as a plain number (for :func:`json.dumps`)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _as_dataset(name: str, result: xr.Dataset | pd.DataFrame) -> tuple[xr.Dataset, pd.DataFrame]:
+    """The result as a Dataset (for NetCDF) and a table (for CSV), or a clear error."""
+    if isinstance(result, pd.DataFrame):
+        if any(level is None for level in result.index.names):
+            raise AnalysisError(
+                f"{name}: the table's index has no name; name it (it becomes the NetCDF "
+                "dimension), e.g. frame.rename_axis('trial')"
+            )
+        ds = xr.Dataset.from_dataframe(result)
+        ds.attrs = _netcdf_attrs(result.attrs, name)
+        return ds, result
+    ds = result.copy()
+    ds.attrs = _netcdf_attrs(result.attrs, name)
+    for var in ds.variables.values():
+        var.attrs = _netcdf_attrs(var.attrs, name)
+    dims = [set(v.dims) for v in ds.data_vars.values()]
+    widest = max(dims, key=len, default=set())
+    if any(not d <= widest for d in dims):
+        raise AnalysisError(
+            f"{name}: variables on unrelated dimensions cannot share one CSV table "
+            f"({sorted(map(sorted, dims))}); write them as separate results"
+        )
+    if ds.dims:
+        return ds, result.to_dataframe()
+    return ds, pd.DataFrame({k: [v.item()] for k, v in result.data_vars.items()})
+
+
 def write_result(out: Path | None, name: str, result: xr.Dataset | pd.DataFrame) -> None:
-    """Write ``result`` as ``out/name.nc`` and ``out/name.csv`` atomically (no-op if no out)."""
+    """Write ``result`` as ``out/name.nc`` and ``out/name.csv`` atomically (no-op if no out).
+
+    Nothing is dropped on the way: a table's index (it must have a name) becomes the NetCDF
+    dimension and the CSV's first column(s); attrs are kept (see :func:`_netcdf_attrs`), and
+    those NetCDF cannot store are an error naming them. A Dataset whose variables lie on
+    unrelated dimensions is refused (its CSV would be their cartesian product).
+
+    Parameters
+    ----------
+    out : Path or None
+        Output folder; nothing is written (or checked) when None.
+    name : str
+        File stem.
+    result : xarray.Dataset or pandas.DataFrame
+        An analysis result.
+    """
     if out is None:
         return
-    if isinstance(result, pd.DataFrame):
-        frame = result
-        ds = xr.Dataset.from_dataframe(result.reset_index(drop=result.index.name is None))
-        ds.attrs = _plain_attrs(result.attrs)
-    else:
-        ds = result.copy()
-        ds.attrs = _plain_attrs(result.attrs)
-        frame = result.to_dataframe() if result.dims else pd.DataFrame([result.to_dict()])
+    ds, frame = _as_dataset(name, result)
+    Path(out).mkdir(parents=True, exist_ok=True)
     for var in ds.variables:
         if ds[var].dtype == object:
             ds[var] = ds[var].astype(str)
     with atomic_path(Path(out) / f"{name}.nc") as tmp:
         ds.to_netcdf(tmp, engine="h5netcdf")
     with atomic_open(Path(out) / f"{name}.csv") as fh:
-        frame.to_csv(fh, index=frame.index.name is not None or isinstance(result, xr.Dataset))
+        frame.to_csv(fh, index=bool(ds.dims))
 
 
 def write_figure(out: Path | None, name: str, make: Callable[[], Any]) -> None:
@@ -81,6 +136,7 @@ def write_figure(out: Path | None, name: str, make: Callable[[], Any]) -> None:
         return
     from neurometa.analysis.plotting import save_figure
 
+    Path(out).mkdir(parents=True, exist_ok=True)
     save_figure(make(), Path(out) / f"{name}.png")
 
 

@@ -22,7 +22,7 @@ import pandas as pd
 import xarray as xr
 
 from neurometa.analysis._common import by_trial, check_recording
-from neurometa.analysis.coding import OLSDesign
+from neurometa.analysis.coding import OLSDesign, ols_attrs
 from neurometa.analysis.two_step import two_step_trials
 
 __all__ = ["RPE_TERMS", "model_rpes", "model_value", "rpe_decomposition"]
@@ -34,12 +34,12 @@ RPE_TERMS: tuple[str, ...] = ("intercept", "rpe_mf", "rpe_mb_minus_mf")
 def model_rpes(
     trials: pd.DataFrame, fits: pd.DataFrame, *, common_prob: float | None = None
 ) -> pd.DataFrame:
-    """Per-trial model prediction errors under each subject's fitted hybrid parameters.
+    """Per-trial model prediction errors under each subject's fitted parameters.
 
     Parameters
     ----------
     trials : pandas.DataFrame
-        Two-step trial table (:func:`~neurometa.analysis.two_step.two_step_trials`).
+        Two-step trial table.
     fits : pandas.DataFrame
         One row per subject with a ``subject`` column and the hybrid model's parameters
         (as returned by ``neurometa.behaviour.fit("hybrid", ...)``).
@@ -130,7 +130,10 @@ def rpe_decomposition(
     -------
     xarray.Dataset
         ``coef``, ``se``, ``t``, ``p`` with dims (event, term[, unit]); event is
-        ``second_stage_onset`` / ``outcome``; attrs ``num_obs`` and the fit's parameters.
+        ``second_stage_onset`` / ``outcome``; ``num_obs`` (event): the trials regressed
+        (completed trials whose signal is finite at that event, in every unit); attrs
+        ``num_trials`` (completed trials) and ``fit_<parameter>``: the mean over subjects
+        of the hybrid-model parameters that gave the RPEs.
     """
     from neurometa.behaviour import fit, get_model
 
@@ -149,27 +152,33 @@ def rpe_decomposition(
         )
     table = model_rpes(trials, fits, common_prob=common_prob)
     ep, tr = table["episode"].to_numpy(), table["trial_index"].to_numpy()
-    results = {}
+    results, num_obs = {}, []
     for event, stage in (("second_stage_onset", onset_stage), ("outcome", outcome_stage)):
         sig = by_trial(ds[signal], ds, stage).transpose("episode", "trial", ...).values
         y = sig[ep, tr].reshape(len(table), -1).astype(np.float64)
         mf = table["rpe_outcome" if event == "outcome" else "rpe_onset_mf"].to_numpy()
         diff = None if event == "outcome" else table["rpe_onset_mb"].to_numpy() - mf
-        ok = np.all(np.isfinite(y), axis=1)
+        ok = np.all(np.isfinite(y), axis=1)  # trials where the signal was recorded
+        num_obs.append(int(ok.sum()))
         results[event] = _fit_event(y[ok], mf[ok], None if diff is None else diff[ok])
     extra = tuple(d for d in ds[signal].dims if d not in ("episode", "step"))
     dims = ("event", "term") + extra
     shape = (2, len(RPE_TERMS)) + tuple(ds.sizes[d] for d in extra)
     data = {
-        k: (dims, np.stack([results[e][k] for e in results]).reshape(shape))
-        for k in ("coef", "se", "t", "p")
+        k: (dims, np.stack([results[e][k] for e in results]).reshape(shape), attrs)
+        for k, attrs in ols_attrs(ds[signal].attrs.get("units", "1")).items()
     }
+    data["num_obs"] = (
+        "event",
+        num_obs,
+        {"long_name": "trials in the regression (signal finite at the event)", "units": "1"},
+    )
     coords = {"event": list(results), "term": list(RPE_TERMS)}
     coords.update({d: ds[signal][d].values for d in extra if d in ds[signal].coords})
     out = xr.Dataset(data, coords=coords)
     out.attrs.update(
         signal=signal,
-        num_obs=len(table),
+        num_trials=len(table),
         note="at outcome the MB and MF RPEs coincide (shared second-stage values): b_diff is NaN",
     )
     for name in get_model("hybrid").parameters:

@@ -1,101 +1,145 @@
-"""The analyses of :mod:`neurometa.analysis` as :class:`AnalysisSpec` units for the CLI.
+"""The analyses of :mod:`neurometa.analysis` run over recording files.
 
-``neurometa analyze coding | two-step | hybrid | rpe | regret | bandit | harlow | decode``;
-each writes its results (NetCDF + CSV) and figures (PNG) under ``--out`` and returns a
-summary (printed as one JSON object with ``--json``).
+Each ``run_<analysis>(inputs, out=None, **options)`` opens the recordings, computes, writes
+its results (NetCDF + CSV, :func:`~neurometa.analysis.report.write_result`) and figures (PNG)
+under ``out`` when given, and returns a JSON-ready summary. They are plain functions: the
+command line (``neurometa analyze NAME``, :mod:`neurometa.commands.analyze`) builds its
+options from their keyword arguments, and the pipelines in ``analyses/`` call them.
+
+Example::
+
+    from neurometa.analysis.runners import run_regret
+    summary = run_regret(["thompson.nc", "ucb1.nc"], "results/regret")
 """
 
 from __future__ import annotations
 
-import argparse
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
-from neurometa.analysis.report import AnalysisSpec, open_inputs, stem, write_figure, write_result
+from neurometa.analysis._common import AnalysisError
+from neurometa.analysis.report import open_inputs, stem, write_figure, write_result
 
-__all__ = ["CODING", "TWO_STEP", "HYBRID", "RPE", "REGRET", "BANDIT", "HARLOW", "DECODE"]
+__all__ = [
+    "run_coding",
+    "run_two_step",
+    "run_hybrid",
+    "run_rpe",
+    "run_regret",
+    "run_bandit",
+    "run_harlow",
+    "run_decode",
+]
 
-
-def _seed(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--seed", type=int, default=0, help="seed of shuffles/bootstraps/restarts")
-
-
-def _coding_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--activity", default="h", help="unit-activity variable (default h)")
-    parser.add_argument("--stage", default="0", help="stage name or index within the trial")
-    parser.add_argument(
-        "--value",
-        default="value",
-        help="value regressor variable; missing 'value' or 'model_*': the family's default "
-        "behavioural model is fitted and its latent used (value: model_chosen_value); "
-        "'none' leaves the term out",
-    )
-    parser.add_argument("--alpha", type=float, default=0.05, help="significance level")
-    parser.add_argument("--shuffles", type=int, default=20, help="shuffles for the chance level")
-    _seed(parser)
+Paths = list[str | os.PathLike[str]]
 
 
-def _stage(text: str) -> str | int:
-    return int(text) if text.lstrip("-").isdigit() else text
+def _paths(inputs: Paths) -> list[Path]:
+    return [Path(p) for p in inputs]
 
 
-def _run_coding(inputs: list[Path], out: Path | None, args: argparse.Namespace) -> dict[str, Any]:
+def _prior(prior: str | None) -> str | None:
+    """``prior`` as the hybrid fit takes it (``"none"`` is maximum likelihood)."""
+    return None if prior in (None, "none") else prior
+
+
+def run_coding(
+    inputs: Paths,
+    out: str | os.PathLike[str] | None = None,
+    *,
+    activity: str = "h",
+    stage: str | int = 0,
+    value: str = "value",
+    alpha: float = 0.05,
+    num_shuffles: int = 20,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Single-unit coding regression and fractions of coding units of each recording.
+
+    Writes ``coding_units_<stem>`` (per unit), ``coding_fractions_<stem>`` (per term) and
+    its figure. ``value`` names the value regressor: a variable of the recording; or, when
+    the recording has no such variable, ``"value"`` (the default) or a ``model_*`` latent
+    name: the family's default behavioural model is fitted to the recording's choices and
+    its latent used (``"value"``: ``model_chosen_value``; :func:`neurometa.behaviour.add_latents`),
+    which the summary says (``value_regressor``); a model name (e.g. ``"hybrid"``): that
+    model's ``model_chosen_value``; ``"none"``: the value term is left out.
+
+    Returns
+    -------
+    dict
+        Per input stem, per term: ``fraction`` and ``chance``.
+    """
     from neurometa.analysis.coding import coding_fractions, coding_regression
     from neurometa.analysis.plotting import plot_coding_fractions
 
     summary: dict[str, Any] = {}
-    for path, ds in zip(inputs, open_inputs(inputs), strict=True):
-        ds, value, note = _coding_value(path, ds, args.value, args.seed)
-        kw = dict(activity=args.activity, stage=_stage(args.stage), value=value, alpha=args.alpha)
-        fit = coding_regression(ds, **kw)
-        frac = coding_fractions(ds, **kw, num_shuffles=args.shuffles, seed=args.seed)
+    for path, ds in zip(_paths(inputs), open_inputs(_paths(inputs)), strict=True):
+        ds, regressor, note = _value(ds, value, seed, path)
+        kw = dict(activity=activity, stage=stage, value=regressor)
+        fit = coding_regression(ds, **kw, alpha=alpha)
+        frac = coding_fractions(
+            ds, **kw, alpha=alpha, num_shuffles=num_shuffles, seed=seed, fit=fit
+        )
         name = stem(path)
         write_result(out, f"coding_units_{name}", fit)
         write_result(out, f"coding_fractions_{name}", frac)
         write_figure(out, f"coding_fractions_{name}", lambda f=frac: plot_coding_fractions(f))
-        summary[name] = {
-            str(t): {
-                "fraction": float(frac["fraction"].sel(term=t)),
-                "chance": float(frac["chance"].sel(term=t)),
-            }
-            for t in frac["term"].values
-        }
+        summary[name] = frac[["fraction", "chance"]].to_dataframe().to_dict(orient="index")
         if note:
             summary[name]["value_regressor"] = note
     return summary
 
 
-def _coding_value(path: Path, ds: Any, name: str, seed: int) -> tuple[Any, Any, str]:
-    """The value regressor: the recording's, a fitted behavioural model's, or none (False)."""
-    if name == "none":
+def _value(ds: Any, value: str, seed: int, path: Path) -> tuple[Any, Any, str]:
+    """The recording (with latents if a model was fitted), the regressor and a note."""
+    if value == "none":
         return ds, False, "none (value term left out)"
-    if name in ds:
-        return ds, ds[name], ""
-    if name != "value" and not name.startswith("model_"):
-        raise ValueError(f"{path}: no value variable {name!r} (see --value)")
-    import sys
+    if value in ds:
+        return ds, ds[value], ""
+    from neurometa.behaviour import MODELS, add_latents
 
-    from neurometa.behaviour import add_latents
-
-    ds, fits = add_latents(ds, seed=seed, progress=False)
-    latent = "model_chosen_value" if name == "value" else name
+    if value in MODELS:
+        model, latent = value, "model_chosen_value"
+    elif value == "value" or value.startswith("model_"):
+        model, latent = None, "model_chosen_value" if value == "value" else value
+    else:
+        raise AnalysisError(
+            f"{path}: no value variable {value!r} (see --value: a variable, 'none', a model "
+            f"name or a model_* latent)"
+        )
+    ds, fits = add_latents(ds, model, seed=seed, progress=False)
     if latent not in ds:
-        raise ValueError(f"{path}: the fitted model has no latent {latent!r}")
-    note = (f"{latent} of the {fits['model'].iloc[0]} model fitted by maximum likelihood to "
-            f"this recording's choices (the recording has no {name!r})")  # fmt: skip
+        raise AnalysisError(f"{path}: the fitted model has no latent {latent!r}")
+    note = (
+        f"{latent} of the {fits['model'].iloc[0]} model fitted by maximum likelihood to this "
+        f"recording's choices (the recording has no {value!r})"
+    )
     print(f"coding {path}: value regressor = {note}", file=sys.stderr)
     return ds, ds[latent], note
 
 
-def _two_step_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--boot", type=int, default=1000, help="bootstrap resamples")
-    parser.add_argument("--lags", type=int, default=5, help="lags of the Miller 2017 regression")
-    _seed(parser)
-
-
-def _run_two_step(
-    inputs: list[Path], out: Path | None, args: argparse.Namespace
+def run_two_step(
+    inputs: Paths,
+    out: str | os.PathLike[str] | None = None,
+    *,
+    num_boot: int = 1000,
+    num_lags: int = 5,
+    seed: int = 0,
 ) -> dict[str, Any]:
+    """Two-step behaviour of each recording (Daw 2011; Miller 2017; Akam 2015).
+
+    Writes the trial table, stay probabilities (and their figure), the stay regression,
+    the lagged regression and its model-based / model-free indices, and the Akam regression
+    where reward probabilities are recorded.
+
+    Returns
+    -------
+    dict
+        Per input stem: ``num_trials``, ``p_stay`` per condition, ``stay_regression``,
+        ``model_indices`` (and ``akam_regression``): coefficient, standard error and p.
+    """
     from neurometa.analysis.plotting import plot_stay_probabilities
     from neurometa.analysis.two_step import (
         akam_regression,
@@ -106,12 +150,12 @@ def _run_two_step(
     )
 
     summary: dict[str, Any] = {}
-    for path, ds in zip(inputs, open_inputs(inputs), strict=True):
+    for path, ds in zip(_paths(inputs), open_inputs(_paths(inputs)), strict=True):
         name = stem(path)
         trials = two_step_trials(ds)
-        stay = stay_probabilities(trials, num_boot=args.boot, seed=args.seed)
+        stay = stay_probabilities(trials, num_boot=num_boot, seed=seed)
         reg = stay_regression(trials)
-        coefs, indices = lagged_regression(trials, num_lags=args.lags)
+        coefs, indices = lagged_regression(trials, num_lags=num_lags)
         write_result(out, f"trials_{name}", trials)
         write_result(out, f"stay_probabilities_{name}", stay)
         write_result(out, f"stay_regression_{name}", reg)
@@ -136,49 +180,46 @@ def _run_two_step(
     return summary
 
 
-def _hybrid_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--restarts", type=int, default=5, help="random restarts per subject")
-    parser.add_argument(
-        "--prior",
-        choices=("none", "weak", "empirical"),
-        default="none",
-        help="maximum likelihood (none), MAP with weak priors (weak; Gershman 2016) or "
-        "empirical Bayes: EM over a Gaussian group prior (empirical; Huys et al. 2011)",
-    )
-    parser.add_argument(
-        "--common-prob",
-        type=float,
-        default=None,
-        help="common-transition probability of the model-based system (default: the "
-        "observed rate; Daw et al. 2011 used the task's 0.7)",
-    )
-    _seed(parser)
+def run_hybrid(
+    inputs: Paths,
+    out: str | os.PathLike[str] | None = None,
+    *,
+    num_restarts: int = 5,
+    prior: str | None = None,
+    common_prob: float | None = None,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Hybrid-model fits with the nested model-free and model-based fits (Daw 2011).
 
+    ``prior``: None (or ``"none"``) for maximum likelihood, ``"weak"`` for MAP with weak
+    priors, ``"empirical"`` for empirical Bayes (see :func:`neurometa.behaviour.fit`).
+    Writes ``hybrid_fits_<stem>`` (one
+    row per model and subject).
 
-def _prior(args: argparse.Namespace) -> str | None:
-    """The ``--prior`` choice as ``neurometa.behaviour.fit`` takes it (``none``: ML)."""
-    return None if getattr(args, "prior", "none") == "none" else args.prior
-
-
-def _run_hybrid(inputs: list[Path], out: Path | None, args: argparse.Namespace) -> dict[str, Any]:
+    Returns
+    -------
+    dict
+        Per input stem: ``num_subjects``, ``mean_w``, summed ``nll``/``aic``/``bic`` per
+        model, ``best_by_bic`` (and with empirical Bayes ``ibic``, ``best_by_ibic``,
+        ``group_prior_hybrid``).
+    """
     from neurometa.analysis.two_step import two_step_trials
     from neurometa.behaviour import fit_models
 
     summary: dict[str, Any] = {}
-    for path, ds in zip(inputs, open_inputs(inputs), strict=True):
+    for path, ds in zip(_paths(inputs), open_inputs(_paths(inputs)), strict=True):
         name = stem(path)
-        prior = _prior(args)
         fits = fit_models(
             ("hybrid", "model_free", "model_based"),
             two_step_trials(ds),
             family="two_step",
-            num_restarts=args.restarts,
-            seed=args.seed,
-            prior=prior,
-            common_prob=getattr(args, "common_prob", None),
+            num_restarts=num_restarts,
+            seed=seed,
+            prior=_prior(prior),
+            common_prob=common_prob,
             progress=False,
         )
-        write_result(out, f"hybrid_fits_{name}", fits)
+        write_result(out, f"hybrid_fits_{name}", fits.rename_axis("fit"))
         totals = fits.groupby("model")[["nll", "aic", "bic"]].sum()
         hybrid = fits[fits["model"] == "hybrid"]
         summary[name] = {
@@ -195,31 +236,44 @@ def _run_hybrid(inputs: list[Path], out: Path | None, args: argparse.Namespace) 
     return summary
 
 
-def _rpe_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--signal", default="rpe", help="regressed variable (default rpe)")
-    parser.add_argument(
-        "--onset-stage", default="0", help="stage of the second-stage-onset signal"
-    )
-    parser.add_argument("--outcome-stage", default="1", help="stage of the outcome signal")
-    _hybrid_args(parser)
+def run_rpe(
+    inputs: Paths,
+    out: str | os.PathLike[str] | None = None,
+    *,
+    signal: str = "rpe",
+    onset_stage: str | int = 0,
+    outcome_stage: str | int = 1,
+    num_restarts: int = 5,
+    prior: str | None = None,
+    common_prob: float | None = None,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """RPE decomposition into model-free and (MB − MF) parts (Daw 2011; Wang 2018).
 
+    See :func:`neurometa.analysis.rpe.rpe_decomposition`. Writes
+    ``rpe_decomposition_<stem>`` and, for a one-dimensional signal, its figure.
 
-def _run_rpe(inputs: list[Path], out: Path | None, args: argparse.Namespace) -> dict[str, Any]:
+    Returns
+    -------
+    dict
+        Per input stem: per event and term, ``coef`` and ``p`` (a one-dimensional signal),
+        or ``num_units``.
+    """
     from neurometa.analysis.plotting import plot_rpe_decomposition
     from neurometa.analysis.rpe import rpe_decomposition
 
     summary: dict[str, Any] = {}
-    for path, ds in zip(inputs, open_inputs(inputs), strict=True):
+    for path, ds in zip(_paths(inputs), open_inputs(_paths(inputs)), strict=True):
         name = stem(path)
         res = rpe_decomposition(
             ds,
-            signal=args.signal,
-            onset_stage=_stage(args.onset_stage),
-            outcome_stage=_stage(args.outcome_stage),
-            num_restarts=args.restarts,
-            seed=args.seed,
-            prior=_prior(args),
-            common_prob=getattr(args, "common_prob", None),
+            signal=signal,
+            onset_stage=onset_stage,
+            outcome_stage=outcome_stage,
+            num_restarts=num_restarts,
+            seed=seed,
+            prior=_prior(prior),
+            common_prob=common_prob,
         )
         write_result(out, f"rpe_decomposition_{name}", res)
         if res["coef"].ndim == 2:
@@ -239,21 +293,36 @@ def _run_rpe(inputs: list[Path], out: Path | None, args: argparse.Namespace) -> 
     return summary
 
 
-def _regret_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--at", type=int, nargs="+", default=[10, 25, 50], help="trials to report")
+def run_regret(
+    inputs: Paths,
+    out: str | os.PathLike[str] | None = None,
+    *,
+    at: tuple[int, ...] = (10, 25, 50),
+) -> dict[str, Any]:
+    """Mean cumulative expected regret (± SEM) of each recording; curves on one figure.
 
+    Writes ``regret_curves`` (dims input, trial; inputs labelled ``stem (agent)``, numbered
+    where two labels would be the same) and its figure.
 
-def _run_regret(inputs: list[Path], out: Path | None, args: argparse.Namespace) -> dict[str, Any]:
+    Returns
+    -------
+    dict
+        ``results``: per input, ``input``, ``num_episodes``, ``num_trials``, ``agent``,
+        ``task``, ``final`` ({"mean", "sem"}) and ``at`` ({"10": {"mean", "sem"}, ...});
+        with one input, its entries also at the top level.
+    """
     import xarray as xr
 
     from neurometa.analysis.bandits import regret_curve, regret_summary
     from neurometa.analysis.plotting import plot_regret_curves
 
     results, curves = [], {}
-    for path, ds in zip(inputs, open_inputs(inputs), strict=True):
-        res = regret_summary(ds, at=tuple(args.at))
-        results.append({"input": str(path), **res})
-        label = f"{stem(path)} ({res['agent']})" if res["agent"] else stem(path)
+    for path, ds in zip(_paths(inputs), open_inputs(_paths(inputs)), strict=True):
+        res = regret_summary(ds, at=tuple(at))
+        results.append({"input": str(path), **_regret_json(res, at)})
+        label = f"{stem(path)} ({res.attrs['agent']})" if res.attrs["agent"] else stem(path)
+        if label in curves:  # same file name in two folders (or the same file twice)
+            label = f"{label} [{len(curves) + 1}]"
         curves[label] = regret_curve(ds)
     if out is not None:
         stacked = xr.concat(list(curves.values()), dim="input", join="outer")
@@ -265,44 +334,79 @@ def _run_regret(inputs: list[Path], out: Path | None, args: argparse.Namespace) 
     return summary
 
 
-def _run_bandit(inputs: list[Path], out: Path | None, args: argparse.Namespace) -> dict[str, Any]:
+def _regret_json(res: Any, at: tuple[int, ...]) -> dict[str, Any]:
+    """A :func:`~neurometa.analysis.bandits.regret_summary` as the CLI's JSON reports it."""
+
+    def point(t: int) -> dict[str, float]:
+        row = res.sel(trial=t)
+        return {"mean": float(row["mean"]), "sem": float(row["sem"])}
+
+    num_trials = int(res.attrs["num_trials"])
+    return {
+        "num_episodes": int(res.attrs["num_episodes"]),
+        "num_trials": num_trials,
+        "agent": res.attrs["agent"],
+        "task": res.attrs["task"],
+        "final": point(num_trials),
+        "at": {str(t): point(t) for t in at if 1 <= t <= num_trials},
+    }
+
+
+def run_bandit(
+    inputs: Paths,
+    out: str | os.PathLike[str] | None = None,
+    *,
+    num_bins: int = 5,
+) -> dict[str, Any]:
+    """Bandit behaviour: win-stay/lose-shift, P(better arm) by difficulty, regret.
+
+    Writes ``win_stay_lose_shift_<stem>``; for recordings with ``arm_probs`` also
+    ``better_arm_<stem>`` (and figure) and the regret curves of :func:`run_regret`.
+
+    Returns
+    -------
+    dict
+        Per input stem: ``p_stay_after`` and ``p_better_by_difficulty``; ``regret``: the
+        ``results`` of :func:`run_regret`.
+    """
     from neurometa.analysis.bandits import better_arm_by_difficulty, win_stay_lose_shift
     from neurometa.analysis.plotting import plot_better_arm
 
     summary: dict[str, Any] = {}
-    datasets = open_inputs(inputs)
-    for path, ds in zip(inputs, datasets, strict=True):
+    paths = _paths(inputs)
+    datasets = open_inputs(paths)
+    for path, ds in zip(paths, datasets, strict=True):
         name = stem(path)
         wsls = win_stay_lose_shift(ds)
         write_result(out, f"win_stay_lose_shift_{name}", wsls)
-        result: dict[str, Any] = {
-            "p_stay_after": dict(zip(wsls["after"], wsls["p_stay"], strict=True))
-        }
+        result: dict[str, Any] = {"p_stay_after": wsls["p_stay"].to_dict()}
         if "arm_probs" in ds:
-            better = better_arm_by_difficulty(ds, num_bins=args.bins)
+            better = better_arm_by_difficulty(ds, num_bins=num_bins)
             write_result(out, f"better_arm_{name}", better)
             write_figure(out, f"better_arm_{name}", lambda b=better: plot_better_arm(b))
             result["p_better_by_difficulty"] = better[["bin_low", "bin_high", "p_better"]].to_dict(
                 orient="records"
             )
         summary[name] = result
-    with_probs = [p for p, ds in zip(inputs, datasets, strict=True) if "arm_probs" in ds]
+    with_probs = [p for p, ds in zip(paths, datasets, strict=True) if "arm_probs" in ds]
     if with_probs:
-        regret = _run_regret(with_probs, out, argparse.Namespace(at=[10, 25, 50]))
-        summary["regret"] = regret["results"]
+        summary["regret"] = run_regret(with_probs, out)["results"]
     return summary
 
 
-def _bandit_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--bins", type=int, default=5, help="difficulty bins")
+def run_harlow(inputs: Paths, out: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """Harlow accuracy by trial within episode (Harlow 1949; Wang 2018).
 
-
-def _run_harlow(inputs: list[Path], out: Path | None, args: argparse.Namespace) -> dict[str, Any]:
+    Returns
+    -------
+    dict
+        Per input stem: ``accuracy`` and ``sem`` by trial.
+    """
     from neurometa.analysis.bandits import harlow_accuracy
     from neurometa.analysis.plotting import plot_accuracy_by_trial
 
     summary: dict[str, Any] = {}
-    for path, ds in zip(inputs, open_inputs(inputs), strict=True):
+    for path, ds in zip(_paths(inputs), open_inputs(_paths(inputs)), strict=True):
         name = stem(path)
         acc = harlow_accuracy(ds)
         write_result(out, f"harlow_accuracy_{name}", acc)
@@ -314,58 +418,34 @@ def _run_harlow(inputs: list[Path], out: Path | None, args: argparse.Namespace) 
     return summary
 
 
-def _decode_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--target", required=True, help="variable to decode (e.g. action)")
-    parser.add_argument("--features", default="h", help="unit-activity variable (default h)")
-    parser.add_argument("--stage", default="0", help="stage name or index within the trial")
-    parser.add_argument("--folds", type=int, default=5, help="GroupKFold folds (by episode)")
+def run_decode(
+    inputs: Paths,
+    out: str | os.PathLike[str] | None = None,
+    *,
+    target: str,
+    features: str = "h",
+    stage: str | int = 0,
+    num_folds: int = 5,
+) -> dict[str, Any]:
+    """Cross-validated decoding of ``target`` from units (folds grouped by episode).
 
+    See :func:`neurometa.analysis.population.decode`. Writes ``decode_<target>_<stem>``.
 
-def _run_decode(inputs: list[Path], out: Path | None, args: argparse.Namespace) -> dict[str, Any]:
+    Returns
+    -------
+    dict
+        Per input stem: ``metric``, ``mean_score``, ``mean_chance``.
+    """
     from neurometa.analysis.population import decode
 
     summary: dict[str, Any] = {}
-    for path, ds in zip(inputs, open_inputs(inputs), strict=True):
+    for path, ds in zip(_paths(inputs), open_inputs(_paths(inputs)), strict=True):
         name = stem(path)
-        res = decode(
-            ds,
-            args.target,
-            features=args.features,
-            stage=_stage(args.stage),
-            num_folds=args.folds,
-        )
-        write_result(out, f"decode_{args.target}_{name}", res)
-        summary[name] = {k: res.attrs[k] for k in ("metric", "mean_score", "mean_chance")}
+        res = decode(ds, target, features=features, stage=stage, num_folds=num_folds)
+        write_result(out, f"decode_{target}_{name}", res)
+        summary[name] = {
+            "metric": res.attrs["metric"],
+            "mean_score": float(res["mean_score"]),
+            "mean_chance": float(res["mean_chance"]),
+        }
     return summary
-
-
-def _no_args(parser: argparse.ArgumentParser) -> None:
-    del parser
-
-
-CODING = AnalysisSpec(
-    "single-unit coding regression (Tsutsui 2016; Wang 2018)", _coding_args, _run_coding
-)
-TWO_STEP = AnalysisSpec(
-    "two-step stay probabilities and regressions (Daw 2011; Miller 2017; Akam 2015)",
-    _two_step_args,
-    _run_two_step,
-)
-HYBRID = AnalysisSpec(
-    "hybrid MB/MF model fits with nested MF and MB fits (Daw 2011)", _hybrid_args, _run_hybrid
-)
-RPE = AnalysisSpec(
-    "RPE decomposition into MF and MB-MF parts (Daw 2011; Wang 2018)", _rpe_args, _run_rpe
-)
-REGRET = AnalysisSpec("mean cumulative expected regret with SE, curves", _regret_args, _run_regret)
-BANDIT = AnalysisSpec(
-    "bandit behaviour: win-stay/lose-shift, P(better arm) by difficulty, regret",
-    _bandit_args,
-    _run_bandit,
-)
-HARLOW = AnalysisSpec("Harlow accuracy by trial within episode", _no_args, _run_harlow)
-DECODE = AnalysisSpec(
-    "cross-validated decoding of a task variable from units (folds grouped by episode)",
-    _decode_args,
-    _run_decode,
-)

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 import xarray as xr
-from scipy import stats
+from statsmodels.discrete.discrete_model import BinaryResultsWrapper
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 from neurometa.analysis._common import AnalysisError, by_trial, check_recording, trial_sum
@@ -34,6 +34,8 @@ from neurometa.seeding import RunSeeds
 
 __all__ = [
     "CONDITIONS",
+    "CONDITION_LABELS",
+    "condition_codes",
     "two_step_trials",
     "stay_table",
     "stay_probabilities",
@@ -51,6 +53,24 @@ CONDITIONS: tuple[tuple[str, str], ...] = (
     ("common", "unrewarded"),
     ("rare", "unrewarded"),
 )
+
+
+#: Labels of :data:`CONDITIONS` (``"common/rewarded"``, ...).
+CONDITION_LABELS: tuple[str, ...] = tuple(f"{t}/{o}" for t, o in CONDITIONS)
+
+
+def condition_codes(stays: pd.DataFrame) -> np.ndarray:
+    """Position in :data:`CONDITIONS` of each row of a :func:`stay_table`.
+
+    Returns
+    -------
+    numpy.ndarray of int, shape (len(stays),)
+        0 common/rewarded, 1 rare/rewarded, 2 common/unrewarded, 3 rare/unrewarded (of the
+        previous trial).
+    """
+    common = stays["common"].to_numpy(dtype=bool)
+    rewarded = stays["rewarded"].to_numpy(dtype=bool)
+    return np.where(common, 0, 1) + np.where(rewarded, 0, 2)
 
 
 def _better_choice1(reward_probs: np.ndarray) -> np.ndarray:
@@ -78,7 +98,7 @@ def two_step_trials(ds: xr.Dataset) -> pd.DataFrame:
 
     Returns
     -------
-    pandas.DataFrame
+    pandas.DataFrame, index ``completed_trial``
         The trial table; ``attrs["second_stage_choice"]`` is False for the Wang/Miller
         variant (reward probabilities per state only).
     """
@@ -119,7 +139,8 @@ def two_step_trials(ds: xr.Dataset) -> pd.DataFrame:
     if second_choice:
         ok &= arrays["choice2"] >= 0
     table = pd.DataFrame(
-        {"subject": subject[ok], "episode": grid[0][ok], "trial_index": grid[1][ok]}
+        {"subject": subject[ok], "episode": grid[0][ok], "trial_index": grid[1][ok]},
+        index=pd.RangeIndex(int(ok.sum()), name="completed_trial"),
     )
     for name in ("trial", "choice1", "state2", "choice2", "reward", "common", "better_choice1"):
         if name in arrays:
@@ -219,9 +240,9 @@ def stay_probabilities(
     Returns
     -------
     pandas.DataFrame
-        Rows in :data:`CONDITIONS` order: ``transition, outcome, p_stay, ci_low, ci_high,
-        num_trials``; ``attrs``: ``resampled`` (the resampled unit) and ``averaged``
-        (``"subjects"`` or ``"trials"``).
+        Index ``condition`` (``"common/rewarded"``, ...) in :data:`CONDITIONS` order;
+        columns ``transition, outcome, p_stay, ci_low, ci_high, num_trials``; ``attrs``:
+        ``resampled`` (the resampled unit) and ``averaged`` (``"subjects"`` or ``"trials"``).
     """
     stays = stay_table(trials)
     codes, unit = _clusters(stays)
@@ -229,12 +250,7 @@ def stay_probabilities(
         codes, unit = np.arange(len(stays)), "trial"
     subject = pd.factorize(stays["subject"])[0]
     num_subjects = subject.max() + 1
-    cond = np.zeros(len(stays), dtype=np.int64)
-    for k, (trans, outcome) in enumerate(CONDITIONS):
-        cond[
-            (stays["common"] == (trans == "common"))
-            & (stays["rewarded"] == (outcome == "rewarded"))
-        ] = k
+    cond = condition_codes(stays)
     # stays and trials per resampled unit, spread over (subject, condition) columns
     num_units = codes.max() + 1
     per_unit = np.zeros((2, num_units, num_subjects * 4))
@@ -262,7 +278,8 @@ def stay_probabilities(
         boot[first : first + rows] = statistic(weights.astype(np.float64))
     p = statistic(np.ones((1, num_units)))[0]
     tail = (1 - ci) / 2
-    out = pd.DataFrame(CONDITIONS, columns=["transition", "outcome"])
+    labels = pd.Index(CONDITION_LABELS, name="condition")
+    out = pd.DataFrame(CONDITIONS, columns=["transition", "outcome"], index=labels)
     out["p_stay"] = p
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN conditions
@@ -286,12 +303,20 @@ def logistic_table(y: np.ndarray, X: pd.DataFrame, groups: np.ndarray | None) ->
     Returns
     -------
     pandas.DataFrame
-        Index: the columns of ``X``; columns ``coef, se, z, p, ci_low, ci_high`` (``z`` is
-        ``coef / se``; with clusters it is referred to t(G − 1)); ``attrs``: ``cov_type``,
-        ``num_obs``, ``num_clusters`` (0 without), ``df`` (t degrees of freedom; 0 = normal),
-        ``cov`` (covariance of the estimates) and ``perfect_separation`` (True when
-        statsmodels detected it: estimates unreliable).
+        Index ``term`` (the columns of ``X``); columns ``coef, se, statistic, p, ci_low,
+        ci_high`` (``statistic`` is the Wald statistic ``coef / se``, referred to t(G − 1)
+        with clusters and to the normal without); ``attrs``: ``cov_type``, ``num_obs``,
+        ``num_clusters`` (0 without), ``reference`` (``"t"`` or ``"normal"``), ``df`` (the
+        t degrees of freedom; infinite for the normal) and ``perfect_separation`` (True
+        when statsmodels detected it: estimates unreliable).
     """
+    return _logit(y, X, groups)[1]
+
+
+def _logit(
+    y: np.ndarray, X: pd.DataFrame, groups: np.ndarray | None
+) -> tuple[BinaryResultsWrapper, pd.DataFrame]:
+    """The fitted statsmodels results and their table (see :func:`logistic_table`)."""
     model = sm.Logit(np.asarray(y, dtype=np.float64), X.astype(np.float64))
     kwargs: dict = {}
     num_clusters = 0 if groups is None else int(len(np.unique(groups)))
@@ -309,7 +334,7 @@ def logistic_table(y: np.ndarray, X: pd.DataFrame, groups: np.ndarray | None) ->
         {
             "coef": res.params,
             "se": res.bse,
-            "z": res.tvalues,
+            "statistic": res.tvalues,
             "p": res.pvalues,
             "ci_low": ci[0],
             "ci_high": ci[1],
@@ -320,11 +345,11 @@ def logistic_table(y: np.ndarray, X: pd.DataFrame, groups: np.ndarray | None) ->
         cov_type=res.cov_type,
         num_obs=int(res.nobs),
         num_clusters=num_clusters,
-        df=num_clusters - 1 if num_clusters else 0,
+        reference="t" if res.use_t else "normal",
+        df=float(num_clusters - 1) if res.use_t else float("inf"),
         perfect_separation=separated,
     )
-    out.attrs["cov"] = res.cov_params()
-    return out
+    return res, out
 
 
 def stay_regression(trials: pd.DataFrame) -> pd.DataFrame:
@@ -374,19 +399,6 @@ def _lagged_design(
     return t["choice1"].to_numpy()[rows], pd.DataFrame(cols), t.iloc[rows]
 
 
-def _contrast(table: pd.DataFrame, weights: dict[str, float]) -> dict[str, float]:
-    """Estimate, SE, z and two-sided p of the linear combination ``weights`` of coefficients."""
-    names = list(weights)
-    w = np.array([weights[n] for n in names])
-    est = float(w @ table.loc[names, "coef"].to_numpy())
-    cov = table.attrs["cov"].loc[names, names].to_numpy()
-    se = float(np.sqrt(w @ cov @ w))
-    z = est / se
-    df = table.attrs.get("df", 0)
-    p = 2 * (stats.t.sf(abs(z), df) if df else stats.norm.sf(abs(z)))
-    return {"estimate": est, "se": se, "z": z, "p": float(p)}
-
-
 def lagged_regression(
     trials: pd.DataFrame, *, num_lags: int = 5
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -409,22 +421,36 @@ def lagged_regression(
     coefficients : pandas.DataFrame
         As :func:`logistic_table` (clustered as :func:`stay_regression`).
     indices : pandas.DataFrame
-        Rows ``model_based``, ``model_free``: ``estimate, se, z, p``.
+        Index ``contrast`` (``model_based``, ``model_free``): ``estimate, se, statistic, p,
+        ci_low, ci_high`` of each sum of coefficients, from the fitted model's Wald test
+        (statsmodels ``t_test``: same covariance and reference distribution as the
+        coefficients).
     """
     if num_lags < 1:
         raise AnalysisError(f"num_lags must be >= 1, got {num_lags}")
     y, X, rows = _lagged_design(trials, num_lags)
-    table = logistic_table(y, X, _clusters(rows, X.shape[1])[0])
+    res, table = _logit(y, X, _clusters(rows, X.shape[1])[0])
     signs = {"model_based": (1, -1, -1, 1), "model_free": (1, -1, 1, -1)}
-    indices = {}
-    for index, sign in signs.items():
-        weights = {
-            f"{name}_lag{lag}": float(s)
-            for lag in range(1, num_lags + 1)
-            for (name, _, _), s in zip(TRIAL_TYPES, sign, strict=True)
-        }
-        indices[index] = _contrast(table, weights)
-    return table, pd.DataFrame(indices).T.rename_axis("index")
+    weights = np.zeros((len(signs), X.shape[1]))
+    for row, sign in enumerate(signs.values()):
+        for lag in range(1, num_lags + 1):
+            for (name, _, _), s in zip(TRIAL_TYPES, sign, strict=True):
+                weights[row, X.columns.get_loc(f"{name}_lag{lag}")] = s
+    test = res.t_test(weights)
+    ci = test.conf_int()
+    indices = pd.DataFrame(
+        {
+            "estimate": test.effect,
+            "se": test.sd.ravel(),
+            "statistic": test.statistic.ravel(),
+            "p": np.asarray(test.pvalue).ravel(),
+            "ci_low": ci[:, 0],
+            "ci_high": ci[:, 1],
+        },
+        index=pd.Index(list(signs), name="contrast"),
+    )
+    indices.attrs.update({k: table.attrs[k] for k in ("reference", "df", "num_obs")})
+    return table, indices
 
 
 def akam_regression(trials: pd.DataFrame) -> pd.DataFrame:

@@ -1,9 +1,10 @@
 """``neurometa analyze NAME INPUT... [--out DIR] [--json]``: run one analysis on recordings.
 
-Analyses are looked up in :data:`ANALYSES`, a registry of ``"module:attribute"`` strings
-naming :class:`neurometa.analysis.report.AnalysisSpec` objects (imported only when the
-parser is built). To add an analysis, write a spec and add ONE line here, e.g.
-``"compare": "neurometa.analysis.compare_report:ANALYSIS",``.
+Each analysis is a function ``run(inputs, out=None, **options) -> dict`` of the analysis
+layer (e.g. :func:`neurometa.analysis.runners.run_coding`), registered in :data:`ANALYSES`
+with the keyword arguments the command line exposes. Every option is described once, in
+:data:`OPTIONS`; its default is the function's own (shown in ``--help``). To add an
+analysis, write the function and add ONE entry to :data:`ANALYSES`.
 
 Each analysis writes its results as NetCDF + CSV and its figures as PNG under ``--out``
 (nothing is written without ``--out``) and prints a summary (one JSON object with ``--json``).
@@ -12,48 +13,217 @@ Each analysis writes its results as NetCDF + CSV and its figures as PNG under ``
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib
+import inspect
 import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from neurometa.cli import CLIError, add_json_flag, emit_json
 
 NAME = "analyze"
 HELP = "run an analysis (coding, two-step, hybrid, rpe, regret, bandit, harlow, ...) on recordings"
 
-#: Analysis name -> "module:attribute" of its AnalysisSpec.
-ANALYSES: dict[str, str] = {
-    "coding": "neurometa.analysis.runners:CODING",
-    "two-step": "neurometa.analysis.runners:TWO_STEP",
-    "hybrid": "neurometa.analysis.runners:HYBRID",
-    "rpe": "neurometa.analysis.runners:RPE",
-    "regret": "neurometa.analysis.runners:REGRET",
-    "bandit": "neurometa.analysis.runners:BANDIT",
-    "harlow": "neurometa.analysis.runners:HARLOW",
-    "decode": "neurometa.analysis.runners:DECODE",
-    "compare": "neurometa.analysis.compare_report:ANALYSIS",
-    "sweep": "neurometa.sweep.report:ANALYSIS",
+__all__ = ["Analysis", "ANALYSES", "OPTIONS", "add_options", "chosen_options", "load_function"]
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """One analysis reachable as ``neurometa analyze NAME``."""
+
+    help: str
+    """One line for ``--help``."""
+    function: str
+    """``"module:function"`` of ``run(inputs, out=None, **options) -> dict``."""
+    options: tuple[str, ...] = ()
+    """Keyword arguments of the function the command line exposes (keys of OPTIONS)."""
+    config: str | None = None
+    """``"module:Class"`` of a config dataclass whose fields are the options (their
+    defaults), for a function that takes ``**options``."""
+
+
+_CODING = ("activity", "stage", "value", "alpha", "num_shuffles", "seed")
+_HYBRID = ("num_restarts", "prior", "common_prob", "seed")
+
+#: Analysis name -> its function and options.
+ANALYSES: dict[str, Analysis] = {
+    "coding": Analysis(
+        "single-unit coding regression (Tsutsui 2016; Wang 2018)",
+        "neurometa.analysis.runners:run_coding",
+        _CODING,
+    ),
+    "two-step": Analysis(
+        "two-step stay probabilities and regressions (Daw 2011; Miller 2017; Akam 2015)",
+        "neurometa.analysis.runners:run_two_step",
+        ("num_boot", "num_lags", "seed"),
+    ),
+    "hybrid": Analysis(
+        "hybrid MB/MF model fits with nested MF and MB fits (Daw 2011)",
+        "neurometa.analysis.runners:run_hybrid",
+        _HYBRID,
+    ),
+    "rpe": Analysis(
+        "RPE decomposition into MF and MB-MF parts (Daw 2011; Wang 2018)",
+        "neurometa.analysis.runners:run_rpe",
+        ("signal", "onset_stage", "outcome_stage", *_HYBRID),
+    ),
+    "regret": Analysis(
+        "mean cumulative expected regret with SE, curves",
+        "neurometa.analysis.runners:run_regret",
+        ("at",),
+    ),
+    "bandit": Analysis(
+        "bandit behaviour: win-stay/lose-shift, P(better arm) by difficulty, regret",
+        "neurometa.analysis.runners:run_bandit",
+        ("num_bins",),
+    ),
+    "harlow": Analysis(
+        "Harlow accuracy by trial within episode", "neurometa.analysis.runners:run_harlow"
+    ),
+    "decode": Analysis(
+        "cross-validated decoding of a task variable from units (folds grouped by episode)",
+        "neurometa.analysis.runners:run_decode",
+        ("target", "features", "stage", "num_folds"),
+    ),
+    "compare": Analysis(
+        "agent vs neurons: coding fractions, RSA, behaviour (Wang 2018 vs Tsutsui 2016)",
+        "neurometa.analysis.compare_report:run_compare",
+        (
+            "agent_activity",
+            "neural_activity",
+            "agent_stage",
+            "neural_stage",
+            "alpha",
+            "ci",
+            "num_shuffles",
+            "num_permutations",
+            "num_splits",
+            "seed",
+        ),  # fmt: skip
+        config="neurometa.analysis.compare_report:CompareConfig",
+    ),
+    "sweep": Analysis(
+        "summary of a sweep's results.nc: best setting, mean and spread over seeds",
+        "neurometa.sweep.report:run_sweep_report",
+        ("metric", "goal", "top"),
+    ),
+}
+
+#: Every option of every analysis: keyword -> (flag, argparse keywords without default).
+OPTIONS: dict[str, tuple[str, dict[str, Any]]] = {
+    "activity": ("--activity", {"help": "unit-activity variable"}),
+    "stage": ("--stage", {"help": "stage name or index within the trial"}),
+    "value": (
+        "--value",
+        {
+            "help": "value regressor: a variable; if the recording has none, the family's "
+            "default behavioural model is fitted and its model_chosen_value used (or the "
+            "named model_* latent, or a model name such as hybrid); 'none' drops the term"
+        },
+    ),  # fmt: skip
+    "alpha": ("--alpha", {"type": float, "help": "significance level of the coding tests"}),
+    "ci": ("--ci", {"type": float, "help": "coverage of the confidence intervals"}),
+    "num_shuffles": ("--shuffles", {"type": int, "help": "shuffles for the chance level"}),
+    "seed": ("--seed", {"type": int, "help": "seed of shuffles/bootstraps/restarts"}),
+    "num_boot": ("--boot", {"type": int, "help": "bootstrap resamples"}),
+    "num_lags": ("--lags", {"type": int, "help": "lags of the Miller 2017 regression"}),
+    "num_restarts": ("--restarts", {"type": int, "help": "random restarts per subject"}),
+    "prior": (
+        "--prior",
+        {
+            "choices": ("none", "weak", "empirical"),
+            "help": "maximum likelihood (none), MAP with weak priors (weak; Gershman 2016) or "
+            "empirical Bayes: EM over a Gaussian group prior (empirical; Huys et al. 2011)",
+        },
+    ),
+    "common_prob": (
+        "--common-prob",
+        {
+            "type": float,
+            "help": "common-transition probability of the model-based system (default: the "
+            "observed rate; Daw et al. 2011 used the task's 0.7)",
+        },
+    ),
+    "signal": ("--signal", {"help": "regressed variable"}),
+    "onset_stage": ("--onset-stage", {"help": "stage of the second-stage-onset signal"}),
+    "outcome_stage": ("--outcome-stage", {"help": "stage of the outcome signal"}),
+    "at": ("--at", {"type": int, "nargs": "+", "help": "trials to report"}),
+    "num_bins": ("--bins", {"type": int, "help": "difficulty bins"}),
+    "target": ("--target", {"help": "variable to decode (e.g. action)"}),
+    "features": ("--features", {"help": "unit-activity variable"}),
+    "num_folds": ("--folds", {"type": int, "help": "GroupKFold folds (by episode)"}),
+    "agent_activity": ("--agent-activity", {"help": "agent activity variable"}),
+    "neural_activity": ("--neural-activity", {"help": "neural activity variable"}),
+    "agent_stage": ("--agent-stage", {"help": "agent stage (name or index)"}),
+    "neural_stage": ("--neural-stage", {"help": "neural stage (name or index)"}),
+    "num_permutations": ("--permutations", {"type": int, "help": "RSA permutations"}),
+    "num_splits": ("--splits", {"type": int, "help": "RSA split halves (noise ceiling)"}),
+    "metric": ("--metric", {"help": "result to rank by (default: the spec's)"}),
+    "goal": ("--goal", {"choices": ("min", "max"), "help": "better is min/max"}),
+    "top": ("--top", {"type": int, "help": "settings listed in the summary"}),
 }
 
 
-def load_spec(name: str):  # noqa: ANN201 - returns an AnalysisSpec (imported lazily)
-    """The :class:`AnalysisSpec` registered under ``name``."""
+def _load(target: str) -> Any:
+    module, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def load_function(name: str) -> Callable[..., dict[str, Any]]:
+    """The function registered under ``name`` in :data:`ANALYSES`."""
     if name not in ANALYSES:
         raise CLIError(f"unknown analysis {name!r}; available: {', '.join(sorted(ANALYSES))}")
-    module, _, attr = ANALYSES[name].partition(":")
-    return getattr(importlib.import_module(module), attr)
+    return _load(ANALYSES[name].function)
+
+
+def _defaults(analysis: Analysis) -> dict[str, Any]:
+    """Each option's default: the function's keyword default, or the config field's."""
+    if analysis.config is not None:
+        return {f.name: f.default for f in dataclasses.fields(_load(analysis.config))}
+    params = inspect.signature(_load(analysis.function)).parameters
+    return {name: p.default for name, p in params.items()}
+
+
+def add_options(
+    parser: argparse.ArgumentParser, analysis: Analysis, names: Iterable[str] | None = None
+) -> None:
+    """Add the options ``names`` (default: all) of ``analysis`` to ``parser``.
+
+    An option left out of the command line is left out of the call, so the function's
+    default applies; ``--help`` shows it.
+    """
+    defaults = _defaults(analysis)
+    for name in analysis.options if names is None else names:
+        flag, kwargs = OPTIONS[name]
+        default = defaults.get(name, inspect.Parameter.empty)
+        if default is inspect.Parameter.empty:
+            parser.add_argument(flag, dest=name, required=True, **kwargs)
+        else:
+            shown = " ".join(map(str, default)) if isinstance(default, tuple) else default
+            help_text = f"{kwargs['help']} (default: {shown})"
+            parser.add_argument(
+                flag, dest=name, default=argparse.SUPPRESS, **{**kwargs, "help": help_text}
+            )
+
+
+def chosen_options(args: argparse.Namespace, analysis: Analysis) -> dict[str, Any]:
+    """The options of ``analysis`` given on the command line, as keyword arguments."""
+    return {name: getattr(args, name) for name in analysis.options if hasattr(args, name)}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add one sub-command per registered analysis."""
     sub = parser.add_subparsers(dest="analysis", metavar="NAME")
     for name in sorted(ANALYSES):
-        spec = load_spec(name)
-        sp = sub.add_parser(name, help=spec.help, description=spec.help)
+        analysis = ANALYSES[name]
+        sp = sub.add_parser(name, help=analysis.help, description=analysis.help)
         sp.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="recording files")
         sp.add_argument("--out", type=Path, default=None, help="folder for results and figures")
         add_json_flag(sp)
-        spec.add_arguments(sp)
+        add_options(sp, analysis)
 
 
 def _print_summary(summary: dict, indent: str = "") -> None:
@@ -72,11 +242,13 @@ def run(args: argparse.Namespace) -> int:
     missing = [str(p) for p in args.inputs if not p.exists()]
     if missing:
         raise CLIError(f"input not found: {', '.join(missing)}")
-    spec = load_spec(args.analysis)
+    function = load_function(args.analysis)
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
     try:
-        summary = spec.run(list(args.inputs), args.out, args)
+        summary = function(
+            list(args.inputs), args.out, **chosen_options(args, ANALYSES[args.analysis])
+        )
     except (ValueError, KeyError, OSError) as err:
         raise CLIError(f"{args.analysis}: {err}".replace("\n", " ")) from err
     if args.out is not None:

@@ -9,16 +9,15 @@ best first (``<stem>_settings.png``). Torch-free.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from neurometa.analysis.report import AnalysisSpec, stem, write_figure, write_result
+from neurometa.analysis.report import stem, write_figure, write_result
 from neurometa.sweep.results import open_results, summarize_sweep, summary_table
 
-__all__ = ["ANALYSIS", "plot_settings"]
+__all__ = ["run_sweep_report", "plot_settings"]
 
 
 def plot_settings(table: pd.DataFrame, top: int = 20):  # noqa: ANN201 - matplotlib Figure
@@ -41,27 +40,42 @@ def plot_settings(table: pd.DataFrame, top: int = 20):  # noqa: ANN201 - matplot
     return fig
 
 
-def _arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--metric", default=None, help="result to rank by (default: the spec's)")
-    parser.add_argument("--goal", choices=("min", "max"), default=None, help="better is min/max")
-    parser.add_argument("--top", type=int, default=10, help="settings listed in the summary")
+def run_sweep_report(
+    inputs: list[str | Path],
+    out: str | Path | None = None,
+    *,
+    metric: str | None = None,
+    goal: str | None = None,
+    top: int = 10,
+) -> dict[str, Any]:
+    """Summaries of sweep results files; with ``out``, each setting table and its figure.
 
+    Parameters
+    ----------
+    inputs : list of path-like
+        ``results.nc`` files written by :func:`neurometa.sweep.run_sweep`.
+    out : path-like, optional
+        Output folder for ``<stem>_settings.nc/.csv/.png``.
+    metric, goal : str, optional
+        Result to rank by and whether lower (``"min"``) or higher (``"max"``) is better
+        (default: the spec's).
+    top : int
+        Settings listed in each summary.
 
-def _run(inputs: list[Path], out: Path | None, args: argparse.Namespace) -> dict[str, Any]:
+    Returns
+    -------
+    dict
+        :func:`~neurometa.sweep.results.summarize_sweep` of the input (one input) or per
+        input path.
+    """
     summaries = {}
     for path in inputs:
         ds = open_results(path)
-        summary = summarize_sweep(ds, args.metric, args.goal)
-        summary["settings"] = summary["settings"][: args.top]
+        summary = summarize_sweep(ds, metric, goal)
+        summary["settings"] = summary["settings"][:top]
         if summary["num_done"]:
-            table = summary_table(ds, args.metric, args.goal)
+            table = summary_table(ds, metric, goal)
             write_result(out, f"{stem(path)}_settings", table)
             write_figure(out, f"{stem(path)}_settings", lambda t=table: plot_settings(t))
         summaries[str(path)] = summary
     return summaries if len(summaries) > 1 else next(iter(summaries.values()))
-
-
-#: The ``sweep`` entry of ``neurometa analyze``.
-ANALYSIS = AnalysisSpec(
-    "summary of a sweep's results.nc: best setting, mean and spread over seeds", _arguments, _run
-)

@@ -177,6 +177,8 @@ def summary_table(
 ) -> pd.DataFrame:
     """One row per setting: parameters, mean/std/sem of ``metric`` over seeds, best first.
 
+    The index, ``rank``, counts from 0 for the best setting.
+
     ``std`` is the sample standard deviation (ddof = 1; NaN with one seed) and
     ``sem = std / sqrt(n_done)``, both over the seeds whose run is done. Settings with no
     finished seed come last.
@@ -201,7 +203,7 @@ def summary_table(
     frame = frame[[c for c in frame.columns if c not in stats_cols] + stats_cols]
     frame = frame.sort_values("mean", ascending=goal == "min", na_position="last", kind="stable")
     frame.attrs.update(metric=metric, goal=goal)
-    return frame.reset_index(drop=True)
+    return frame.reset_index(drop=True).rename_axis("rank")
 
 
 def _scalar_frame(table: xr.Dataset) -> pd.DataFrame:

@@ -1,3 +1,7 @@
+import argparse
+import dataclasses
+import importlib
+import inspect
 import json
 import subprocess
 import sys
@@ -5,12 +9,13 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 from _synthetic_recordings import agent_recording, hybrid_params, simulate_hybrid
 
-from neurometa.analysis.bandits import regret_summary
+from neurometa.analysis.bandits import regret_curve, regret_summary
 from neurometa.analysis.two_step import stay_probabilities, two_step_trials
 from neurometa.cli import main
-from neurometa.commands.analyze import ANALYSES, load_spec
+from neurometa.commands.analyze import ANALYSES, add_options, chosen_options, load_function
 from neurometa.record.io import open_recording, save_recording
 
 
@@ -39,8 +44,10 @@ def test_regret_json_matches_the_library(bandit_file, capsys):
     assert main(["analyze", "regret", str(bandit_file), "--json"]) == 0
     got = _json(capsys)
     ref = regret_summary(open_recording(bandit_file).load())
-    assert got["final"]["mean"] == pytest.approx(ref["final"]["mean"])
-    assert got["final"]["sem"] == pytest.approx(ref["final"]["sem"])
+    assert got["num_trials"] == ref.attrs["num_trials"] == 60
+    assert got["final"]["mean"] == pytest.approx(float(ref["mean"].sel(trial=60)))
+    assert got["final"]["sem"] == pytest.approx(float(ref["sem"].sel(trial=60)))
+    assert got["at"]["25"]["mean"] == pytest.approx(float(ref["mean"].sel(trial=25)))
     assert set(got["at"]) == {"10", "25", "50"}
 
 
@@ -53,8 +60,13 @@ def test_regret_writes_netcdf_csv_and_png(bandit_file, tmp_path, capsys):
         == 0
     )
     assert len(_json(capsys)["results"]) == 2
-    for suffix in ("nc", "csv", "png"):
-        assert (out / f"regret_curves.{suffix}").is_file()
+    curves = xr.open_dataset(out / "regret_curves.nc").load()
+    assert curves["mean"].dims == ("input", "trial")
+    ref = regret_curve(open_recording(bandit_file).load())
+    np.testing.assert_allclose(curves["mean"].values, [ref["mean"].values] * 2)
+    table = pd.read_csv(out / "regret_curves.csv", index_col=["input", "trial"])
+    np.testing.assert_allclose(table["sem"].to_numpy(), np.tile(ref["sem"].values, 2))
+    assert (out / "regret_curves.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_import_then_analyze_two_step_lab_behaviour(tmp_path, capsys):
@@ -87,7 +99,7 @@ def test_import_then_analyze_two_step_lab_behaviour(tmp_path, capsys):
     assert main(argv) == 0
     got = _json(capsys)["lab"]
     ref = stay_probabilities(two_step_trials(open_recording(nc).load()), num_boot=50)
-    assert got["p_stay"]["common_rewarded"] == pytest.approx(ref["p_stay"][0])
+    assert got["p_stay"]["common_rewarded"] == pytest.approx(ref.loc["common/rewarded", "p_stay"])
     assert got["num_trials"] == 449
     for name in (
         "stay_probabilities_lab.nc",
@@ -115,11 +127,33 @@ def test_missing_variable_is_a_one_line_error(bandit_file, capsys):
 
 
 @pytest.mark.parametrize("name", sorted(ANALYSES), ids=sorted(ANALYSES))
-def test_every_registered_analysis_has_a_spec(name):
-    spec = load_spec(name)
-    assert spec.help
-    assert callable(spec.run)
-    assert callable(spec.add_arguments)
+def test_every_option_reaches_a_keyword_of_the_analysis_function(name):
+    analysis = ANALYSES[name]
+    function = load_function(name)
+    params = inspect.signature(function).parameters
+    if analysis.config is not None:  # a function taking **options: the config's fields
+        module, _, attr = analysis.config.partition(":")
+        accepted = {
+            f.name for f in dataclasses.fields(getattr(importlib.import_module(module), attr))
+        }
+    else:
+        accepted = {n for n, p in params.items() if p.kind is p.KEYWORD_ONLY}
+    assert set(analysis.options) <= accepted
+    assert list(params)[:2] == ["inputs", "out"]
+    parser = argparse.ArgumentParser()
+    add_options(parser, analysis)
+    given = parser.parse_args(["--target", "x"] if "target" in analysis.options else [])
+    assert chosen_options(given, analysis) == ({"target": "x"} if name == "decode" else {})
+
+
+def test_options_given_on_the_command_line_reach_the_function(bandit_file, monkeypatch, capsys):
+    import neurometa.analysis.runners as runners
+
+    seen = {}
+    monkeypatch.setattr(runners, "run_regret", lambda inputs, out, **kw: seen.update(kw) or {})
+    assert main(["analyze", "regret", str(bandit_file), "--at", "3", "7", "--json"]) == 0
+    assert seen == {"at": [3, 7]}
+    capsys.readouterr()
 
 
 def test_analysis_package_imports_without_torch():

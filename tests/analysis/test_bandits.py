@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 from _synthetic_recordings import agent_recording
+from statsmodels.stats.proportion import proportion_confint
 
 from neurometa.analysis import bandits
 
@@ -24,9 +25,11 @@ def test_regret_by_hand():
     np.testing.assert_allclose(
         curve["sem"].values, cum.std(axis=0, ddof=1) / np.sqrt(2), atol=1e-6
     )
-    summary = bandits.regret_summary(ds, at=(1, 2, 10))
-    assert summary["final"]["mean"] == pytest.approx(0.75, abs=1e-6)
-    assert set(summary["at"]) == {"1", "2"}  # trial 10 is past the end
+    summary = bandits.regret_summary(ds, at=(2, 1, 10))
+    assert list(summary["trial"].values) == [1, 2, 3]  # sorted; 10 is past the end; 3 is last
+    assert summary.attrs["num_trials"] == 3
+    np.testing.assert_allclose(summary["mean"].values, [0.25, 0.25, 0.75], atol=1e-6)
+    np.testing.assert_allclose(summary["sem"].values, curve["sem"].values, atol=1e-12)
 
 
 def test_regret_split_finds_the_planted_stuck_episodes():
@@ -38,11 +41,13 @@ def test_regret_split_finds_the_planted_stuck_episodes():
     action[:2, :50] = 1
     action[2:, :5] = 1
     split = bandits.regret_split(_bandit(action, probs), threshold=10)
-    assert split["num_episodes"] == 10
-    assert split["mean"] == pytest.approx((2 * 30 + 8 * 3) / 10, rel=1e-5)
-    assert split["stuck_fraction"] == pytest.approx(0.2)
-    assert split["stuck_share"] == pytest.approx(60 / 84, rel=1e-5)
-    assert split["mean_not_stuck"] == pytest.approx(3.0, rel=1e-5)
+    assert split.attrs["num_episodes"] == 10
+    np.testing.assert_allclose(split["regret"].values, [30] * 2 + [3] * 8, rtol=1e-5)
+    assert split["stuck"].values.tolist() == [True] * 2 + [False] * 8
+    assert float(split["mean_regret"]) == pytest.approx((2 * 30 + 8 * 3) / 10, rel=1e-5)
+    assert float(split["stuck_fraction"]) == pytest.approx(0.2)
+    assert float(split["stuck_share"]) == pytest.approx(60 / 84, rel=1e-5)
+    assert float(split["mean_regret_not_stuck"]) == pytest.approx(3.0, rel=1e-5)
     with pytest.raises(bandits.AnalysisError, match="threshold"):
         bandits.regret_split(_bandit(action, probs), threshold=float("nan"))
 
@@ -59,8 +64,33 @@ def test_better_arm_choice_follows_planted_difficulty_curve():
     table = bandits.better_arm_by_difficulty(_bandit(action, probs), num_bins=4)
     mid = (table["bin_low"] + table["bin_high"]) / 2
     np.testing.assert_allclose(table["p_better"], 0.5 + 0.5 * mid, atol=0.03)
-    assert (table["ci_low"] <= table["p_better"]).all()
-    assert (table["p_better"] <= table["ci_high"]).all()
+    assert table.index.name == "difficulty_bin"
+
+
+def test_wilson_intervals_are_statsmodels_and_the_hand_formula():
+    # 3 stays in 4 pairs after a win, 0 in 1 after a loss (one episode, 6 trials)
+    action = np.array([[0, 0, 0, 1, 1, 0]])
+    reward = np.array([[1, 1, 0, 1, 1, 0]], dtype=float)
+    table = bandits.win_stay_lose_shift(_bandit(action, np.full((1, 6, 2), 0.5), reward))
+    assert table["num_stays"].tolist() == [3, 0]
+    assert table["num_trials"].tolist() == [4, 1]
+    # Wilson 1927 by hand for 3/4: (p + z²/2n ± z sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n)
+    z, p, n = 1.959963984540054, 0.75, 4
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    row = table.loc["rewarded"]
+    np.testing.assert_allclose([row["ci_low"], row["ci_high"]], [centre - half, centre + half])
+    low, high = proportion_confint([3, 0], [4, 1], method="wilson")
+    np.testing.assert_allclose(table["ci_low"], low, atol=1e-15)
+    np.testing.assert_allclose(table["ci_high"], high, atol=1e-15)
+
+
+def test_an_outcome_without_pairs_has_no_probability():
+    action = np.array([[0, 0, 1]])
+    table = bandits.win_stay_lose_shift(_bandit(action, np.full((1, 3, 2), 0.5)))
+    assert table.loc["rewarded", "num_trials"] == 0
+    assert np.isnan(table.loc["rewarded", ["p_stay", "ci_low", "ci_high"]].to_numpy(float)).all()
+    assert table.loc["unrewarded", "p_stay"] == 0.5
 
 
 def test_win_stay_lose_shift_counts():
@@ -68,8 +98,8 @@ def test_win_stay_lose_shift_counts():
     reward = np.array([[1, 0, 1, 1, 0]], dtype=float)
     table = bandits.win_stay_lose_shift(_bandit(action, np.full((1, 5, 2), 0.5), reward))
     # after rewards (trials 0, 2, 3): stay, stay, shift -> 2/3; after the loss (1): shift.
-    assert table.set_index("after").loc["rewarded", "p_stay"] == pytest.approx(2 / 3)
-    assert table.set_index("after").loc["unrewarded", "p_stay"] == 0.0
+    assert table.loc["rewarded", "p_stay"] == pytest.approx(2 / 3)
+    assert table.loc["unrewarded", "p_stay"] == 0.0
 
 
 def test_harlow_accuracy_by_trial():
@@ -96,7 +126,6 @@ def test_win_stay_lose_shift_skips_pairs_across_a_missed_trial_of_a_lab_table(tm
         "subject,trial,choice,reward\nA,1,0,1\nA,2,1,\nA,3,0,0\nA,4,0,1\nB,1,1,0\nB,2,1,1\n"
     )
     table = bandits.win_stay_lose_shift(table_to_recording(read_bandit_csv(path)))
-    table = table.set_index("after")
     # Pairs: A 3->4 (after a loss: stay), B 1->2 (after a loss: stay); nothing after a win.
     assert table.loc["rewarded", "num_trials"] == 0
     assert table.loc["unrewarded", "num_trials"] == 2

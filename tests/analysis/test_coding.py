@@ -1,7 +1,9 @@
 import numpy as np
 import pytest
 import statsmodels.api as sm
+import xarray as xr
 from _synthetic_recordings import agent_recording
+from statsmodels.stats.proportion import proportion_confint
 
 from neurometa.analysis import coding
 from neurometa.analysis._common import AnalysisError
@@ -74,9 +76,26 @@ def test_planted_previous_reward_units_are_found_and_null_units_sit_at_chance():
     assert abs(chance - 0.05) < 0.03  # shuffled trials: about alpha of all units
     null = fit["significant"].sel(term=["prev_action", "interaction", "value"]).values
     assert null.mean() < 0.1  # no planted coding for these terms: near alpha = 0.05
-    low, high = frac["fraction_low"].values, frac["fraction_high"].values
-    assert (low <= frac["fraction"].values).all()
-    assert (frac["fraction"].values <= high).all()
+    count, n = frac["num_coding"].values, frac.attrs["num_units"]
+    ref_low, ref_high = proportion_confint(count, n, alpha=0.05, method="beta")
+    np.testing.assert_allclose(frac["fraction_low"].values, ref_low, atol=1e-15)
+    np.testing.assert_allclose(frac["fraction_high"].values, ref_high, atol=1e-15)
+
+
+def test_fractions_fit_the_units_once_and_reuse_a_given_fit(monkeypatch):
+    ds = _planted(num_coding=5, num_null=15)
+    calls = []
+    real = coding.ols_units
+    monkeypatch.setattr(coding, "ols_units", lambda *a, **k: calls.append(1) or real(*a, **k))
+    alone = coding.coding_fractions(ds, num_shuffles=4, seed=1)
+    assert len(calls) == 1 + 4  # one fit, four shuffles
+    fit = coding.coding_regression(ds)
+    calls.clear()
+    reused = coding.coding_fractions(ds, num_shuffles=4, seed=1, fit=fit)
+    assert len(calls) == 4
+    xr.testing.assert_identical(alone, reused)
+    with pytest.raises(AnalysisError, match="fit= is not"):
+        coding.coding_fractions(ds, num_shuffles=1, alpha=0.01, fit=fit)
 
 
 def test_shuffle_chance_is_reproducible_with_the_seed():

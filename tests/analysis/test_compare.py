@@ -22,14 +22,17 @@ from neurometa.analysis.compare import (
     compare_behaviour,
     compare_coding,
     false_positive_corrected,
-    newcombe_interval,
     proportion_comparison,
-    stay_probabilities,
-    two_proportion_ztest,
-    wilson_interval,
+    stay_counts,
 )
 from neurometa.analysis.compare_report import CompareConfig, run_comparison
-from neurometa.analysis.compare_rsa import _permutation_null, compare_rsa, rdm, rdm_similarity
+from neurometa.analysis.compare_rsa import (
+    _permutation_null,
+    compare_rsa,
+    rdm,
+    rdm_similarity,
+    trial_conditions,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 TERMS = ("prev_action", "prev_reward", "interaction", "value")
@@ -98,25 +101,45 @@ def lab_recording(
 # ---------------------------------------------------------------- proportion statistics
 
 
-@pytest.mark.parametrize(
-    ("k", "n"), [(0, 20), (7, 20), (20, 20), (130, 400)], ids=["zero", "some", "all", "large"]
-)
-def test_wilson_matches_statsmodels(k, n):
-    low, high = wilson_interval(k, n, 0.95)
-    ref = proportion_confint(k, n, alpha=0.05, method="wilson")
-    np.testing.assert_allclose([low, high], ref, atol=1e-12)
+#: Newcombe (1998, Stat Med 17:873) Table II, method 10: k1/n1 - k2/n2 and the published
+#: 95 % limits (four decimals).
+NEWCOMBE_1998 = [
+    (56, 70, 48, 80, 0.0524, 0.3339),
+    (9, 10, 3, 10, 0.1705, 0.8090),
+    (6, 7, 2, 7, 0.0582, 0.8062),
+    (5, 56, 0, 29, -0.0381, 0.1926),
+    (0, 10, 0, 20, -0.1611, 0.2775),
+    (0, 10, 0, 10, -0.2775, 0.2775),
+]
+
+
+def test_newcombe_interval_reproduces_newcombe_1998_table_ii():
+    k1, n1, k2, n2, low, high = map(np.array, zip(*NEWCOMBE_1998, strict=True))
+    out = proportion_comparison(k1, n1, k2, n2)
+    np.testing.assert_allclose(out["difference_low"], low, atol=5e-5)
+    np.testing.assert_allclose(out["difference_high"], high, atol=5e-5)
 
 
 @pytest.mark.parametrize(
-    ("k1", "n1", "k2", "n2"), [(12, 48, 54, 200), (30, 40, 5, 60)], ids=["close", "far"]
+    ("k1", "n1", "k2", "n2"),
+    [(12, 48, 54, 200), (30, 40, 5, 60), (0, 20, 3, 20), (20, 20, 1, 5)],
+    ids=["close", "far", "zero", "all"],
 )
-def test_newcombe_and_ztest_match_statsmodels(k1, n1, k2, n2):
-    low, high = newcombe_interval(k1, n1, k2, n2)
+def test_z_is_the_pooled_two_proportion_ztest(k1, n1, k2, n2):
+    out = proportion_comparison(k1, n1, k2, n2)
+    z_ref, p_ref = proportions_ztest([k1, k2], [n1, n2])  # pooled-variance z (statsmodels)
+    np.testing.assert_allclose([out["z"][0], out["p_z"][0]], [z_ref, p_ref], rtol=1e-10)
     ref = confint_proportions_2indep(k1, n1, k2, n2, method="newcomb", compare="diff")
-    np.testing.assert_allclose([low, high], ref, atol=1e-10)
-    z, p = two_proportion_ztest(k1, n1, k2, n2)
-    z_ref, p_ref = proportions_ztest([k1, k2], [n1, n2])
-    np.testing.assert_allclose([z, p], [z_ref, p_ref], rtol=1e-10)
+    np.testing.assert_allclose([out["difference_low"][0], out["difference_high"][0]], ref)
+
+
+def test_equal_degenerate_proportions_are_not_different():
+    out = proportion_comparison([0, 5], [10, 5], [0, 7], [20, 7])  # both all-0, both all-1
+    np.testing.assert_array_equal(out["z"], [0.0, 0.0])
+    np.testing.assert_array_equal(out["p_z"], [1.0, 1.0])
+    np.testing.assert_array_equal(out["p_fisher"], [1.0, 1.0])
+    with pytest.raises(AnalysisError, match="count <= total"):
+        proportion_comparison([3], [2], [0], [1])
 
 
 def test_fisher_hand_value():
@@ -167,24 +190,27 @@ def test_compare_coding_detects_planted_difference(agent_like, neurons):
 # ---------------------------------------------------------------- behaviour
 
 
-def test_stay_probabilities_hand_count():
+def test_stay_counts_hand_count():
     ds = lab_recording({}, num_units=2, num_trials=6, seed=0)
     ds["action"][:] = [[0, 0, 1, 1, 1, 0]]
     ds["reward"][:] = [[1, 0, 0, 1, 1, 0]]
-    out = stay_probabilities(ds)
+    out = stay_counts(ds)
     # pairs (prev reward -> stay): (1->stay), (0->switch), (0->stay), (1->stay), (1->switch)
     np.testing.assert_array_equal(out["count"].values, [2, 1])
     np.testing.assert_array_equal(out["total"].values, [3, 2])
+    low, high = proportion_confint([2, 1], [3, 2], method="wilson")
+    np.testing.assert_allclose(out["low"].values, low, atol=1e-15)
+    np.testing.assert_allclose(out["high"].values, high, atol=1e-15)
 
 
 def test_compare_behaviour_sees_stay_bias():
     agent = lab_recording({}, num_units=2, num_trials=200, num_episodes=3, seed=3)
     sticky = lab_recording({}, num_units=2, num_trials=300, seed=4, stay_bias=0.8)
     out = compare_behaviour(agent, sticky)
-    assert out["subjects_fraction"].sel(outcome="unrewarded") > out["agent_fraction"].sel(
-        outcome="unrewarded"
+    assert out["subjects_fraction"].sel(condition="unrewarded") > out["agent_fraction"].sel(
+        condition="unrewarded"
     )
-    assert out["p_z"].sel(outcome="unrewarded") < 0.01
+    assert out["p_z"].sel(condition="unrewarded") < 0.01
 
 
 class RandomAgent:
@@ -222,7 +248,7 @@ def test_two_step_behaviour_uses_transition_by_outcome():
         RandomAgent(), make("two_step/daw2011", 8, num_trials=60), 8, seed=1, progress=False
     )
     out = compare_behaviour(agent, other)
-    assert list(out["outcome"].values) == [
+    assert list(out["condition"].values) == [
         "common/rewarded",
         "rare/rewarded",
         "common/unrewarded",
@@ -260,15 +286,26 @@ def test_rsa_shared_code_is_similar_and_unrelated_is_not(agent_like, neurons):
     same = compare_rsa(
         agent_like, neurons, agent_activity="activity", num_permutations=300, num_splits=5
     )
-    assert same.attrs["similarity"] > 0.5
-    assert same.attrs["p_permutation"] < 0.01
-    assert 0 < same.attrs["noise_ceiling"] <= 1
+    assert float(same["similarity"]) > 0.5
+    assert float(same["p_permutation"]) < 0.01
     noise = lab_recording({}, num_units=60, num_trials=100, num_episodes=6, seed=7)
     unrelated = compare_rsa(
         noise, neurons, agent_activity="activity", num_permutations=300, num_splits=5
     )
-    assert unrelated.attrs["p_permutation"] > 0.05
-    assert unrelated.attrs["agent_reliability"] < same.attrs["agent_reliability"]
+    assert float(unrelated["p_permutation"]) > 0.05
+    assert float(unrelated["agent_reliability"]) < float(same["agent_reliability"])
+
+
+def test_noise_ceiling_is_one_for_noiseless_neurons(agent_like):
+    # every neuron fires a fixed rate per condition (a(t-1), r(t-1), a(t)), plus 1e-6 noise
+    clean = lab_recording({}, num_units=60, num_trials=300, seed=2)
+    codes, _ = trial_conditions(clean)
+    rng = np.random.default_rng(0)
+    rates = rng.normal(size=(9, 60))[codes]  # code -1 (first trial) gets a row too
+    clean["activity"][:] = rates + 1e-6 * rng.normal(size=rates.shape)
+    out = compare_rsa(agent_like, clean, agent_activity="activity", num_permutations=10)
+    assert float(out["neural_reliability"]) == pytest.approx(1.0, abs=1e-9)
+    assert float(out["noise_ceiling"]) == pytest.approx(1.0, abs=1e-9)
 
 
 # ---------------------------------------------------------------- pipeline
@@ -286,7 +323,7 @@ def test_run_comparison_writes_table_and_figure(agent_like, neurons, tmp_path):
     )
     assert (tmp_path / "compare.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     back = xr.open_dataset(tmp_path / "rsa.nc", engine="h5netcdf")
-    assert back.attrs["similarity"] == pytest.approx(summary["rsa"]["similarity"])
+    assert float(back["similarity"]) == pytest.approx(summary["rsa"]["similarity"])
 
 
 def test_analyze_compare_command(agent_like, neurons, tmp_path, capsys):

@@ -7,10 +7,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 from _synthetic_recordings import agent_recording, hybrid_params, two_step_recording
 
+from neurometa.analysis.bandits import regret_summary, win_stay_lose_shift
+from neurometa.analysis.coding import coding_fractions
 from neurometa.cli import main as cli_main
-from neurometa.record.io import save_recording
+from neurometa.record.io import open_recording, save_recording
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -86,7 +89,14 @@ def test_coding_pipeline(two_step_file, tmp_path, capsys):
     argv = [str(two_step_file), "--out", str(tmp_path), "--stage", "first", "--shuffles", "2"]
     assert _pipeline("single_unit_coding")(argv) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert summary["agent"]["intercept"]["fraction"] >= 0
+    ds = open_recording(two_step_file).load()
+    ref = coding_fractions(ds, stage="first", num_shuffles=2)
+    for term in ref["term"].values:
+        assert summary["agent"][term]["fraction"] == float(ref["fraction"].sel(term=term))
+        assert summary["agent"][term]["chance"] == float(ref["chance"].sel(term=term))
+    written = xr.open_dataset(tmp_path / "coding_fractions_agent.nc").load()
+    np.testing.assert_array_equal(written["num_coding"], ref["num_coding"])
+    assert written.attrs["num_units"] == ref.attrs["num_units"] == 4
     assert (tmp_path / "coding_fractions_agent.png").is_file()
 
 
@@ -124,6 +134,12 @@ def test_bandit_pipeline_on_agent_and_lab(tmp_path, capsys):
     )
     summary = json.loads(capsys.readouterr().out)["bandit"]
     assert set(summary) == {"agent", "lab", "regret"}
-    assert len(summary["regret"]) == 1
+    lab_stays = win_stay_lose_shift(open_recording(tmp_path / "lab.nc"))
+    assert summary["lab"]["p_stay_after"] == lab_stays["p_stay"].to_dict()
+    written = pd.read_csv(out / "win_stay_lose_shift_lab.csv", index_col="after")
+    pd.testing.assert_frame_equal(written, lab_stays, check_dtype=False)
+    assert "p_better_by_difficulty" not in summary["lab"]  # lab table: no arm probabilities
+    (regret,) = summary["regret"]  # only the agent has arm probabilities
+    ref = regret_summary(ds)
+    assert regret["final"]["mean"] == pytest.approx(float(ref["mean"].sel(trial=30)))
     assert (out / "regret_curves.png").is_file()
-    assert (out / "win_stay_lose_shift_lab.csv").is_file()

@@ -26,7 +26,8 @@ def _recording(coding_strength: float, seed: int = 0):
 )
 def test_decoding_finds_planted_information_and_sits_at_chance_without(strength, low, high):
     res = population.decode(_recording(strength), "action", num_folds=4)
-    assert low <= res.attrs["mean_score"] <= high
+    assert low <= float(res["mean_score"]) <= high
+    assert float(res["mean_score"]) == pytest.approx(res["score"].values.mean())
     assert res.attrs["metric"] == "accuracy"
 
 

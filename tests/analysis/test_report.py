@@ -1,20 +1,51 @@
 import numpy as np
 import pandas as pd
+import pytest
 import xarray as xr
 
+from neurometa.analysis._common import AnalysisError
 from neurometa.analysis.report import summary_json, write_result
 
 
 def test_dataframe_results_round_trip_through_netcdf_and_csv(tmp_path):
     table = pd.DataFrame({"term": ["a", "b"], "coef": [0.5, -1.25], "n": [3, 4]}).set_index("term")
-    table.attrs.update(cov_type="cluster", cov=pd.DataFrame([[1.0]]), flag=True)
+    table.attrs.update(cov_type="cluster", flag=True, prior={"w": {"mean": np.float64(0.5)}})
     write_result(tmp_path, "res", table)
     back = xr.open_dataset(tmp_path / "res.nc")
     np.testing.assert_array_equal(back["coef"].values, [0.5, -1.25])
     assert list(back["term"].values) == ["a", "b"]
-    assert back.attrs == {"cov_type": "cluster", "flag": 1}  # non-NetCDF attrs are dropped
+    # nothing dropped: booleans as 0/1, a dict as JSON text beside the plain attrs
+    assert back.attrs == {"cov_type": "cluster", "flag": 1, "prior_json": '{"w": {"mean": 0.5}}'}
     csv = pd.read_csv(tmp_path / "res.csv", index_col="term")
     pd.testing.assert_frame_equal(csv, table, check_dtype=False)
+
+
+def _table_with_a_table_in_attrs() -> pd.DataFrame:
+    table = pd.DataFrame({"a": [1]}, index=pd.Index([0], name="row"))
+    table.attrs["cov"] = pd.DataFrame([[1.0]])
+    return table
+
+
+@pytest.mark.parametrize(
+    ("result", "message"),
+    [
+        (pd.DataFrame({"a": [1]}), "index has no name"),
+        (_table_with_a_table_in_attrs(), "attr 'cov' is a DataFrame"),
+        (xr.Dataset({"a": ("x", [1]), "b": ("y", [2])}), "unrelated dimensions"),
+    ],
+    ids=["unnamed-index", "table-in-attrs", "unrelated-dims"],
+)
+def test_what_netcdf_or_csv_cannot_hold_is_refused_not_dropped(tmp_path, result, message):
+    with pytest.raises(AnalysisError, match=message):
+        write_result(tmp_path, "bad", result)
+    assert not list(tmp_path.iterdir())
+
+
+def test_scalar_results_are_one_csv_row(tmp_path):
+    ds = xr.Dataset({"similarity": 0.25, "p": 0.01}, attrs={"seed": 3})
+    write_result(tmp_path, "s", ds)
+    xr.testing.assert_identical(xr.open_dataset(tmp_path / "s.nc").load(), ds)
+    assert pd.read_csv(tmp_path / "s.csv").to_dict("records") == [{"similarity": 0.25, "p": 0.01}]
 
 
 def test_dataset_results_round_trip(tmp_path):

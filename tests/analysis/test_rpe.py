@@ -80,3 +80,16 @@ def test_prior_reaches_the_hybrid_fit():
         res = rpe.rpe_decomposition(ds, num_restarts=2, seed=0, prior=prior)
         assert res.attrs["fit_w"] == pytest.approx(float(expected["w"].mean()), abs=1e-12)
         assert res.attrs["fit_beta1"] == pytest.approx(float(expected["beta1"].mean()))
+
+
+def test_num_obs_counts_the_trials_regressed_not_those_before_dropping():
+    params = np.repeat(hybrid_params(1, np.random.default_rng(7)), 3, axis=0)
+    ds, _ = two_step_recording(params, 50, 7)
+    signal = np.random.default_rng(8).normal(size=(3, 100))
+    signal[0, [0, 2, 4]] = np.nan  # first-stage signal missing on three trials
+    signal[1, 1] = np.nan  # second-stage signal missing on one
+    ds["rpe"] = (("episode", "step"), signal)
+    res = rpe.rpe_decomposition(ds, fits=_fits(params))
+    assert res.attrs["num_trials"] == 150
+    assert res["num_obs"].sel(event="second_stage_onset").item() == 147
+    assert res["num_obs"].sel(event="outcome").item() == 149

@@ -83,6 +83,7 @@ def test_too_few_sessions_are_not_used_as_clusters():
     reg = two_step.stay_regression(table)
     assert reg.attrs["cov_type"] == "nonrobust"
     assert reg.attrs["num_clusters"] == 0
+    assert (reg.attrs["reference"], reg.attrs["df"]) == ("normal", np.inf)
     stays = two_step.stay_table(table)
     r, c = np.where(stays["rewarded"], 1.0, -1.0), np.where(stays["common"], 1.0, -1.0)
     X = np.column_stack([np.ones_like(r), r, c, r * c])
@@ -106,8 +107,9 @@ def test_clustered_fit_matches_statsmodels_with_a_t_reference():
     np.testing.assert_allclose(reg["coef"].to_numpy(), ref.params, rtol=1e-8)
     np.testing.assert_allclose(reg["se"].to_numpy(), ref.bse, rtol=1e-8)
     np.testing.assert_allclose(reg["p"].to_numpy(), ref.pvalues, rtol=1e-8)
-    z = reg["coef"] / reg["se"]
-    np.testing.assert_allclose(reg["p"], 2 * stats.t.sf(np.abs(z), 11), rtol=1e-8)
+    np.testing.assert_allclose(reg["statistic"], reg["coef"] / reg["se"], rtol=1e-12)
+    np.testing.assert_allclose(reg["p"], 2 * stats.t.sf(np.abs(reg["statistic"]), 11), rtol=1e-8)
+    assert reg.attrs["reference"] == "t"
 
 
 @pytest.mark.parametrize(
@@ -193,3 +195,27 @@ def test_subject_bootstrap_interval_covers_the_spread_of_subjects():
     res = two_step.stay_probabilities(pd.concat(tables), num_boot=300, seed=2)
     assert res.attrs["resampled"] == "subject"
     assert ((res["ci_low"] < res["p_stay"]) & (res["p_stay"] < res["ci_high"])).all()
+
+
+def test_model_indices_are_wald_tests_of_coefficient_sums_with_the_fit_covariance():
+    # 20 sessions, 2 lags (9 coefficients): clustered by session, t reference with 19 df.
+    table = _table(0.5, num=20, trials=150)
+    _, indices = two_step.lagged_regression(table, num_lags=2)
+    assert indices.index.name == "contrast"
+    assert (indices.attrs["reference"], indices.attrs["df"]) == ("t", 19)
+    y, X, rows = two_step._lagged_design(table, 2)
+    groups = rows["episode"].to_numpy()
+    fit = sm.Logit(y.astype(float), X).fit(
+        disp=0, cov_type="cluster", cov_kwds={"groups": groups}, use_t=True
+    )
+    cov = fit.cov_params().to_numpy()
+    for name, signs in (("model_based", (1, -1, -1, 1)), ("model_free", (1, -1, 1, -1))):
+        w = np.array([0.0] + list(signs) * 2)  # intercept, then lags 1 and 2 by trial type
+        estimate, se = w @ fit.params.to_numpy(), np.sqrt(w @ cov @ w)
+        row = indices.loc[name]
+        np.testing.assert_allclose([row["estimate"], row["se"]], [estimate, se], rtol=1e-10)
+        np.testing.assert_allclose(row["statistic"], estimate / se, rtol=1e-10)
+        np.testing.assert_allclose(row["p"], 2 * stats.t.sf(abs(estimate / se), 19), rtol=1e-8)
+        half = stats.t.ppf(0.975, 19) * se
+        np.testing.assert_allclose([row["ci_low"], row["ci_high"]], [estimate - half,
+                                   estimate + half], rtol=1e-8)  # fmt: skip
