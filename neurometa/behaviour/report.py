@@ -123,8 +123,12 @@ def write_fit_report(report: FitReport, out: Path, name: str) -> dict[str, str]:
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    write_result(out, f"fits_{name}", report.fits)
-    write_result(out, f"comparison_{name}", report.summary)
+    fits = report.fits.rename_axis("fit")
+    fits.attrs = {}  # per-model fit details (group priors, ...) stay in the Python object
+    write_result(out, f"fits_{name}", fits)
+    summary = report.summary.set_index("model")
+    summary.attrs = {k: v for k, v in report.summary.attrs.items() if isinstance(v, str | int)}
+    write_result(out, f"comparison_{name}", summary)
     latents = out / f"{name}_latents.nc"
     save_recording(report.recording, latents)
     files = {
