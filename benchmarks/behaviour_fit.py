@@ -41,7 +41,7 @@ def load_reference(folder: Path):  # noqa: ANN201 - the reference modules
     for name in _FILES:
         text = subprocess.run(
             ["git", "show", f"{REFERENCE}:neurometa/analysis/{name}.py"],
-            cwd=ROOT,
+            cwd=ROOT if (ROOT / ".git").exists() else None,  # else: run from the checkout
             capture_output=True,
             text=True,
             check=True,
