@@ -36,8 +36,7 @@ TASKS = {"bandit": "bandit/reversal", "foraging": "foraging/coupled_baiting",
 
 def recover(name: str, num: int, trials: int, seed: int) -> str:
     model = behaviour.get_model(name)
-    family = "two_step" if "two_step" in model.families else (
-        "foraging" if "bandit" not in model.families else "bandit")  # fmt: skip
+    family = model.families[0]  # the task it was written for
     rng = np.random.default_rng(seed)
     true = {n: rng.uniform(*RANGES[n], num) for n in model.parameters}
     table = behaviour.simulate(name, true, TASKS[family], trials, seed=seed)
