@@ -108,7 +108,7 @@ class _EM:
         res = BatchedBFGS(
             obj,
             gtol=1e-6,
-            ftol=1e-10,
+            ftol=1e-7,
             curvature=obj.derivatives,
             progress=self.progress and first,
             desc=f"empirical Bayes {obj.model.name}",

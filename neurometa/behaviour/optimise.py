@@ -75,7 +75,10 @@ class BatchedBFGS:
     gtol : float
         A problem converges when ``max_j |∂f/∂h_j| < gtol``.
     ftol : float
-        ... or when it gains less than ``ftol`` three iterations running.
+        ... or when it gains less than ``ftol`` three iterations running (1e-5: the
+        optimum's objective to about 1e-6; measured on 100 hybrid fits, the summed NLL
+        moved by 1e-4 against ``ftol = 1e-9`` while the longest run fell from 264 to 81
+        iterations).
     max_iter : int
     max_step : float
         Longest step (Euclidean norm on the unbounded scale) tried.
@@ -96,7 +99,7 @@ class BatchedBFGS:
         values: Values,
         *,
         gtol: float = 1e-5,
-        ftol: float = 1e-9,
+        ftol: float = 1e-5,
         max_iter: int = 500,
         max_step: float = 4.0,
         progress: bool = False,
