@@ -138,3 +138,12 @@ def test_given_policy_joins_the_comparison():
     assert set(summary["model"]) == {"oracle", "q_learning"}
     oracle = summary.set_index("model").loc["oracle"]
     assert oracle["num_params"] == 2
+
+
+def test_given_policy_from_a_recordings_policy_variable(recording):
+    out, fits = behaviour.add_latents(recording, "q_learning", progress=False, num_restarts=1)
+    policy = out["model_policy"].rename(option="action_id")
+    model = behaviour.GivenPolicy(policy, kind="probabilities", parameters=("beta",))
+    refit = behaviour.fit(model, recording, progress=False, num_restarts=1)
+    assert refit["beta"].iloc[0] == pytest.approx(1.0, abs=1e-3)  # the policy is the fit's own
+    assert refit["nll"].iloc[0] == pytest.approx(fits["nll"].iloc[0], abs=1e-3)
