@@ -25,7 +25,7 @@ from pathlib import Path
 
 import torch
 
-from neurometa.agents.pfc import FrozenAgent
+from neurometa.agents.base import FrozenAgent
 from neurometa.learn import get_preset, load_network, train
 from neurometa.learn.rollout import make_task
 from neurometa.seeding import RunSeeds

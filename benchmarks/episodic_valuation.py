@@ -6,8 +6,8 @@ criterion: the mean return over the last 3 batches (24 episodes) reaches ``--thr
 (default 3.0, i.e. 60 % of the best return). Printed per method and seed: episodes consumed
 until the criterion is met (or "not reached" within the budget) and the wall time.
 
-- Box 2 / MFEC / NEC: ``neurometa.agents.episodic_control`` presets (ε = 0.1).
-- A2C: the PFC LSTM (48 units) on meta-RL inputs, trained by ``neurometa.learn.a2c``
+- Box 2 / MFEC / NEC: ``neurometa.agents.episodic.control`` presets (ε = 0.1).
+- A2C: the PFC LSTM (48 units) on meta-RL inputs, trained by ``neurometa.learn.Trainer``
   (Adam 3e-3, γ = 0.95, λ = 0.95, entropy 0.01, value cost 0.5), sampling its policy.
 
 Usage: ``python benchmarks/episodic_valuation.py [--quick] [--seeds 0 1 2]``
@@ -20,17 +20,9 @@ import time
 
 import torch
 
-from neurometa.agents.episodic_control import (
-    EPISODIC_CONTROL_PRESETS,
-    episodes_to_criterion,
-    episodic_learning_curve,
-)
-from neurometa.learn.a2c import a2c_loss
-from neurometa.learn.config import NetworkConfig, OptimConfig
-from neurometa.learn.networks import build_network
-from neurometa.learn.rollout import run_episodes
-from neurometa.seeding import RunSeeds
-from neurometa.tasks import MetaRLInputs
+from neurometa.agents.episodic import EPISODIC_CONTROL_PRESETS
+from neurometa.learn import NetworkConfig, OptimConfig, TaskConfig, TrainConfig, Trainer
+from neurometa.learn.learning_curve import episodes_to_criterion, episodic_learning_curve
 from neurometa.tasks.gridworld import GridworldConfig, GridworldTask
 
 BATCH = 8
@@ -45,22 +37,15 @@ def run_episodic(method: str, seed: int, max_batches: int, threshold: float) -> 
 
 
 def run_a2c(seed: int, max_batches: int, threshold: float) -> int | None:
-    task = MetaRLInputs(GridworldTask(GridworldConfig(), BATCH), trial_index=True)
-    seeds = RunSeeds(seed)
-    net = build_network(NetworkConfig(kind="pfc", num_units=48), task.obs_dim,
-                        task.num_actions, seeds.torch("weights"))  # fmt: skip
-    optim = OptimConfig(batch_size=BATCH, learning_rate=3e-3, discount=0.95, gae_lambda=0.95,
-                        value_cost=0.5, entropy_cost=0.01, entropy_final=0.01)  # fmt: skip
-    opt = torch.optim.Adam(net.parameters(), lr=optim.learning_rate, eps=optim.adam_eps)
-    sampler, returns = seeds.torch("sampling"), []
+    config = TrainConfig(
+        task=TaskConfig(preset="gridworld/5x5", trial_index=True),
+        network=NetworkConfig(kind="pfc", num_units=48),
+        optim=OptimConfig(batch_size=BATCH, learning_rate=3e-3, discount=0.95, gae_lambda=0.95,
+                          value_cost=0.5, entropy_cost=0.01, entropy_final=0.01),
+    )  # fmt: skip
+    trainer, returns = Trainer(config, seed=seed), []
     for batch in range(max_batches):
-        rollout = run_episodes(net, task, sampler, seed=seeds.int("task") if batch == 0 else None)
-        loss, _ = a2c_loss(rollout, optim, optim.entropy_cost)
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), optim.max_grad_norm)
-        opt.step()
-        returns.append(float(rollout.rewards.sum(0).mean()))
+        returns.append(trainer.step()["train_return"])
         if episodes_to_criterion(returns[-WINDOW:], threshold, window=WINDOW, batch_size=1):
             return (batch + 1) * BATCH
     return None

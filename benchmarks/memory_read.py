@@ -26,7 +26,7 @@ from collections.abc import Callable
 import torch
 
 from neurometa.agents.memory import EpisodicMemory
-from neurometa.agents.memory_search import exact_topk
+from neurometa.agents.memory.search import exact_topk
 from neurometa.seeding import RunSeeds
 
 

@@ -10,7 +10,7 @@ uses a cheap random-unit agent instead), streaming to a NetCDF (or Zarr) file, a
 - peak resident memory of the recording process (``VmHWM``) and, in a fresh
   process, of a lazy out-of-core read (mean of ``h`` over episodes with Dask chunks).
 
-The target of issue 4 is 100,000 episodes x 100 steps x 48 units under 2 GB::
+The target: 100,000 episodes x 100 steps x 48 units under 2 GB::
 
     python benchmarks/recording.py                 # the full 100,000-episode case
     python benchmarks/recording.py --quick         # 2,000 episodes
@@ -64,7 +64,7 @@ def make_agent(kind: str, task, num_units: int):  # noqa: ANN001, ANN201
     """The benchmark agent: ``pfc`` (untrained PFC LSTM, sampled actions) or ``synthetic``."""
     if kind == "synthetic":
         return SyntheticAgent(num_units)
-    from neurometa.agents.pfc import FrozenAgent
+    from neurometa.agents.base import FrozenAgent
     from neurometa.learn import NetworkConfig, build_network
 
     generator = RunSeeds(0).torch("weights")

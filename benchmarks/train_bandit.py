@@ -1,4 +1,4 @@
-r"""Regret of trained meta-RL agents against the Bayes-optimal policy (issue 10 targets).
+r"""Regret of trained meta-RL agents against the Bayes-optimal policy.
 
 For each seed: train the preset (or resume its run folder), then evaluate the frozen
 ``best.pt`` weights (chosen on the selection episodes during training) on fresh test

@@ -16,13 +16,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import math
 import pkgutil
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from neurometa import __version__
+from neurometa.jsonable import jsonable
 
 __all__ = ["main", "build_parser", "add_json_flag", "emit_json", "CLIError"]
 
@@ -38,22 +38,9 @@ def add_json_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _clean(obj: Any) -> Any:
-    """Make numpy scalars/arrays and non-finite floats JSON-safe."""
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
-    if hasattr(obj, "tolist"):
-        return _clean(obj.tolist())
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
-
-
 def emit_json(obj: dict[str, Any]) -> None:
     """Print ``obj`` as one JSON object on stdout."""
-    sys.stdout.write(json.dumps(_clean(obj), sort_keys=True) + "\n")
+    sys.stdout.write(json.dumps(jsonable(obj), sort_keys=True) + "\n")
     sys.stdout.flush()
 
 

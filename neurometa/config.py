@@ -33,7 +33,7 @@ import types
 import typing
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, Self, get_args, get_origin, get_type_hints
+from typing import Any, ClassVar, Literal, Self, get_args, get_origin, get_type_hints
 
 from neurometa.atomic import write_text_atomic
 
@@ -161,7 +161,15 @@ class Config:
     Subclasses are declared with ``@dataclass(frozen=True)`` and give every field a
     docstring. ``from_dict`` rejects unknown keys and wrong types; ``__post_init__``
     (written by the subclass) rejects out-of-range values.
+
+    A field that was removed stays readable in files saved before: list it in
+    ``removed_keys`` with the value that meant "off" and a note on where it went. A saved
+    config holding that value loads (the key is dropped); any other value is a
+    :class:`ConfigError` naming the key and the note.
     """
+
+    removed_keys: ClassVar[Mapping[str, tuple[Any, str]]] = {}
+    """Removed field name -> (its neutral value, what became of it)."""
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, _where: str | None = None) -> Self:
@@ -183,6 +191,7 @@ class Config:
             raise ConfigError(f"{where}: expected a mapping, got {type(data).__name__}")
         fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
         hints = get_type_hints(cls)
+        data = {k: v for k, v in data.items() if not cls._is_removed(k, v, where)}
         for key in data:
             if key not in fields:
                 close = difflib.get_close_matches(str(key), fields, n=1)
@@ -197,6 +206,16 @@ class Config:
             raise
         except (TypeError, ValueError) as err:
             raise ConfigError(f"{where}: {err}") from err
+
+    @classmethod
+    def _is_removed(cls, key: str, value: Any, where: str) -> bool:
+        """Whether ``key`` is a removed field holding its neutral value (else raise)."""
+        if key not in cls.removed_keys:
+            return False
+        neutral, note = cls.removed_keys[key]
+        if value != neutral:
+            raise ConfigError(f"{where}.{key} = {value!r}: this option was removed; {note}")
+        return True
 
     def to_dict(self) -> dict[str, Any]:
         """The config as plain JSON-compatible Python objects (tuples become lists)."""
@@ -272,6 +291,10 @@ def replace_paths(cfg: Config, changes: Mapping[str, Any]) -> Config:
 
 def _check_key(cfg: Config, key: str) -> None:
     """Raise :class:`ConfigError` unless ``key`` is a field of ``cfg``."""
+    if key in cfg.removed_keys:
+        raise ConfigError(
+            f"{type(cfg).__name__}.{key}: this option was removed; {cfg.removed_keys[key][1]}"
+        )
     fields = cfg.to_dict()
     if key not in fields:
         valid = ", ".join(fields)

@@ -31,7 +31,7 @@ __all__ = ["DemoResult", "run_demo", "BASELINES", "DEMO_UPDATES"]
 #: finished in 291 s on a fresh clone but reached only 2.12x the Bayes-optimal regret.)
 DEMO_UPDATES = 2700
 
-#: Baselines drawn beside the agent (SPEC §5; review Box 3, Fig. 1B).
+#: Baselines drawn beside the agent (Botvinick et al. 2019, Box 3 and Fig. 1B).
 BASELINES: tuple[str, ...] = ("bayes_optimal", "gittins", "thompson", "ucb1")
 
 

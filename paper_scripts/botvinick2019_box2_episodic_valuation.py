@@ -5,7 +5,7 @@ followed similar past states (episodic memory, a nonparametric estimate) learns 
 handful of experiences, where a parametric learner that adjusts network weights by small
 gradient steps needs many. Blundell et al. 2016 (model-free episodic control, MFEC) and
 Pritzel et al. 2017 (neural episodic control, NEC) showed this on Atari. Here the three
-episodic learners of :mod:`neurometa.agents.episodic_control` (the review's Box 2 kernel
+episodic learners of :mod:`neurometa.agents.episodic.control` (the review's Box 2 kernel
 estimate, MFEC and NEC) and the parametric learner (the PFC LSTM trained by A2C through
 :func:`neurometa.learn.train`) learn the same task, the registered 5 x 5 gridworld
 (``gridworld/5x5``: fixed start and goal, 40 steps per episode, best return 5), each running
@@ -31,13 +31,10 @@ import xarray as xr
 from _common import cache_dir, cached_dataset, run_script, trained_run
 from matplotlib.figure import Figure
 
-from neurometa.agents.episodic_control import (
-    EPISODIC_CONTROL_PRESETS,
-    episodes_to_criterion,
-    episodic_learning_curve,
-)
+from neurometa.agents.episodic import EPISODIC_CONTROL_PRESETS
 from neurometa.config import Config, ConfigError, check_range
 from neurometa.learn import EvalConfig, NetworkConfig, OptimConfig, TaskConfig, TrainConfig
+from neurometa.learn.learning_curve import episodes_to_criterion, episodic_learning_curve
 from neurometa.tasks import list_presets, make
 
 NAME = "botvinick2019_box2_episodic_valuation"

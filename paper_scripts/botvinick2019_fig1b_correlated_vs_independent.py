@@ -38,7 +38,8 @@ from matplotlib.figure import Figure
 from neurometa.agents.baselines import make_baseline
 from neurometa.config import Config, ConfigError, check_range, replace_path
 from neurometa.learn import TaskConfig, get_preset, load_agent
-from neurometa.learn.rollout import expected_regret, make_task
+from neurometa.learn.rollout import make_task
+from neurometa.returns import expected_regret
 from neurometa.tasks import make
 
 NAME = "botvinick2019_fig1b_correlated_vs_independent"

@@ -35,7 +35,7 @@ from matplotlib.figure import Figure
 
 from neurometa.config import Config, check_range, replace_path
 from neurometa.learn import get_preset, load_agent
-from neurometa.learn.rollout import expected_regret
+from neurometa.returns import expected_regret
 
 NAME = "ritter2018_episodic_meta_rl"
 

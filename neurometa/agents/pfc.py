@@ -1,4 +1,4 @@
-"""The prefrontal "PFC" network of meta-RL and its frozen-weight agent (SPEC §1, §5).
+"""The prefrontal "PFC" network of meta-RL: an LSTM with policy and value heads.
 
 :class:`PFCNetwork` is an LSTM core with a policy head and a value head and a learned
 initial state (Wang et al. 2016, "Learning to reinforcement learn"; Wang et al. 2018, Nat
@@ -14,13 +14,11 @@ trained, e.g. an episodic LSTM):
 - ``forward(obs, state) -> (logits [B, A], value [B], new_state, activity)`` where
   ``activity`` maps recordable names (``h``, ``c``, memory read-outs) to ``[B, ...]``.
 
-:class:`FrozenAgent` wraps such a network into the :class:`neurometa.agents.base.Agent`
-protocol for recordings and evaluation.
+:class:`neurometa.agents.base.FrozenAgent` wraps such a network into the
+:class:`~neurometa.agents.base.Agent` protocol for recordings and evaluation.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -29,7 +27,7 @@ from torch.nn.utils import skip_init
 from neurometa.agents.lstm_kernel import LSTMTape, gate_scale, lstm_sequence, lstm_step
 from neurometa.seeding import torch_generator
 
-__all__ = ["PFCNetwork", "FrozenAgent", "sample_actions"]
+__all__ = ["PFCNetwork"]
 
 State = tuple[Tensor, Tensor]
 
@@ -198,102 +196,3 @@ class PFCNetwork(nn.Module):
         return (
             f"input_dim={self.input_dim}, num_actions={self.num_actions}, units={self.num_units}"
         )
-
-
-def sample_actions(probs: Tensor, generator: torch.Generator) -> Tensor:
-    """Draw one action per row of ``probs`` by inverting the cumulative distribution.
-
-    Parameters
-    ----------
-    probs : Tensor, shape (B, A)
-        Action probabilities (rows sum to 1).
-    generator : torch.Generator
-        Seeded generator on the device of ``probs``; one uniform draw per row.
-
-    Returns
-    -------
-    Tensor, shape (B,), int64
-        ``a = #{k : u > Σ_{j≤k} p_j}`` with ``u ~ U(0, 1)``, clipped to ``A − 1``.
-    """
-    u = torch.rand((probs.shape[0], 1), generator=generator, device=probs.device)
-    action = (u > probs.cumsum(-1)).sum(-1)
-    return action.clamp_(max=probs.shape[-1] - 1)
-
-
-class FrozenAgent:
-    """A trained network with frozen weights, as a :class:`~neurometa.agents.base.Agent`.
-
-    Parameters
-    ----------
-    network : nn.Module
-        Follows the network contract of this module (``initial_state``, ``forward``).
-    discount : float
-        The γ the network was trained with (used for ``rpe`` by recorders).
-    greedy : bool
-        Take the most probable action (True) or sample from the policy (False).
-    name : str
-        Identifier stored in recordings.
-    make_task : callable, optional
-        ``make_task(num_envs, device)`` building the task (with meta-RL inputs) exactly as
-        in training; exposed as :meth:`make_task`.
-    """
-
-    def __init__(
-        self,
-        network: nn.Module,
-        *,
-        discount: float,
-        greedy: bool = True,
-        name: str = "pfc",
-        make_task: Any = None,
-    ) -> None:
-        self.network = network.eval()
-        for p in self.network.parameters():
-            p.requires_grad_(False)
-        self.discount = float(discount)
-        self.greedy = bool(greedy)
-        self.name = name
-        self._make_task = make_task
-        self._state: Any = None
-        self._generator: torch.Generator | None = None
-        self._input_dim = getattr(network, "input_dim", None)
-        self.variable_dims = dict(getattr(network, "variable_dims", {}) or {})
-
-    def make_task(self, num_envs: int, device: str = "cpu"):  # noqa: ANN201
-        """Build the task this agent was trained on (meta-RL inputs included)."""
-        if self._make_task is None:
-            raise RuntimeError(f"{self.name}: no task factory was given to this agent")
-        return self._make_task(num_envs, device)
-
-    def begin(self, task, generator: torch.Generator) -> None:  # noqa: ANN001
-        """Reset the network state for ``task.num_envs`` new episodes."""
-        obs_dim = getattr(task, "obs_dim", None)
-        if self._input_dim is not None and obs_dim is not None and obs_dim != self._input_dim:
-            raise ValueError(
-                f"{self.name}: the task gives observations of length {obs_dim} but the network "
-                f"takes {self._input_dim}; wrap the task with neurometa.tasks.MetaRLInputs "
-                "(or use agent.make_task) as in training"
-            )
-        self._state = self.network.initial_state(task.num_envs)
-        self._generator = generator
-
-    @torch.no_grad()
-    def act(self, obs: Tensor, info: dict[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
-        """Choose actions; return them with ``policy``, ``value``, ``h``, ``c``."""
-        if self._state is None:
-            raise RuntimeError(f"{self.name}: call begin(task, generator) before act()")
-        logits, value, self._state, activity = self.network(obs, self._state)
-        policy = torch.softmax(logits, dim=-1)
-        if self.greedy:
-            action = policy.argmax(-1)
-        else:
-            if self._generator is None:
-                raise RuntimeError(f"{self.name}: sampling needs the generator given to begin()")
-            action = sample_actions(policy, self._generator)
-        return action, {"policy": policy, "value": value, **activity}
-
-    def observe(
-        self, action: Tensor, reward: Tensor, terminated: Tensor, info: dict[str, Tensor]
-    ) -> dict[str, Tensor]:
-        """Nothing to update: the within-episode learning is in the LSTM state."""
-        return {}

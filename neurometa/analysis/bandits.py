@@ -18,6 +18,7 @@ import pandas as pd
 import xarray as xr
 from statsmodels.stats.proportion import proportion_confint
 
+from neurometa import returns
 from neurometa.analysis._common import (
     AnalysisError,
     by_trial,
@@ -39,6 +40,8 @@ __all__ = [
 def expected_regret(ds: xr.Dataset, *, stage: str | int = 0) -> xr.DataArray:
     """Expected regret of every trial, ``max(arm_probs) - arm_probs[action]``.
 
+    The recording's form of :func:`neurometa.returns.expected_regret`.
+
     Parameters
     ----------
     ds : xarray.Dataset
@@ -58,12 +61,12 @@ def expected_regret(ds: xr.Dataset, *, stage: str | int = 0) -> xr.DataArray:
         raise AnalysisError(f"arm_probs must have one extra (arm) dim, got {probs.dims}")
     probs = probs.transpose("episode", "trial", arm_dim[0])
     action = by_trial(ds["action"], ds, stage).transpose("episode", "trial").values
-    if action.min() < 0 or action.max() >= probs.shape[-1]:
-        raise AnalysisError(f"actions must lie in [0, {probs.shape[-1]}) for regret")
-    p = probs.values.astype(np.float64)
-    chosen = np.take_along_axis(p, action[..., None], axis=-1)[..., 0]
+    try:
+        regret = returns.expected_regret(probs.values.astype(np.float64), action)
+    except ValueError as err:
+        raise AnalysisError(f"regret: {err}") from None
     return xr.DataArray(
-        p.max(axis=-1) - chosen,
+        regret,
         dims=("episode", "trial"),
         coords={"episode": probs["episode"].values, "trial": probs["trial"].values},
         name="regret",

@@ -148,17 +148,7 @@ def stem(path: Path) -> str:
 def summary_json(summary: Any) -> str:
     """A summary as strict JSON text (NaN and infinities become null; numpy to Python)."""
     import json
-    import math
 
-    def clean(obj: Any) -> Any:
-        if isinstance(obj, dict):
-            return {str(k): clean(v) for k, v in obj.items()}
-        if isinstance(obj, list | tuple):
-            return [clean(v) for v in obj]
-        if hasattr(obj, "tolist"):
-            return clean(obj.tolist())
-        if isinstance(obj, float) and not math.isfinite(obj):
-            return None
-        return obj
+    from neurometa.jsonable import jsonable
 
-    return json.dumps(clean(summary), indent=1)
+    return json.dumps(jsonable(summary), indent=1)

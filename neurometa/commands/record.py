@@ -5,9 +5,10 @@ Two forms::
     neurometa record --agent thompson --task bandit/independent --episodes 1000 --out t.nc
     neurometa record --run runs/bandit --episodes 1000 --out pfc.nc
 
-``--agent`` also takes the episodic-control agents ``mfec``, ``nec`` and ``box2`` (presets
-of :data:`neurometa.agents.episodic_control.EPISODIC_CONTROL_PRESETS`, fields changed with
-``--param``). They learn online — every batch of episodes is written to their stores before
+Agents are built by :func:`neurometa.agents.make_agent`. ``--agent`` also takes the
+episodic-control agents ``mfec``, ``nec`` and ``box2`` (presets of
+:data:`neurometa.agents.episodic.EPISODIC_CONTROL_PRESETS`, fields changed with ``--param``).
+They learn online — every batch of episodes is written to their stores before
 the next — so there is no separate training run: the recording *is* their learning, from an
 empty memory, in batches of 8 episodes unless ``--batch-size`` says otherwise. Their memory
 read-outs (``q_values``, ``memory_size``, ``nearest_distance``) are recorded.
@@ -28,7 +29,6 @@ from neurometa.cli import CLIError, add_json_flag, emit_json
 
 #: Default batch of the online-learning episodic-control agents (they learn between batches).
 EPISODIC_BATCH = 8
-EPISODIC_AGENTS = ("box2", "mfec", "nec")
 
 NAME = "record"
 HELP = "record a baseline or trained agent's episodes (units, RPE, task variables) to a file"
@@ -89,51 +89,32 @@ def _pairs(items: list[str], option: str) -> dict[str, Any]:
     return out
 
 
-def _baseline(args: argparse.Namespace, batch: int) -> tuple[Any, Any, str, dict[str, Any]]:
-    from neurometa.agents.baselines import make_baseline
+def _named(args: argparse.Namespace, batch: int) -> tuple[Any, Any, str, dict[str, Any]]:
+    """A baseline, or an episodic-control agent with an empty memory (seeded by --seed)."""
+    from neurometa.agents import make_agent
+    from neurometa.agents.episodic import EpisodicControlAgent
     from neurometa.tasks import make
 
     if not args.task:
         raise CLIError("--agent needs --task PRESET (see neurometa tasks)")
     overrides, params = _pairs(args.task_set, "--task-set"), _pairs(args.param, "--param")
     task = make(args.task, batch, args.device, **overrides)
-    agent = make_baseline(args.agent, task, **params)
-    config = {"agent": {"baseline": args.agent, "params": params}, "task_overrides": overrides}
-    return agent, task, args.task, config
-
-
-def _episodic(args: argparse.Namespace, batch: int) -> tuple[Any, Any, str, dict[str, Any]]:
-    """An episodic-control agent with an empty memory, seeded from stream ``memory``."""
-    from neurometa.agents.episodic_control import (
-        EPISODIC_CONTROL_PRESETS,
-        EpisodicControlAgent,
-        EpisodicControlConfig,
-    )
-    from neurometa.seeding import RunSeeds
-    from neurometa.tasks import make
-
-    if not args.task:
-        raise CLIError("--agent needs --task PRESET (see neurometa tasks)")
-    overrides, params = _pairs(args.task_set, "--task-set"), _pairs(args.param, "--param")
-    task = make(args.task, batch, args.device, **overrides)
-    base = EPISODIC_CONTROL_PRESETS[args.agent].to_dict()
-    config = EpisodicControlConfig.from_dict(base | params)
-    generator = RunSeeds(args.seed).torch("memory")  # as episodic_learning_curve
-    agent = EpisodicControlAgent(
-        config, task.obs_dim, task.num_actions, generator=generator, device=args.device
-    )
-    recorded = {"agent": {"episodic_control": args.agent, "config": config.to_dict()},
-                "task_overrides": overrides}  # fmt: skip
-    return agent, task, args.task, recorded
+    agent = make_agent(args.agent, task, seed=args.seed, device=args.device, **params)
+    if isinstance(agent, EpisodicControlAgent):
+        about = {"episodic_control": args.agent, "config": agent.config.to_dict()}
+    else:
+        about = {"baseline": args.agent, "params": params}
+    return agent, task, args.task, {"agent": about, "task_overrides": overrides}
 
 
 def _trained(args: argparse.Namespace, batch: int) -> tuple[Any, Any, str, dict[str, Any]]:
-    from neurometa.learn import TrainConfig, load_agent
+    from neurometa.agents import make_agent
+    from neurometa.learn import TrainConfig
 
     if args.task or args.param or args.task_set:
         raise CLIError("--run records the run's own task; drop --task/--param/--task-set")
     config = TrainConfig.load(args.run / "config.json")
-    agent = load_agent(args.run, args.device, greedy=not args.sample)
+    agent = make_agent(args.run, device=args.device, greedy=not args.sample)
     task = agent.make_task(batch, args.device)
     return agent, task, config.task.preset, {"train": config.to_dict(), "run": str(args.run)}
 
@@ -151,13 +132,15 @@ def run(args: argparse.Namespace) -> int:
 
     if args.episodes < 1:
         raise CLIError(f"--episodes must be positive, got {args.episodes}")
-    episodic = args.agent in EPISODIC_AGENTS
+    from neurometa.agents.episodic.control import EPISODIC_CONTROL_PRESETS
+
+    episodic = args.agent in EPISODIC_CONTROL_PRESETS
     batch = args.batch_size or min(args.episodes, EPISODIC_BATCH if episodic else 256)
     if batch < 1:
         raise CLIError(f"--batch-size must be positive, got {batch}")
     try:
         recording_format(args.out)
-        build = _episodic if episodic else _baseline if args.agent else _trained
+        build = _named if args.agent else _trained
         agent, task, preset, config = build(args, batch)
     except (KeyError, ValueError, ConfigError, FileNotFoundError) as err:
         raise CLIError(str(err).strip("'\"")) from None

@@ -6,8 +6,14 @@ metrics), ``best.pt`` (the weights that scored best on the selection episodes),
 ``metrics.csv`` and, when finished, ``done.json``. Files are written through
 :func:`neurometa.atomic.atomic_path`, so a kill mid-write keeps the previous file.
 
+Format 2 (this version) keeps, in ``checkpoint.pt``, one entry per worker process under
+``ranks``: ``task_generator``, ``sampling_generator``, ``task_state`` and ``store`` (the
+rank's episodic store with several workers, else None: the network's ``state_dict`` holds
+it). :func:`load_checkpoint` reads format 1 too, returning it in the format-2 layout, so
+run folders written by earlier versions still load and resume.
+
 An episodic network's store is part of its ``state_dict`` (see
-:class:`~neurometa.agents.episodic_lstm.EpisodicLSTMNetwork`), so ``checkpoint.pt`` resumes
+:class:`~neurometa.agents.episodic.lstm.EpisodicLSTMNetwork`), so ``checkpoint.pt`` resumes
 the training life-time's memory; :func:`load_agent` empties it, since a recording or an
 evaluation starts a new life-time (docs/episodic.md, "What a checkpoint saves").
 """
@@ -21,11 +27,11 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
-from neurometa.agents.pfc import FrozenAgent
+from neurometa.agents.base import EpisodicNetwork, FrozenAgent
 from neurometa.atomic import atomic_path
 from neurometa.learn.config import TrainConfig
 from neurometa.learn.networks import build_network
-from neurometa.learn.rollout import has_store, make_task
+from neurometa.learn.rollout import make_task
 from neurometa.seeding import torch_generator
 
 __all__ = [
@@ -40,7 +46,7 @@ __all__ = [
 ]
 
 CHECKPOINT, BEST, CONFIG = "checkpoint.pt", "best.pt", "config.json"
-FORMAT = 1
+FORMAT = 2
 
 
 def save_checkpoint(path: str | os.PathLike[str], payload: dict[str, Any]) -> None:
@@ -55,8 +61,40 @@ def load_checkpoint(path: str | os.PathLike[str], device: str | torch.device = "
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
     payload = torch.load(path, map_location=device, weights_only=True)
+    if payload.get("format") == 1:
+        return _from_format_1(payload)
     if payload.get("format") != FORMAT:
         raise ValueError(f"{path}: unsupported checkpoint format {payload.get('format')!r}")
+    return payload
+
+
+def _from_format_1(payload: dict[str, Any]) -> dict[str, Any]:
+    """A format-1 payload in the format-2 layout.
+
+    Format 1 kept each rank's ``(task generator, sampling generator[, task state])`` in
+    ``generators`` and, with several workers, their episodic stores in ``rank_stores``; its
+    first version held one process's generators as ``task_generator`` and
+    ``sampling_generator`` and no task state. ``first_regret`` and ``blend_began`` belonged
+    to a removed experiment (docs/training.md) and are dropped.
+    """
+    payload = {**payload, "format": FORMAT}
+    for key in ("first_regret", "blend_began"):
+        payload.pop(key, None)
+    if "optimizer" not in payload:  # best.pt: weights only
+        return payload
+    generators = payload.pop("generators", None) or [
+        (payload.pop("task_generator"), payload.pop("sampling_generator"))
+    ]
+    stores = payload.pop("rank_stores", None) or [None] * len(generators)
+    payload["ranks"] = [
+        {
+            "task_generator": entry[0],
+            "sampling_generator": entry[1],
+            "task_state": entry[2] if len(entry) > 2 else {},
+            "store": store,
+        }
+        for entry, store in zip(generators, stores, strict=True)
+    ]
     return payload
 
 
@@ -132,7 +170,7 @@ def load_agent(
         ``make_task(num_envs, device)`` builds the training task with its meta-RL inputs.
     """
     network, config, payload = load_network(run_dir, device, which)
-    if has_store(network):
+    if isinstance(network, EpisodicNetwork):
         # an episodic network's store (saved for resuming training) belongs to the training
         # life-time; an agent loaded to record or evaluate starts a new one, empty
         network.reset_memory()

@@ -82,7 +82,8 @@ class OptimConfig(Config):
     entropy_cost: float = 0.05
     """Initial weight of the entropy bonus."""
     entropy_final: float = 0.0
-    """Entropy weight at the end of the anneal (equal to ``entropy_cost``: no anneal)."""
+    """Entropy weight at the end of the anneal (the default 0 anneals it to zero; set it
+    equal to ``entropy_cost`` for a constant weight)."""
     entropy_anneal_fraction: float = 1.0
     """Fraction of the run over which the entropy weight falls linearly to its final value."""
     reward_shift: float = 0.0
@@ -91,43 +92,13 @@ class OptimConfig(Config):
     """Multiplies rewards in the loss after the shift."""
     normalize_advantages: bool = False
     """Standardise advantages over the batch before the policy-gradient term."""
-    reward_signal: Literal["sampled", "expected", "regret", "relative"] = "sampled"
-    """What the returns are built from: the sampled rewards ``r_t`` (``sampled``) or, on tasks
-    whose ``info`` gives ``arm_probs``, their expectation ``p[a_t]`` given the chosen arm
-    (``expected``). ``E[r_t | a_t, p] = p[a_t]`` and every policy-gradient factor of a
-    reward is fixed once ``a_t`` is, so the gradient keeps its expectation while the Bernoulli
-    outcome noise leaves the returns (a Rao-Blackwellised estimator); ``regret`` further
-    subtracts ``max_k p_k``, which no action changes, so the returns count only the regret
-    still to come and no longer the luck of the episode's arm probabilities. The network's
-    input still carries the sampled reward, which is all it observes; the value head (and so
-    the TD error) then predicts the chosen signal. Centre ``regret`` on its chance level with
-    a negative ``reward_shift`` (minus the mean regret per trial of random choices, e.g. −1/6
-    on independent two-armed bandits): uncentred, the returns start tens of units below the
-    untrained value head and a run stayed at chance for 1,000 updates. Centred, the value
-    loss on independent bandits fell to 1.1 against 29 with ``sampled`` rewards, but three of
-    five runs fell back to chance for thousands of updates (docs/training.md). ``relative``
-    is the regret signal in reward units, centred without a task-specific shift:
-    ``p[a_t] − max_k p_k + mean_b max_k p_k`` with the mean over the batch's episodes (over
-    each worker's share with several workers; all arm probabilities are fixed before the
-    first action, so it is unbiased too); its mean is
-    that of the sampled rewards, so it can share their ``reward_shift`` and be blended in
-    (``signal_blend_start``). Blended in over 20–40 % of the bandit preset's run it gave
-    1.148× the Bayes-optimal regret on independent bandits (preset 1.167×) but one of three
-    correlated runs, still at chance when the blend began, locked in (docs/training.md), so
-    the presets keep ``sampled``."""
-    signal_blend_start: float = 0.0
-    """Fraction of the run at which the loss starts moving from the sampled rewards to
-    ``reward_signal``; before it the loss uses the sampled rewards."""
-    signal_blend_end: float = 0.0
-    """Fraction of the run from which the loss uses ``reward_signal`` only; the weight of
-    the signal rises linearly from ``signal_blend_start`` (0) to here (1). Both 0: the signal
-    from the first update. Meant for ``expected`` and ``relative``, which share the sampled
-    rewards' units: leave chance with the sampled rewards, then cut the variance."""
-    signal_blend_gate: float | None = None
-    """If set (bandit tasks), the blend waits, from ``signal_blend_start`` on, for the first
-    update whose training regret (mean over the batch) is at most this fraction of the first
-    update's — the run has left chance — and then rises over ``signal_blend_end −
-    signal_blend_start`` of the run from there. None: the blend follows the fractions."""
+
+    removed_keys = {
+        name: (neutral, "reward signals other than the sampled rewards were an experiment that "
+               "no preset kept (its record is in docs/training.md, 'Reward signals tried')")
+        for name, neutral in (("reward_signal", "sampled"), ("signal_blend_start", 0.0),
+                              ("signal_blend_end", 0.0), ("signal_blend_gate", None))
+    }  # fmt: skip
 
     def __post_init__(self) -> None:
         check_range(self, "num_updates", low=1)
@@ -144,10 +115,6 @@ class OptimConfig(Config):
         check_range(self, "entropy_final", low=0.0)
         check_range(self, "entropy_anneal_fraction", low=0.0, high=1.0, low_inclusive=False)
         check_range(self, "reward_scale", low=0.0, low_inclusive=False)
-        check_range(self, "signal_blend_start", low=0.0, high=1.0)
-        check_range(self, "signal_blend_end", low=self.signal_blend_start, high=1.0)
-        if self.signal_blend_gate is not None:
-            check_range(self, "signal_blend_gate", low=0.0, high=1.0, low_inclusive=False)
 
 
 @dataclass(frozen=True)

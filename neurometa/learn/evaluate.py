@@ -13,8 +13,9 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
+from neurometa.agents.base import EpisodicNetwork
 from neurometa.learn.config import TaskConfig
-from neurometa.learn.rollout import has_store, make_task, run_episodes
+from neurometa.learn.rollout import make_task, run_episodes
 from neurometa.seeding import torch_generator
 
 __all__ = ["evaluate", "selection_score"]
@@ -95,12 +96,12 @@ def evaluate(
 def _separate_lifetime(network: nn.Module) -> Iterator[None]:
     """Run the test episodes in a life-time of their own, then give back the network's store.
 
-    An episodic network (one with ``reset_memory``) starts the seeded test episodes with an
+    An :class:`~neurometa.agents.base.EpisodicNetwork` starts the seeded test episodes with an
     empty store (see :func:`run_episodes`); the store it held before, the training
     life-time's, is restored afterwards, so evaluating during training leaves training as
     it was. Networks without a store pass through unchanged.
     """
-    if not has_store(network):
+    if not isinstance(network, EpisodicNetwork):
         yield
         return
     saved = network.get_extra_state()

@@ -53,7 +53,7 @@ def summarise_window(state: Any, window: list[dict[str, float]], result: dict | 
     state : object
         Has ``update``, ``episodes``, ``env_steps``, ``train_seconds``.
     window : list of dict
-        Stats of the updates since the last row (keys as in ``_train_step``).
+        Stats of the updates since the last row (keys as in ``Trainer.step``).
     result : dict or None
         Output of :func:`neurometa.learn.evaluate.evaluate` at this update.
     """

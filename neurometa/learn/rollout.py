@@ -5,11 +5,12 @@
 :mod:`neurometa.agents.pfc`; all batch members of a neurometa task end on the same step, so
 a rollout is one whole episode per batch member and needs no state resets inside it.
 
-Networks that offer a taped rollout (``start_tape`` / ``tape_step`` / ``replay``, e.g.
+Networks that offer a taped rollout (:class:`~neurometa.agents.base.TapedNetwork`, e.g.
 :class:`~neurometa.agents.pfc.PFCNetwork`) are run without autograd while acting and then
 replayed as one autograd node with a hand-written backward pass through time
 (:mod:`neurometa.agents.lstm_kernel`); the numbers are those of stepping ``forward`` with
-autograd, and an update is several times faster on a CPU.
+autograd, and an update is several times faster on a CPU. A seeded reset starts a new
+life-time: an :class:`~neurometa.agents.base.EpisodicNetwork` empties its store.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
-from neurometa.agents.pfc import sample_actions
+from neurometa.agents.base import EpisodicNetwork, Network, TapedNetwork, choose_actions
 from neurometa.learn.config import TaskConfig
+from neurometa.returns import expected_regret
 from neurometa.tasks import BatchedTask, MetaRLInputs, make
 
-__all__ = ["Rollout", "make_task", "run_episodes", "expected_regret"]
+__all__ = ["Rollout", "make_task", "run_episodes"]
 
 
 @dataclass
@@ -42,8 +44,6 @@ class Rollout:
     """True where the episode ended with step t, shape (T, B), bool."""
     regrets: Tensor | None
     """Expected regret max(p) − p[a_t] per step, shape (T, B), where the task has ``arm_probs``."""
-    expected_rewards: Tensor | None
-    """Expected reward p[a_t] of the chosen arm, shape (T, B), where the task has ``arm_probs``."""
     bootstrap_value: Tensor
     """V_T after the last step, shape (B,) (zero where the episode terminated)."""
 
@@ -56,32 +56,8 @@ def make_task(
     return MetaRLInputs(task, trial_index=config.trial_index)
 
 
-def expected_regret(arm_probs: Tensor, actions: Tensor) -> Tensor:
-    """Per-step expected regret ``max_k p_k − p_{a_t}``.
-
-    Parameters
-    ----------
-    arm_probs : Tensor, shape (T, B, K)
-    actions : Tensor, shape (T, B), int64
-
-    Returns
-    -------
-    Tensor, shape (T, B)
-    """
-    chosen = arm_probs.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
-    return arm_probs.max(-1).values - chosen
-
-
-def has_store(network: nn.Module) -> bool:
-    """Whether ``network`` keeps an episodic store across episodes.
-
-    Such a network has ``reset_memory`` and holds its store as PyTorch extra state.
-    """
-    return hasattr(network, "reset_memory")
-
-
 def run_episodes(
-    network: nn.Module,
+    network: Network,
     task: BatchedTask,
     generator: torch.Generator,
     *,
@@ -92,8 +68,9 @@ def run_episodes(
 
     Parameters
     ----------
-    network : nn.Module
-        ``initial_state(B)`` and ``forward(obs, state) -> (logits, value, state, activity)``.
+    network : Network
+        ``initial_state(B)`` and ``forward(obs, state) -> (logits, value, state, activity)``;
+        taped and episodic networks are recognised (module docstring).
     task : BatchedTask
         Reset here (see ``seed``).
     generator : torch.Generator
@@ -101,14 +78,17 @@ def run_episodes(
     greedy : bool
         Take ``argmax`` actions instead of sampling ``π(·|s_t)``.
     seed : int, optional
-        Reseed the task at this reset (else its generator continues).
+        Reseed the task at this reset (else its generator continues): a new life-time, so
+        an episodic network's store is emptied.
 
     Returns
     -------
     Rollout
     """
     obs, info = task.reset(seed=seed)
-    taped = hasattr(network, "start_tape")
+    if seed is not None and isinstance(network, EpisodicNetwork):
+        network.reset_memory()
+    taped = isinstance(network, TapedNetwork)
     if taped:
         tape, _ = network.start_tape(task.episode_length, task.num_envs)
 
@@ -116,8 +96,6 @@ def run_episodes(
             return network.tape_step(tape, obs)
 
     else:
-        if seed is not None and has_store(network):
-            network.reset_memory()  # a seeded reset starts a new life-time (episodic networks)
         state = network.initial_state(task.num_envs)
 
         def policy(obs: Tensor) -> tuple[Tensor, Tensor]:
@@ -147,19 +125,13 @@ def _play(
     track_regret = "arm_probs" in info
     for _ in range(task.episode_length):
         logits, value = policy(obs)
-        action = _choose(logits.detach(), generator, greedy)
+        action = choose_actions(logits.detach(), generator, greedy=greedy)
         obs, reward, terminated, _, info = task.step(action)
         for key, item in zip(keys[:5], (logits, value, action, reward, terminated), strict=True):
             steps[key].append(item)
         if track_regret:
             steps["probs"].append(info["arm_probs"])
     return steps
-
-
-def _choose(logits: Tensor, generator: torch.Generator, greedy: bool) -> Tensor:
-    if greedy:
-        return logits.argmax(-1)
-    return sample_actions(torch.softmax(logits, -1), generator)
 
 
 def _finish(
@@ -171,11 +143,7 @@ def _finish(
         raise RuntimeError(
             f"{type(task).__name__} did not terminate after episode_length={task.episode_length}"
         )
-    regrets = expected = None
-    if steps["probs"]:
-        probs = torch.stack(steps["probs"])
-        expected = probs.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
-        regrets = probs.max(-1).values - expected
+    regrets = expected_regret(torch.stack(steps["probs"]), actions) if steps["probs"] else None
     return Rollout(
         logits=logits,
         values=values,
@@ -183,6 +151,5 @@ def _finish(
         rewards=torch.stack(steps["rewards"]).to(torch.float32),
         terminals=torch.stack(steps["terminals"]),
         regrets=regrets,
-        expected_rewards=expected,
         bootstrap_value=torch.zeros(task.num_envs, device=actions.device),
     )

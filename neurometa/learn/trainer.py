@@ -1,8 +1,10 @@
 """The A2C trainer: the slow, dopamine-driven outer loop that shapes the PFC network.
 
-Each update runs ``batch_size`` whole episodes of the task (one batched rollout), computes
-the A2C loss (:mod:`neurometa.learn.a2c`), clips the global gradient norm and takes one
-optimiser step. Every draw comes from generators derived from the run's seed
+Each update (:meth:`Trainer.step`) runs ``batch_size`` whole episodes of the task (one
+batched rollout), computes the A2C loss (:mod:`neurometa.learn.a2c`), clips the global
+gradient norm and takes one optimiser step; :func:`train` runs the updates, evaluates, logs
+and checkpoints into a run folder. :mod:`neurometa.learn.reference` writes the same update
+as a plain loop. Every draw comes from generators derived from the run's seed
 (:class:`neurometa.seeding.RunSeeds`: ``task`` for the episodes, ``sampling`` for actions,
 ``weights`` for the initial weights, ``eval`` for the selection episodes), and their states
 are saved in every checkpoint, so a run resumed with ``resume=True`` ends with exactly the
@@ -15,9 +17,7 @@ import math
 import os
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -25,24 +25,20 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from neurometa import __version__
+from neurometa.agents.base import EpisodicNetwork
 from neurometa.atomic import write_json_atomic
-from neurometa.learn.a2c import a2c_loss, entropy_cost_at, learning_rate_at, signal_weight_at
-from neurometa.learn.checkpoint import (
-    BEST,
-    CHECKPOINT,
-    load_checkpoint,
-    save_checkpoint,
-)
-from neurometa.learn.config import OptimConfig, TrainConfig
+from neurometa.learn.a2c import a2c_loss, entropy_cost_at, learning_rate_at
+from neurometa.learn.checkpoint import BEST, CHECKPOINT, load_checkpoint, save_checkpoint
+from neurometa.learn.config import TrainConfig
 from neurometa.learn.evaluate import evaluate, selection_score
 from neurometa.learn.metrics import summarise_window, write_metrics
 from neurometa.learn.networks import build_network
 from neurometa.learn.parallel import Sync, spawn_workers, worker_seed
-from neurometa.learn.rollout import has_store, make_task, run_episodes
+from neurometa.learn.rollout import Rollout, make_task, run_episodes
 from neurometa.learn.run_folder import prepare_run_dir
 from neurometa.seeding import RunSeeds, torch_generator
 
-__all__ = ["train", "TrainingDivergedError"]
+__all__ = ["train", "Trainer", "TrainingDivergedError"]
 
 DONE = "done.json"
 
@@ -51,34 +47,7 @@ class TrainingDivergedError(RuntimeError):
     """The loss or the gradient became NaN/inf; the run stopped at its last good checkpoint."""
 
 
-@dataclass
-class _RunState:
-    """Everything that changes during a run (and is saved in ``checkpoint.pt``)."""
-
-    network: nn.Module
-    optimizer: torch.optim.Optimizer
-    task: Any
-    sampler: torch.Generator
-    spec: dict[str, int]
-    sync: Sync = field(default_factory=Sync)
-    update: int = 0
-    episodes: int = 0
-    env_steps: int = 0
-    train_seconds: float = 0.0
-    metrics: list[dict[str, float]] = field(default_factory=list)
-    best_score: float = -math.inf
-    best_update: int = -1
-    checkpoint_update: int = -1
-    done: bool = False
-    lifetime_seed: int = 0
-    """This rank's root of the life-time seeds (``TaskConfig.lifetime``)."""
-    first_regret: float | None = None
-    """Training regret of the first update (the gate of ``OptimConfig.signal_blend_gate``)."""
-    blend_began: int | None = None
-    """Update at which the gated blend of the reward signal began (None: not yet)."""
-
-
-#: Run counters saved in every checkpoint, and the state of the gated reward-signal blend.
+#: Run counters saved in every checkpoint.
 _COUNTERS = (
     "update",
     "episodes",
@@ -88,7 +57,197 @@ _COUNTERS = (
     "best_score",
     "best_update",
 )
-_GATE = ("first_regret", "blend_began")
+
+
+class Trainer:
+    """One A2C learner: the network, its optimiser, the task and the run's generators.
+
+    :meth:`step` is one update. :func:`train` drives a ``Trainer`` through a run and writes
+    the run folder; benchmarks and tests use it directly.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The run's configuration.
+    seed : int
+        The run's seed: ``RunSeeds(seed)`` gives the streams ``task`` (episodes),
+        ``sampling`` (actions), ``weights`` (initial weights) and ``lifetime``.
+    device : str or torch.device
+        Where to train.
+    sync : Sync, optional
+        This process's collective operations with ``config.workers > 1`` (rank ``r`` plays
+        ``batch_size / workers`` episodes from its own generators); one process by default.
+
+    Examples
+    --------
+    >>> from neurometa.learn import OptimConfig, TaskConfig, TrainConfig, Trainer
+    >>> config = TrainConfig(task=TaskConfig(overrides={"num_trials": 5}),
+    ...                      optim=OptimConfig(batch_size=4))
+    >>> trainer = Trainer(config, seed=0)
+    >>> stats = trainer.step()
+    >>> trainer.update, trainer.env_steps, sorted(stats)[:3]
+    (1, 20, ['cpu', 'entropy', 'entropy_cost'])
+    """
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        *,
+        seed: int,
+        device: str | torch.device = "cpu",
+        sync: Sync | None = None,
+    ) -> None:
+        self.config, self.seed = config, seed
+        self.sync = sync = sync or Sync()
+        device = torch.device(device)
+        seeds = RunSeeds(seed)
+        self.task = make_task(config.task, config.optim.batch_size // config.workers, device)
+        self.task.generator.manual_seed(worker_seed(seeds.int("task"), sync.rank))
+        self.spec = {"input_dim": self.task.obs_dim, "num_actions": self.task.num_actions}
+        self.network = build_network(
+            config.network, self.spec["input_dim"], self.spec["num_actions"],
+            seeds.torch("weights"),
+        ).to(device)  # fmt: skip
+        self.optimizer = _make_optimizer(config, self.network)
+        self.sampler = torch_generator(worker_seed(seeds.int("sampling"), sync.rank), str(device))
+        self.lifetime_root = worker_seed(seeds.int("lifetime"), sync.rank)
+        """This rank's root of the life-time seeds (``TaskConfig.lifetime``)."""
+        self.update = self.episodes = self.env_steps = 0
+        self.train_seconds = 0.0
+        self.metrics: list[dict[str, float]] = []
+        self.best_score, self.best_update = -math.inf, -1
+        self.checkpoint_update = -1
+        """The update of the last checkpoint written or read (-1: none yet)."""
+
+    def lifetime_seed(self) -> int | None:
+        """The task seed that starts a new life-time at this update, else ``None``.
+
+        With ``TaskConfig.lifetime = L > 0`` updates ``0, L, 2L, ...`` reset the task with
+        seed ``SeedSequence([root, k])`` (life-time ``k = update // L``; ``root`` differs per
+        rank), a pure function of the run seed, the rank and the update, so a resumed run
+        draws the same life-times. A seeded reset also empties an episodic network's store
+        (:func:`~neurometa.learn.rollout.run_episodes`).
+        """
+        lifetime = self.config.task.lifetime
+        if lifetime == 0 or self.update % lifetime:
+            return None
+        words = np.random.SeedSequence([self.lifetime_root, self.update // lifetime])
+        return int(words.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+
+    def step(self) -> dict[str, float]:
+        """One A2C update on a fresh batch of episodes.
+
+        Returns
+        -------
+        dict of str to float
+            ``loss``, ``pg_loss``, ``value_loss``, ``entropy``, ``train_return`` (and
+            ``train_regret`` on tasks with arm probabilities), averaged over workers;
+            ``grad_norm`` (before clipping), ``lr``, ``entropy_cost``, ``steps`` (environment
+            steps, all workers), ``wall`` and ``cpu`` seconds.
+
+        Raises
+        ------
+        TrainingDivergedError
+            If the loss or the gradient norm is not finite (no parameter is changed).
+        """
+        opt, u = self.config.optim, self.update
+        lr, entropy_cost = learning_rate_at(opt, u), entropy_cost_at(opt, u)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        wall0, cpu0 = time.perf_counter(), time.process_time()
+        rollout = run_episodes(self.network, self.task, self.sampler, seed=self.lifetime_seed())
+        loss, parts = a2c_loss(rollout, opt, entropy_cost)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        stats = self._average(loss, parts, rollout)
+        self._check_finite("loss", torch.tensor(stats["loss"]))
+        max_norm = opt.max_grad_norm if opt.max_grad_norm is not None else math.inf
+        grad_norm = torch.nn.utils.clip_grad_norm_(self.network.parameters(), max_norm)
+        self._check_finite("gradient norm", grad_norm)
+        self.optimizer.step()
+        world = self.sync.world_size
+        steps = rollout.rewards.numel() * world
+        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        self.update += 1
+        self.episodes += rollout.rewards.shape[1] * world
+        self.env_steps += steps
+        self.train_seconds += wall
+        return stats | {
+            "grad_norm": float(grad_norm),
+            "lr": lr,
+            "entropy_cost": entropy_cost,
+            "steps": steps,
+            "wall": wall,
+            "cpu": cpu * world,
+        }
+
+    def _average(self, loss: torch.Tensor, parts: dict, rollout: Rollout) -> dict[str, float]:
+        """The update's figures averaged over workers, with the gradients."""
+        names = ["loss", *parts, "train_return"]
+        values = [loss.detach(), *parts.values(), rollout.rewards.sum(0).mean()]
+        if rollout.regrets is not None:
+            names.append("train_regret")
+            values.append(rollout.regrets.sum(0).mean())
+        averaged = self.sync.average_gradients(self.network, torch.stack(values))
+        return dict(zip(names, averaged.tolist(), strict=True))
+
+    def _check_finite(self, what: str, value: torch.Tensor) -> None:
+        if not bool(torch.isfinite(value)):
+            kept = (
+                f"the last good checkpoint (update {self.checkpoint_update}) is kept"
+                if self.checkpoint_update >= 0
+                else "no checkpoint had been written yet"
+            )
+            raise TrainingDivergedError(
+                f"training diverged: the {what} became {float(value.detach())} "
+                f"at update {self.update + 1}; "
+                f"stopped, {kept}. Try a lower learning rate or a smaller max_grad_norm."
+            )
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write everything needed to resume bit-identically to ``path`` (``checkpoint.pt``).
+
+        With several workers every rank must call it (the ranks' generators and episodic
+        stores are gathered); rank 0 writes.
+        """
+        per_rank_store = self.sync.world_size > 1 and isinstance(self.network, EpisodicNetwork)
+        mine = {
+            "task_generator": self.task.generator.get_state(),
+            "sampling_generator": self.sampler.get_state(),
+            "task_state": self.task.state_dict(),
+            "store": self.network.get_extra_state() if per_rank_store else None,
+        }
+        ranks = self.sync.gather(mine)
+        self.checkpoint_update = self.update
+        if not self.sync.is_main:
+            return
+        save_checkpoint(
+            path,
+            {
+                "network": self.network.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "ranks": ranks,
+                "network_spec": self.spec,
+                "seed": self.seed,
+                "neurometa_version": __version__,
+                **{k: getattr(self, k) for k in _COUNTERS},
+            },
+        )
+
+    def load(self, path: str | os.PathLike[str]) -> None:
+        """Continue from the checkpoint at ``path`` (written by :meth:`save`)."""
+        payload = load_checkpoint(path, next(self.network.parameters()).device)
+        self.network.load_state_dict(payload["network"])
+        self.optimizer.load_state_dict(payload["optimizer"])
+        mine = payload["ranks"][self.sync.rank]
+        self.task.generator.set_state(mine["task_generator"].cpu())
+        self.sampler.set_state(mine["sampling_generator"].cpu())
+        self.task.load_state_dict(mine["task_state"])
+        if mine["store"] is not None:  # several workers: each rank has its own store
+            self.network.set_extra_state(mine["store"])
+        for key in _COUNTERS:
+            setattr(self, key, payload[key])
+        self.checkpoint_update = self.update
 
 
 def _make_optimizer(config: TrainConfig, network: nn.Module) -> torch.optim.Optimizer:
@@ -98,204 +257,28 @@ def _make_optimizer(config: TrainConfig, network: nn.Module) -> torch.optim.Opti
     return torch.optim.Adam(network.parameters(), lr=opt.learning_rate, eps=opt.adam_eps)
 
 
-def _fresh_state(
-    config: TrainConfig, seed: int, device: torch.device, sync: Sync | None = None
-) -> _RunState:
-    sync = sync or Sync()
-    seeds = RunSeeds(seed)
-    task = make_task(config.task, config.optim.batch_size // config.workers, device)
-    task.generator.manual_seed(worker_seed(seeds.int("task"), sync.rank))
-    spec = {"input_dim": task.obs_dim, "num_actions": task.num_actions}
-    network = build_network(
-        config.network, spec["input_dim"], spec["num_actions"], seeds.torch("weights")
-    ).to(device)
-    optimizer = _make_optimizer(config, network)
-    sampler = torch_generator(worker_seed(seeds.int("sampling"), sync.rank), str(device))
-    state = _RunState(network, optimizer, task, sampler, spec, sync)
-    state.lifetime_seed = worker_seed(seeds.int("lifetime"), sync.rank)
-    return state
-
-
-def lifetime_reset_seed(state: _RunState, lifetime: int) -> int | None:
-    """The task seed that starts a new life-time at this update, else ``None``.
-
-    With ``lifetime = L > 0`` updates ``0, L, 2L, ...`` reset the task with seed
-    ``SeedSequence([root, k])`` (life-time ``k = update // L``; ``root`` differs per rank), a
-    pure function of the run seed, the rank and the update, so a resumed run draws the same
-    life-times. A seeded reset also empties an episodic network's store (``run_episodes``).
-    """
-    if lifetime == 0 or state.update % lifetime:
-        return None
-    words = np.random.SeedSequence([state.lifetime_seed, state.update // lifetime])
-    return int(words.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
-
-
-def _resume_state(
-    config: TrainConfig, run_dir: Path, seed: int, device: torch.device, sync: Sync
-) -> _RunState:
-    payload = load_checkpoint(run_dir / CHECKPOINT, device)
-    state = _fresh_state(config, seed, device, sync)
-    state.network.load_state_dict(payload["network"])
-    state.optimizer.load_state_dict(payload["optimizer"])
-    # checkpoints of earlier versions: one process's generators under their own keys, and
-    # no task state
-    generators = payload.get("generators") or [
-        (payload["task_generator"], payload["sampling_generator"])
-    ]
-    task_generator, sampling_generator, *rest = generators[sync.rank]
-    task_state = rest[0] if rest else {}
-    state.task.generator.set_state(task_generator.cpu())
-    state.sampler.set_state(sampling_generator.cpu())
-    state.task.load_state_dict(task_state)
-    # per-rank stores: None with one process (the network's state_dict holds its store) and
-    # in checkpoints older than them
-    stores = payload.get("rank_stores")
-    if stores is not None:
-        state.network.set_extra_state(stores[sync.rank])
-    for key in _COUNTERS:
-        setattr(state, key, payload[key])
-    for key in _GATE:  # absent from checkpoints older than the gate
-        setattr(state, key, payload.get(key))
-    state.checkpoint_update = state.update
-    state.done = (run_dir / DONE).is_file() and state.update >= config.optim.num_updates
-    return state
-
-
-def _save(state: _RunState, run_dir: Path, seed: int) -> None:
-    # every rank's generators and, with several workers, episodic store (all ranks take part
-    # in the gather; rank 0 writes): each rank plays its own slice of the batch, so each has
-    # its own store (one process: the network's state_dict already holds it)
-    per_rank = state.sync.world_size > 1 and has_store(state.network)
-    gathered = state.sync.gather(
-        (
-            state.task.generator.get_state(),
-            state.sampler.get_state(),
-            state.task.state_dict(),
-            state.network.get_extra_state() if per_rank else None,
-        )
-    )
-    generators = [entry[:3] for entry in gathered]
-    stores = [entry[3] for entry in gathered]
-    state.checkpoint_update = state.update
-    if not state.sync.is_main:
-        return
-    save_checkpoint(
-        run_dir / CHECKPOINT,
-        {
-            "network": state.network.state_dict(),
-            "optimizer": state.optimizer.state_dict(),
-            "generators": generators,
-            "rank_stores": stores if per_rank else None,
-            "network_spec": state.spec,
-            "seed": seed,
-            "neurometa_version": __version__,
-            **{k: getattr(state, k) for k in _COUNTERS + _GATE},
-        },
-    )
-
-
-def _open_blend_gate(state: _RunState, opt: OptimConfig, regret: float | None) -> None:
-    """Start the gated reward-signal blend after this update if the run has left chance.
-
-    ``regret`` is the batch-mean training regret averaged over workers, so every rank agrees.
-    """
-    if opt.signal_blend_gate is None or state.blend_began is not None:
-        return
-    if regret is None:
-        raise ValueError(
-            "OptimConfig.signal_blend_gate needs a task that reports the regret (the bandit "
-            "families); leave it None"
-        )
-    if state.first_regret is None:
-        state.first_regret = regret
-    after = state.update + 1
-    started = after >= opt.signal_blend_start * opt.num_updates
-    if started and regret <= opt.signal_blend_gate * state.first_regret:
-        state.blend_began = after
-
-
-def _train_step(state: _RunState, config: TrainConfig) -> dict[str, float]:
-    """One A2C update on a fresh batch of episodes; raise on a non-finite loss or gradient."""
-    opt, u = config.optim, state.update
-    lr, entropy_cost = learning_rate_at(opt, u), entropy_cost_at(opt, u)
-    for group in state.optimizer.param_groups:
-        group["lr"] = lr
-    wall0, cpu0 = time.perf_counter(), time.process_time()
-    seed = lifetime_reset_seed(state, config.task.lifetime)
-    rollout = run_episodes(state.network, state.task, state.sampler, seed=seed)
-    weight = signal_weight_at(opt, u, state.blend_began)
-    loss, parts = a2c_loss(rollout, opt, entropy_cost, weight)
-    state.optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    names = ["loss", *parts, "train_return"] + (
-        ["train_regret"] if rollout.regrets is not None else []
-    )
-    values = [loss.detach(), *parts.values(), rollout.rewards.sum(0).mean()]
-    if rollout.regrets is not None:
-        values.append(rollout.regrets.sum(0).mean())
-    stats = dict(
-        zip(
-            names,
-            state.sync.average_gradients(state.network, torch.stack(values)).tolist(),
-            strict=True,
-        )
-    )
-    _check_finite("loss", torch.tensor(stats["loss"]), state)
-    max_norm = opt.max_grad_norm if opt.max_grad_norm is not None else math.inf
-    grad_norm = torch.nn.utils.clip_grad_norm_(state.network.parameters(), max_norm)
-    _check_finite("gradient norm", grad_norm, state)
-    state.optimizer.step()
-    _open_blend_gate(state, opt, stats.get("train_regret"))
-    steps = rollout.rewards.numel() * state.sync.world_size
-    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-    state.update += 1
-    state.episodes += rollout.rewards.shape[1] * state.sync.world_size
-    state.env_steps += steps
-    state.train_seconds += wall
-    return stats | {
-        "grad_norm": float(grad_norm),
-        "lr": lr,
-        "entropy_cost": entropy_cost,
-        "steps": steps,
-        "wall": wall,
-        "cpu": cpu * state.sync.world_size,
-    }
-
-
-def _check_finite(what: str, value: torch.Tensor, state: _RunState) -> None:
-    if not bool(torch.isfinite(value)):
-        kept = (
-            f"the last good checkpoint (update {state.checkpoint_update}) is kept"
-            if state.checkpoint_update >= 0
-            else "no checkpoint had been written yet"
-        )
-        raise TrainingDivergedError(
-            f"training diverged: the {what} became {float(value.detach())} "
-            f"at update {state.update + 1}; "
-            f"stopped, {kept}. Try a lower learning rate or a smaller max_grad_norm."
-        )
-
-
-def _evaluate(state: _RunState, config: TrainConfig, seed: int, run_dir: Path) -> dict:
+def _evaluate(trainer: Trainer, run_dir: Path) -> dict:
+    """Score the network on the selection episodes; keep ``best.pt`` if it is the best yet."""
+    config, network = trainer.config, trainer.network
     result = evaluate(
-        state.network,
+        network,
         config.task,
         episodes=config.eval.episodes,
-        seed=RunSeeds(seed).int("eval"),
+        seed=RunSeeds(trainer.seed).int("eval"),
         greedy=config.eval.greedy,
-        device=next(state.network.parameters()).device,
+        device=next(network.parameters()).device,
     )
     score = selection_score(result)
-    if score > state.best_score:
-        state.best_score, state.best_update = score, state.update
+    if score > trainer.best_score:
+        trainer.best_score, trainer.best_update = score, trainer.update
         save_checkpoint(
             run_dir / BEST,
             {
-                "network": state.network.state_dict(),
-                "network_spec": state.spec,
-                "update": state.update,
+                "network": network.state_dict(),
+                "network_spec": trainer.spec,
+                "update": trainer.update,
                 "score": score,
-                "seed": seed,
+                "seed": trainer.seed,
             },
         )
     return result
@@ -378,17 +361,15 @@ def _run(
     sync: Sync | None = None,
 ) -> None:
     """The training loop of one worker (rank 0 evaluates, logs and writes the run folder)."""
-    sync = sync or Sync()
+    trainer = Trainer(config, seed=seed, device=device, sync=sync)
     if resuming:
-        state = _resume_state(config, run_dir, seed, device, sync)
-    else:
-        state = _fresh_state(config, seed, device, sync)
-    if state.done:
+        trainer.load(run_dir / CHECKPOINT)
+    total, main = config.optim.num_updates, trainer.sync.is_main
+    if trainer.update >= total and (run_dir / DONE).is_file():
         return
-    total, main = config.optim.num_updates, sync.is_main
     bar = tqdm(
         total=total,
-        initial=state.update,
+        initial=trainer.update,
         desc=f"train {config.task.preset}",
         unit="upd",
         file=sys.stderr,
@@ -398,29 +379,29 @@ def _run(
     window: list[dict[str, float]] = []
     result: dict | None = None
     try:
-        while state.update < total:
-            sync.check_launcher()
-            window.append(_train_step(state, config))
+        while trainer.update < total:
+            trainer.sync.check_launcher()
+            window.append(trainer.step())
             bar.update(1)
-            u, last = state.update, state.update == total
+            u, last = trainer.update, trainer.update == total
             ev = config.eval.interval
             due = (ev and u % ev == 0) or last
-            result = _evaluate(state, config, seed, run_dir) if due and main else None
+            result = _evaluate(trainer, run_dir) if due and main else None
             if main and (u % config.log_interval == 0 or last or result is not None):
-                row = summarise_window(state, window, result)
-                state.metrics.append(row)
-                write_metrics(run_dir, state.metrics)
+                row = summarise_window(trainer, window, result)
+                trainer.metrics.append(row)
+                write_metrics(run_dir, trainer.metrics)
                 bar.set_postfix(_postfix(row), refresh=False)
                 window = []
             if u % config.checkpoint_interval == 0 or last:
-                _save(state, run_dir, seed)
+                trainer.save(run_dir / CHECKPOINT)
     finally:
         bar.close()
     if not main:
         return
     if result is None:  # killed after the last checkpoint, before done.json
-        result = _evaluate(state, config, seed, run_dir)
-    _write_done(state, run_dir, seed, result)
+        result = _evaluate(trainer, run_dir)
+    _write_done(trainer, run_dir, result)
 
 
 def _postfix(row: dict[str, float]) -> dict[str, str]:
@@ -432,19 +413,18 @@ def _postfix(row: dict[str, float]) -> dict[str, str]:
     return out
 
 
-def _write_done(state: _RunState, run_dir: Path, seed: int, final: dict | None) -> None:
+def _write_done(trainer: Trainer, run_dir: Path, final: dict | None) -> None:
     write_json_atomic(
         run_dir / DONE,
         {
-            "updates": state.update,
-            "episodes": state.episodes,
-            "env_steps": state.env_steps,
-            "train_seconds": state.train_seconds,
-            "best_update": state.best_update,
-            "best_score": state.best_score,
-            "signal_blend_began": state.blend_began,
+            "updates": trainer.update,
+            "episodes": trainer.episodes,
+            "env_steps": trainer.env_steps,
+            "train_seconds": trainer.train_seconds,
+            "best_update": trainer.best_update,
+            "best_score": trainer.best_score,
             "final_eval": final,
-            "seed": seed,
+            "seed": trainer.seed,
             "neurometa_version": __version__,
         },
     )

@@ -21,7 +21,7 @@ from neurometa.record.validate import RecordingError, validate_recording
 
 def __getattr__(name: str):  # noqa: ANN202 - lazy: keep `import neurometa.record` torch-free
     """Import the recorder (which needs torch) only when it is asked for."""
-    if name in ("play_batch", "record", "td_errors"):
+    if name in ("play_batch", "record"):
         from neurometa.record import recorder
 
         return getattr(recorder, name)
@@ -40,6 +40,5 @@ __all__ = [
     "record",
     "recording_format",
     "save_recording",
-    "td_errors",
     "validate_recording",
 ]

@@ -9,10 +9,10 @@ stream to disk batch by batch (memory stays bounded by one batch); otherwise the
 built in memory.
 
 The recorded ``rpe`` is the agent's own prediction error when ``observe`` returns one;
-otherwise the actor-critic TD error (Sutton & Barto 2018, eq. 6.2; the dopamine signal of
-Wang et al. 2018)::
+otherwise the actor-critic TD error :func:`neurometa.returns.td_errors` (the dopamine
+signal of Wang et al. 2018) with the agent's ``discount`` γ, ending with the episode::
 
-    delta_t = r_t + gamma * V_(t+1) - V_t,    with V_T = 0 after the last step.
+    δ_t = r_t + γ_t V_{t+1} − V_t,    γ_t = γ before the last step, γ_{T−1} = 0.
 """
 
 from __future__ import annotations
@@ -34,9 +34,10 @@ from neurometa import __version__
 from neurometa.record.io import RecordingWriter, open_recording
 from neurometa.record.spec import POLICY_DIM, SCHEMA_VERSION, annotate
 from neurometa.record.validate import RecordingError, validate_recording
+from neurometa.returns import td_errors
 from neurometa.seeding import RunSeeds
 
-__all__ = ["play_batch", "record", "td_errors"]
+__all__ = ["play_batch", "record"]
 
 #: Trailing dims of the agent outputs the schema names.
 _KNOWN_DIMS: dict[str, tuple[str, ...]] = {
@@ -49,40 +50,9 @@ _KNOWN_DIMS: dict[str, tuple[str, ...]] = {
 _FLOAT32 = ("reward", "value", "rpe", "policy", "obs", "h", "c")
 
 
-def td_errors(rewards: np.ndarray, values: np.ndarray, discount: float) -> np.ndarray:
-    """TD errors of whole episodes: ``delta_t = r_t + gamma V_(t+1) - V_t`` with ``V_T = 0``.
-
-    Parameters
-    ----------
-    rewards, values : ndarray, shape (B, T)
-        Rewards ``r_t`` received after step ``t`` and value estimates ``V_t`` before it.
-    discount : float
-        ``gamma`` in ``[0, 1]``.
-
-    Returns
-    -------
-    ndarray, shape (B, T), float32
-
-    Examples
-    --------
-    >>> delta = td_errors(np.array([[0.0, 1.0]]), np.array([[0.5, 0.8]]), 0.9)
-    >>> delta.astype(float).round(2).tolist()
-    [[0.22, 0.2]]
-    """
-    if rewards.shape != values.shape or rewards.ndim != 2:
-        raise ValueError(f"rewards {rewards.shape} and values {values.shape} must both be (B, T)")
-    if not 0.0 <= discount <= 1.0:
-        raise ValueError(f"discount must lie in [0, 1], got {discount}")
-    values64 = values.astype(np.float64)
-    next_values = np.concatenate([values64[:, 1:], np.zeros_like(values64[:, :1])], axis=1)
-    return (rewards + discount * next_values - values64).astype(np.float32)
-
-
 def _inner(task: Any) -> Any:
-    """The innermost task under wrappers such as :class:`neurometa.tasks.MetaRLInputs`."""
-    while getattr(task, "task", None) is not None:
-        task = task.task
-    return task
+    """The task under wrappers such as :class:`neurometa.tasks.MetaRLInputs` (``unwrapped``)."""
+    return getattr(task, "unwrapped", task)
 
 
 def _numpy(name: str, value: Any, batch: int) -> np.ndarray:
@@ -161,8 +131,22 @@ def play_batch(
                 trace.put(key, t, value)
     arrays = trace.arrays
     if "rpe" not in arrays and "value" in arrays:
-        arrays["rpe"] = td_errors(arrays["reward"], arrays["value"], float(agent.discount))
+        arrays["rpe"] = _episode_td_errors(arrays["reward"], arrays["value"], agent.discount)
     return arrays, trial, stage
+
+
+def _episode_td_errors(rewards: np.ndarray, values: np.ndarray, discount: float) -> np.ndarray:
+    """TD errors ``(B, T)`` of whole episodes in float64, stored as float32.
+
+    The episode ends with its last step (``γ_{T−1} = 0``), so ``V_T`` plays no part.
+    """
+    if not 0.0 <= discount <= 1.0:
+        raise ValueError(f"the agent's discount must lie in [0, 1], got {discount}")
+    values = values.astype(np.float64).T
+    discounts = np.full_like(values, float(discount))
+    discounts[-1] = 0.0
+    deltas = td_errors(rewards.T, discounts, values, np.zeros_like(values[0]))
+    return deltas.T.astype(np.float32)
 
 
 def _dims(name: str, ndim: int, declared: Mapping[str, tuple[str, ...]]) -> tuple[str, ...]:

@@ -18,6 +18,7 @@ Which variables are required depends on the source:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -112,7 +113,7 @@ VARIABLES: dict[str, VariableSpec] = {
         _v("rpe", _ES, "float", "TD error delta_t = r_t + gamma V_(t+1) - V_t (dopamine)"),
         _v("h", (*_ES, "unit"), "float", "LSTM hidden state (prefrontal unit activity)"),
         _v("c", (*_ES, "unit"), "float", "LSTM cell state"),
-        # memory read-outs of the episodic-control agents (MFEC / NEC / Box 2; issue 6)
+        # memory read-outs of the episodic-control agents (MFEC / NEC / Box 2)
         _v("q_values", (*_ES, POLICY_DIM), "float", "value Q(s, a) read from each action's store"),
         _v("memory_size", (*_ES, POLICY_DIM), "int64", "pairs stored in each action's store"),
         _v(
@@ -251,15 +252,36 @@ ATTRS: dict[str, AttrSpec] = {
 }
 
 
-def task_family(preset: str) -> str:
-    """Family of a task preset id: the part before ``/``.
+def task_family(task: Any) -> str:
+    """The family of a task preset id or of a task: ``bandit``, ``two_step``, ``harlow``, ...
+
+    Parameters
+    ----------
+    task : str or BatchedTask
+        A preset id (its family is the part before ``/``) or a task, wrapped or not (its
+        family is ``task.unwrapped.metadata["name"]``).
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    TypeError
+        For a task whose ``metadata`` names no family.
 
     Examples
     --------
     >>> task_family("two_step/daw2011")
     'two_step'
     """
-    return str(preset).split("/", 1)[0]
+    if isinstance(task, str):
+        return task.split("/", 1)[0]
+    inner = getattr(task, "unwrapped", task)
+    name = getattr(inner, "metadata", {}).get("name")
+    if not isinstance(name, str):
+        raise TypeError(f"{type(inner).__name__} has no metadata['name'] naming its task family")
+    return name
 
 
 def variable_spec(name: str, preset: str | None = None) -> VariableSpec | None:

@@ -5,8 +5,8 @@ client so a bad override fails before any cluster starts) and runs one configure
 own folder (:attr:`SweepAction.run`, run on a Dask worker). ``run`` returns the run's scalar
 results (e.g. ``{"final_regret": 0.07}``); they become variables of the sweep's Dataset.
 
-The built-in actions ``train``, ``record`` and ``analyse`` are registered by
-:mod:`neurometa.sweep.builtin`; tests and labs register their own with
+:data:`ACTIONS` holds the built-in actions ``train``, ``record`` and ``analyse`` (their run
+functions are in :mod:`neurometa.sweep.builtin`); tests and labs add their own with
 :func:`register_action`.
 """
 
@@ -18,6 +18,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from neurometa.config import Config, ConfigError
+from neurometa.sweep.builtin import (
+    RECORD_EPISODES,
+    analyse_run,
+    record_run,
+    train_preset,
+    train_run,
+)
 
 __all__ = ["SweepAction", "RunFunction", "ACTIONS", "register_action", "get_action"]
 
@@ -64,8 +71,21 @@ class SweepAction:
             raise TypeError(f"action {self.name!r}: resolve and run must be callables")
 
 
-#: Registered actions by name.
-ACTIONS: dict[str, SweepAction] = {}
+#: Registered actions by name: the built-in ones, and any added with :func:`register_action`.
+ACTIONS: dict[str, SweepAction] = {
+    "train": SweepAction(
+        "train", train_preset, train_run, "final_score", "max",
+        description="train a trainer preset; results: final evaluation (score, regret, return)",
+    ),
+    "record": SweepAction(
+        "record", train_preset, record_run, "final_score", "max",
+        description=f"train, then record {RECORD_EPISODES} episodes to recording.nc",
+    ),
+    "analyse": SweepAction(
+        "analyse", train_preset, analyse_run, "final_score", "max",
+        description="train, record, single-unit coding fractions (Tsutsui 2016; Wang 2018)",
+    ),
+}  # fmt: skip
 
 
 def register_action(action: SweepAction, *, replace: bool = False) -> SweepAction:
@@ -84,8 +104,6 @@ def register_action(action: SweepAction, *, replace: bool = False) -> SweepActio
 
 def get_action(name: str) -> SweepAction:
     """The registered action ``name``; a :class:`ConfigError` lists the valid names."""
-    import neurometa.sweep.builtin  # noqa: F401  (registers train/record/analyse)
-
     if name not in ACTIONS:
         raise ConfigError(
             f"unknown sweep action {name!r}; registered actions: {', '.join(sorted(ACTIONS))}"

@@ -1,4 +1,4 @@
-"""The built-in sweep actions, wired to the trainer, the recorder and the analyses.
+"""The run functions of the built-in sweep actions (:data:`neurometa.sweep.actions.ACTIONS`).
 
 - ``train``: ``neurometa.learn.train(config, run_dir, seed=..., resume=True)`` on a preset
   of ``neurometa.learn.PRESETS``. Results: the final evaluation on the selection episodes
@@ -30,7 +30,6 @@ from pathlib import Path
 
 from neurometa.config import Config, ConfigError
 from neurometa.seeding import RunSeeds
-from neurometa.sweep.actions import ACTIONS, SweepAction, register_action
 
 __all__ = [
     "RECORD_EPISODES",
@@ -54,11 +53,13 @@ def train_preset(name: str) -> Config:
     worker processes are daemonic and may not start processes of their own; an override
     ``workers=N`` is therefore refused there by the trainer with a clear error.
     """
-    from neurometa.learn import PRESETS
+    from neurometa.learn import get_preset
 
-    if name not in PRESETS:
-        raise ConfigError(f"unknown trainer preset {name!r}; presets: {', '.join(PRESETS)}")
-    return dataclasses.replace(PRESETS[name], workers=1)
+    try:
+        preset = get_preset(name)
+    except KeyError as err:
+        raise ConfigError(str(err).strip("'\"")) from None
+    return dataclasses.replace(preset, workers=1)
 
 
 def last_metrics(path: Path, columns: tuple[str, ...]) -> dict[str, float]:
@@ -113,10 +114,11 @@ def record_run(config: Config, run_dir: Path, *, seed: int, resume: bool) -> dic
     with _recording(config, run_dir, seed) as ds:
         out["record_return"] = float(ds["reward"].sum("step").mean("episode"))
         if "arm_probs" in ds and "arm" in ds["arm_probs"].dims:
-            probs = ds["arm_probs"]
-            chosen = probs.isel(arm=ds["action"].clip(0, probs.sizes["arm"] - 1))
-            regret = (probs.max("arm") - chosen).sum("step").mean("episode")
-            out["record_regret"] = float(regret)
+            from neurometa.returns import expected_regret
+
+            probs = ds["arm_probs"].transpose("episode", "step", "arm").values
+            actions = ds["action"].transpose("episode", "step").values
+            out["record_regret"] = float(expected_regret(probs, actions).sum(-1).mean())
     return out
 
 
@@ -133,22 +135,3 @@ def analyse_run(config: Config, run_dir: Path, *, seed: int, resume: bool) -> di
         out[f"coding_{term}"] = float(fractions["fraction"].sel(term=term))
         out[f"coding_{term}_chance"] = float(fractions["chance"].sel(term=term))
     return out
-
-
-_BUILTIN = (
-    SweepAction(
-        "train", train_preset, train_run, "final_score", "max",
-        description="train a trainer preset; results: final evaluation (score, regret, return)",
-    ),
-    SweepAction(
-        "record", train_preset, record_run, "final_score", "max",
-        description=f"train, then record {RECORD_EPISODES} episodes to recording.nc",
-    ),
-    SweepAction(
-        "analyse", train_preset, analyse_run, "final_score", "max",
-        description="train, record, single-unit coding fractions (Tsutsui 2016; Wang 2018)",
-    ),
-)  # fmt: skip
-for _action in _BUILTIN:
-    if _action.name not in ACTIONS:
-        register_action(_action)

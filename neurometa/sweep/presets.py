@@ -46,7 +46,7 @@ SWEEP_PRESETS: dict[str, SweepSpec] = {
     "two_step/discount": SweepSpec(
         name="two_step/discount",
         action="train",
-        base="wang2018/two_step",
+        base="two_step/wang2018/published",
         grid={"optim.discount": (0.5, 0.75, 0.9)},
         seeds=(0, 1, 2, 3, 4),
         metric="final_score",

@@ -1,4 +1,4 @@
-"""The batched task contract every neurometa task follows (SPEC §4).
+"""The batched task contract every neurometa task follows.
 
 A task runs ``num_envs`` independent episodes in lock-step on torch tensors, with
 Gymnasium's names:
@@ -86,6 +86,15 @@ class BatchedTask(abc.ABC):
         self.generator = torch_generator(0, str(self.device))
         self._t = 0
         self._needs_reset = True
+
+    @property
+    def unwrapped(self) -> BatchedTask:
+        """The task itself; a wrapper (e.g. ``MetaRLInputs``) returns the task it wraps.
+
+        As Gymnasium's ``Env.unwrapped``: code that needs the task's own attributes
+        (``metadata``, ``config``, its prior) reads them from ``task.unwrapped``.
+        """
+        return self
 
     @property
     def episode_length(self) -> int:

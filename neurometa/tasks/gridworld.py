@@ -7,7 +7,7 @@ episode of fixed length ``num_steps`` collects one reward per completed path: wi
 defaults (5 x 5, 40 steps) the shortest path is 8 moves and the best possible return is 5.
 The observation is the one-hot code of the current cell. Layout and dynamics are
 deterministic and fixed across episodes — the setting in which episodic control (Blundell
-et al. 2016) learns from few episodes, and the small discrete task SPEC §4 asks for.
+et al. 2016) learns from few episodes.
 """
 
 from __future__ import annotations

@@ -29,8 +29,8 @@ class MetaRLInputs(BatchedTask):
 
     The wrapper is itself a :class:`BatchedTask`: it has the inner task's batch size, actions,
     episode length, stages, hidden variables and ``info``; only the observation grows to
-    ``obs_dim + num_actions + 1 (+ 1 with trial_index)``. ``.task`` is the inner task and
-    ``.generator`` is the inner task's generator.
+    ``obs_dim + num_actions + 1 (+ 1 with trial_index)``. ``.task`` is the wrapped task,
+    ``.unwrapped`` the innermost one and ``.generator`` the inner task's generator.
 
     Parameters
     ----------
@@ -76,6 +76,11 @@ class MetaRLInputs(BatchedTask):
     def generator(self) -> torch.Generator:  # type: ignore[override]
         """The inner task's generator."""
         return self.task.generator
+
+    @property
+    def unwrapped(self) -> BatchedTask:
+        """The innermost task (under every wrapper)."""
+        return self.task.unwrapped
 
     @property
     def t(self) -> int:

@@ -53,15 +53,15 @@ def test_gradients_and_stats_are_averaged_over_processes(tmp_path) -> None:
 
 
 def _interrupted_worker(config, run_dir, seed, resuming, device, progress, sync) -> None:  # noqa: ANN001
-    real, calls = trainer_mod._train_step, {"n": 0}
+    real, calls = trainer_mod.Trainer.step, {"n": 0}
 
-    def stop_before_update_4(state, cfg):  # noqa: ANN001, ANN202
+    def stop_before_update_4(trainer):  # noqa: ANN001, ANN202
         calls["n"] += 1
         if calls["n"] == 4:  # the checkpoint holds update 2; update 3 is lost
             raise KeyboardInterrupt
-        return real(state, cfg)
+        return real(trainer)
 
-    trainer_mod._train_step = stop_before_update_4
+    trainer_mod.Trainer.step = stop_before_update_4
     try:
         trainer_mod._run(config, run_dir, seed, resuming, device, progress, sync)
     except KeyboardInterrupt:
@@ -83,22 +83,19 @@ def test_two_workers_resume_to_identical_weights(tmp_path, network) -> None:
     assert not (cut / "done.json").exists()
     train(config, cut, seed=5, resume=True, progress=False)
     want, got = load_checkpoint(full / "checkpoint.pt"), load_checkpoint(cut / "checkpoint.pt")
-    assert len(want["generators"]) == 2
+    assert len(want["ranks"]) == 2
     weights = [k for k in want["network"] if k != "_extra_state"]
     assert all(torch.equal(want["network"][k], got["network"][k]) for k in weights)
     if network is not None:
-        rank_stores = [s["memory"]["keys"] for s in want["rank_stores"]]
-        assert len(rank_stores) == 2
+        rank_stores = [r["store"]["memory"]["keys"] for r in want["ranks"]]
         assert not torch.equal(*rank_stores)  # one store per rank
-        for s_want, s_got in zip(want["rank_stores"], got["rank_stores"], strict=True):
-            assert torch.equal(s_want["memory"]["keys"], s_got["memory"]["keys"])
+        for r_want, r_got in zip(want["ranks"], got["ranks"], strict=True):
+            assert torch.equal(r_want["store"]["memory"]["keys"], r_got["store"]["memory"]["keys"])
     else:
-        assert want["rank_stores"] is None
-    for (t_want, s_want, _), (t_got, s_got, _) in zip(
-        want["generators"], got["generators"], strict=True
-    ):
-        assert torch.equal(t_want, t_got)
-        assert torch.equal(s_want, s_got)
+        assert [r["store"] for r in want["ranks"]] == [None, None]
+    for r_want, r_got in zip(want["ranks"], got["ranks"], strict=True):
+        assert torch.equal(r_want["task_generator"], r_got["task_generator"])
+        assert torch.equal(r_want["sampling_generator"], r_got["sampling_generator"])
     done = json.loads((full / "done.json").read_text())
     assert done["episodes"] == 6 * 16  # both workers' episodes are counted
     if network is not None:

@@ -21,9 +21,6 @@ def test_every_preset_trains_one_small_update(name, tmp_path):
         {
             "optim.batch_size": 2,
             "optim.num_updates": 1,
-            # the preset's reward signal in the one update, not the sampled rewards before a blend
-            "optim.signal_blend_start": 0.0,
-            "optim.signal_blend_end": 0.0,
             "eval.episodes": 2,
             "workers": 1,  # several workers: tests/learn/test_parallel.py
         },
@@ -35,7 +32,7 @@ def test_every_preset_trains_one_small_update(name, tmp_path):
 
 
 def test_wang2018_preset_keeps_the_published_hyperparameters():
-    opt = PRESETS["wang2018"].optim
+    opt = PRESETS["bandit/independent/published"].optim
     assert (opt.discount, opt.value_cost, opt.entropy_cost, opt.learning_rate) == (
         0.9,
         0.05,
@@ -43,7 +40,13 @@ def test_wang2018_preset_keeps_the_published_hyperparameters():
         7e-4,
     )
     assert opt.entropy_final == opt.entropy_cost  # no anneal
-    assert PRESETS["wang2018"].network.num_units == 48
+    assert PRESETS["bandit/independent/published"].network.num_units == 48
+
+
+@pytest.mark.parametrize("old", ["wang2018", "wang2018/two_step", "wang2018/harlow"])
+def test_the_earlier_names_of_the_published_presets_are_named_errors(old):
+    with pytest.raises(KeyError, match=f"{old!r} is now called '.*/published'"):
+        get_preset(old)
 
 
 def test_bandit_presets_differ_from_the_default_only_where_documented():

@@ -7,25 +7,14 @@ import math
 import pytest
 import torch
 
+from neurometa.agents.base import EpisodicNetwork, TapedNetwork
 from neurometa.agents.pfc import PFCNetwork
-from neurometa.config import ConfigError, replace_path, replace_paths
+from neurometa.config import ConfigError, replace_path
 from neurometa.learn import losses
-from neurometa.learn.a2c import (
-    a2c_loss,
-    entropy_cost_at,
-    learning_rate_at,
-    loss_rewards,
-    signal_weight_at,
-)
+from neurometa.learn.a2c import a2c_loss, entropy_cost_at, learning_rate_at
 from neurometa.learn.config import OptimConfig, TaskConfig
-from neurometa.learn.rollout import Rollout, expected_regret, make_task, run_episodes
-
-
-def test_expected_regret_hand_value():
-    # p = (.2, .7): choosing arm 0 costs .5, arm 1 costs 0
-    p = torch.tensor([[[0.2, 0.7], [0.2, 0.7]]])
-    got = expected_regret(p, torch.tensor([[0, 1]]))
-    torch.testing.assert_close(got, torch.tensor([[0.5, 0.0]]))
+from neurometa.learn.rollout import Rollout, make_task, run_episodes
+from neurometa.returns import gae_advantages
 
 
 def _setup(num_envs: int = 6, trials: int = 5, bias: tuple[float, float] = (0.0, 0.0)):
@@ -78,7 +67,7 @@ def test_a2c_loss_is_the_weighted_sum_of_its_parts():
     rewards = (r.rewards - 0.5) * 2.0
     disc = 0.9 * (~r.terminals).float()
     v = r.values.detach()
-    adv = losses.gae_advantages(rewards, disc, v, r.bootstrap_value, 0.8)
+    adv = gae_advantages(rewards, disc, v, r.bootstrap_value, 0.8)
     want = (
         losses.policy_gradient_loss(r.logits, r.actions, adv)
         + 0.3 * losses.value_loss(r.values, adv + v)
@@ -115,51 +104,9 @@ def test_entropy_anneal():
     assert entropy_cost_at(cfg, 99) == 0.0
 
 
-def _hand_rollout() -> Rollout:
-    """Two 2-step episodes: p = (.2, .7) choosing arms 0, 1 and p = (.9, .5) choosing 1, 0."""
-    expected = torch.tensor([[0.2, 0.5], [0.7, 0.9]])
-    return Rollout(
-        logits=torch.zeros(2, 2, 2),
-        values=torch.zeros(2, 2),
-        actions=torch.tensor([[0, 1], [1, 0]]),
-        rewards=torch.tensor([[1.0, 0.0], [0.0, 1.0]]),
-        terminals=torch.tensor([[False, False], [True, True]]),
-        regrets=torch.tensor([[0.5, 0.4], [0.0, 0.0]]),
-        expected_rewards=expected,
-        bootstrap_value=torch.zeros(2),
-    )
-
-
-@pytest.mark.parametrize(
-    ("signal", "want"),
-    [
-        ("sampled", [[1.0, 0.0], [0.0, 1.0]]),
-        ("expected", [[0.2, 0.5], [0.7, 0.9]]),
-        ("regret", [[-0.5, -0.4], [0.0, 0.0]]),
-        # p[a] − max p + batch mean of max p (.7 and .9: mean .8)
-        ("relative", [[0.3, 0.4], [0.8, 0.8]]),
-    ],
-)
-def test_loss_rewards_hand_values(signal, want):
-    got = loss_rewards(_hand_rollout(), OptimConfig(reward_signal=signal))
-    torch.testing.assert_close(got, torch.tensor(want))
-
-
-def test_loss_rewards_blend_and_missing_arm_probs():
-    r = _hand_rollout()
-    cfg = OptimConfig(reward_signal="relative")
-    want = 0.75 * r.rewards + 0.25 * torch.tensor([[0.3, 0.4], [0.8, 0.8]])
-    torch.testing.assert_close(loss_rewards(r, cfg, 0.25), want)
-    assert torch.equal(loss_rewards(r, cfg, 0.0), r.rewards)
-    r.regrets = r.expected_rewards = None
-    with pytest.raises(ValueError, match="needs a task whose info gives 'arm_probs'"):
-        loss_rewards(r, cfg)
-
-
-@pytest.mark.parametrize("signal", ["sampled", "expected", "regret", "relative"])
-def test_every_reward_signal_gives_the_true_policy_gradient(signal):
+def test_a2c_loss_gives_the_true_policy_gradient():
     # one-trial bandits with p0 ~ U(0, .5), p1 ~ U(0, 1) and π(1) = σ(θ): the gradient of the
-    # expected reward is dE/dθ = π0 π1 (E p1 − E p0) = π0 π1 / 4; every signal keeps it
+    # expected reward is dE/dθ = π0 π1 (E p1 − E p0) = π0 π1 / 4
     gen = torch.Generator().manual_seed(0)
     batch, theta = 400_000, torch.tensor(0.3, requires_grad=True)
     probs = torch.rand(batch, 2, generator=gen) * torch.tensor([0.5, 1.0])
@@ -173,23 +120,72 @@ def test_every_reward_signal_gives_the_true_policy_gradient(signal):
         rewards=(torch.rand(batch, generator=gen) < chosen).float()[None],
         terminals=torch.ones(1, batch, dtype=torch.bool),
         regrets=(probs.max(1).values - chosen)[None],
-        expected_rewards=chosen[None],
         bootstrap_value=torch.zeros(batch),
     )
-    loss, _ = a2c_loss(rollout, OptimConfig(reward_signal=signal, value_cost=0.0), 0.0)
+    loss, _ = a2c_loss(rollout, OptimConfig(value_cost=0.0), 0.0)
     (grad,) = torch.autograd.grad(-loss, theta)
     p1 = pi1.item()
     assert grad.item() == pytest.approx(p1 * (1 - p1) / 4, abs=0.006)  # SE <= .0015
 
 
-def test_signal_blend_schedule_and_config_checks():
-    cfg = replace_paths(
-        OptimConfig(num_updates=100), {"signal_blend_start": 0.2, "signal_blend_end": 0.4}
-    )
-    got = [signal_weight_at(cfg, u) for u in (0, 19, 20, 30, 40, 99)]
-    assert got == pytest.approx([0.0, 0.0, 0.0, 0.5, 1.0, 1.0])
-    switch = cfg.replace(signal_blend_end=0.2)
-    assert [signal_weight_at(switch, u) for u in (19, 20)] == [0.0, 1.0]
-    assert signal_weight_at(OptimConfig(), 0) == 1.0  # no blend: the signal from the start
-    with pytest.raises(ConfigError, match=r"signal_blend_end = 0.0 is outside \[0.2, 1.0\]"):
-        replace_path(OptimConfig(), "signal_blend_start", 0.2)  # end still 0: one at a time
+class _TapedEpisodic(PFCNetwork):
+    """A taped network that also keeps a (pretend) episodic store."""
+
+    resets = 0
+
+    def reset_memory(self) -> None:
+        self.resets += 1
+
+
+class _SteppedEpisodic(torch.nn.Module):
+    """The same, stepped with ``forward`` (no tape)."""
+
+    resets = 0
+
+    def __init__(self, inner: PFCNetwork) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def initial_state(self, batch_size: int):  # noqa: ANN201
+        return self.inner.initial_state(batch_size)
+
+    def forward(self, obs, state):  # noqa: ANN001, ANN201
+        return self.inner(obs, state)
+
+    def reset_memory(self) -> None:
+        self.resets += 1
+
+
+@pytest.mark.parametrize("taped", [True, False], ids=["taped", "stepped"])
+def test_a_seeded_reset_empties_the_store_of_an_episodic_network(taped):
+    task, _ = _setup()
+    net = _TapedEpisodic(task.obs_dim, task.num_actions, 4)
+    if not taped:
+        net = _SteppedEpisodic(net)
+    assert isinstance(net, EpisodicNetwork)
+    assert isinstance(net, TapedNetwork) == taped
+    run_episodes(net, task, torch.Generator().manual_seed(0), seed=3)
+    assert net.resets == 1
+    run_episodes(net, task, torch.Generator().manual_seed(0))  # the life-time continues
+    assert net.resets == 1
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("reward_signal", "relative"), ("signal_blend_start", 0.2), ("signal_blend_gate", 0.5)],
+)
+def test_the_removed_reward_signal_options_are_named_errors(key, value):
+    with pytest.raises(ConfigError, match=f"OptimConfig.{key} = .*removed.*docs/training.md"):
+        OptimConfig.from_dict({key: value})
+    with pytest.raises(ConfigError, match=f"OptimConfig.{key}: this option was removed"):
+        replace_path(OptimConfig(), key, value)
+
+
+def test_saved_configs_with_the_removed_options_off_still_load():
+    saved = OptimConfig().to_dict() | {
+        "reward_signal": "sampled",
+        "signal_blend_start": 0.0,
+        "signal_blend_end": 0.0,
+        "signal_blend_gate": None,
+    }
+    assert OptimConfig.from_dict(saved) == OptimConfig()

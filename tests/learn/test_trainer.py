@@ -1,22 +1,26 @@
-"""The trainer: run folder, bit-identical resume, NaN stop, seeding, load_agent."""
+"""The trainer: one update, run folder, bit-identical resume, NaN stop, seeding, load_agent."""
 
 from __future__ import annotations
 
 import csv
 import json
-from types import SimpleNamespace
+import shutil
+from pathlib import Path
 
 import pytest
 import torch
 
 from neurometa.config import ConfigError
 from neurometa.learn import trainer as trainer_mod
-from neurometa.learn.a2c import signal_weight_at
 from neurometa.learn.checkpoint import load_checkpoint, load_network
 from neurometa.learn.config import EvalConfig, NetworkConfig, OptimConfig, TaskConfig, TrainConfig
 from neurometa.learn.parallel import Sync
-from neurometa.learn.trainer import TrainingDivergedError, train
+from neurometa.learn.trainer import Trainer, TrainingDivergedError, train
 from neurometa.seeding import RunSeeds
+
+#: Run folders written by the previous version (checkpoint format 1), stopped after the
+#: checkpoint at update 2 of 4: a bandit run and an episodic-LSTM run with life-times.
+FORMAT_1 = Path(__file__).parent / "data" / "format1"
 
 NUM_TRIALS, BATCH = 8, 16
 
@@ -41,18 +45,18 @@ def _config(updates: int = 6, **optim) -> TrainConfig:
 
 def _train_interrupted(config: TrainConfig, run_dir, seed: int, monkeypatch, at: int = 4) -> None:
     """Train ``config`` and kill it (KeyboardInterrupt) as update number ``at`` starts."""
-    real_step, calls = trainer_mod._train_step, {"n": 0}
+    real_step, calls = Trainer.step, {"n": 0}
 
-    def interrupt(state, cfg):
+    def interrupt(trainer):
         calls["n"] += 1
         if calls["n"] == at:
             raise KeyboardInterrupt
-        return real_step(state, cfg)
+        return real_step(trainer)
 
-    monkeypatch.setattr(trainer_mod, "_train_step", interrupt)
+    monkeypatch.setattr(Trainer, "step", interrupt)
     with pytest.raises(KeyboardInterrupt):
         train(config, run_dir, seed=seed, progress=False)
-    monkeypatch.setattr(trainer_mod, "_train_step", real_step)
+    monkeypatch.setattr(Trainer, "step", real_step)
 
 
 def test_run_folder_contents(tmp_path):
@@ -97,14 +101,29 @@ CONTEXTS = TaskConfig(
 )
 
 
+def test_one_update_changes_the_weights_and_counts_the_episodes() -> None:
+    trainer = Trainer(_config(), seed=0)
+    before = {k: v.clone() for k, v in trainer.network.state_dict().items()}
+    stats = trainer.step()
+    assert trainer.update == 1
+    assert trainer.episodes == BATCH
+    assert trainer.env_steps == stats["steps"] == BATCH * NUM_TRIALS
+    assert 0.0 <= stats["train_regret"] <= NUM_TRIALS
+    assert stats["lr"] == pytest.approx(1e-2)  # linear decay starts at the initial rate
+    after = trainer.network.state_dict()
+    assert not torch.equal(before["core.weight_hh"], after["core.weight_hh"])
+    again = Trainer(_config(), seed=0)
+    assert again.step() | {"wall": 0, "cpu": 0} == stats | {"wall": 0, "cpu": 0}
+
+
 def test_lifetime_reseeds_the_task_every_lifetime_updates() -> None:
     config = _config().replace(task=CONTEXTS.replace(lifetime=2))
-    state = trainer_mod._fresh_state(config, 7, torch.device("cpu"))
+    trainer = Trainer(config, seed=7)
     pools, seeds = [], []
     for _ in range(5):
-        seeds.append(trainer_mod.lifetime_reset_seed(state, 2))
-        trainer_mod._train_step(state, config)
-        pools.append(state.task.state_dict()["pool_probs"].clone())
+        seeds.append(trainer.lifetime_seed())
+        trainer.step()
+        pools.append(trainer.task.state_dict()["pool_probs"].clone())
     assert seeds[1] is None
     assert seeds[3] is None
     assert len({seeds[0], seeds[2], seeds[4]}) == 3
@@ -112,11 +131,9 @@ def test_lifetime_reseeds_the_task_every_lifetime_updates() -> None:
     assert torch.equal(pools[2], pools[3])
     assert not torch.equal(pools[1], pools[2])  # a new life-time: new contexts
     assert not torch.equal(pools[3], pools[4])
-    again = trainer_mod._fresh_state(config, 7, torch.device("cpu"))
-    assert trainer_mod.lifetime_reset_seed(again, 2) == seeds[0]  # a function of the seed
-    other_rank = trainer_mod._fresh_state(config, 7, torch.device("cpu"), Sync(rank=1))
-    assert trainer_mod.lifetime_reset_seed(other_rank, 2) != seeds[0]
-    assert trainer_mod.lifetime_reset_seed(state, 0) is None  # 0: one life-time
+    assert Trainer(config, seed=7).lifetime_seed() == seeds[0]  # a function of the seed
+    assert Trainer(config, seed=7, sync=Sync(rank=1)).lifetime_seed() != seeds[0]
+    assert Trainer(_config(), seed=7).lifetime_seed() is None  # lifetime 0: one life-time
 
 
 def test_negative_lifetime_is_refused() -> None:
@@ -147,11 +164,10 @@ def test_interrupted_run_resumes_to_identical_weights(tmp_path, monkeypatch, tas
         want["optimizer"]["state"].values(), got["optimizer"]["state"].values(), strict=False
     ):
         assert torch.equal(s_want["exp_avg_sq"], s_got["exp_avg_sq"])
-    for (task_want, sampling_want, pool_want), (task_got, sampling_got, pool_got) in zip(
-        want["generators"], got["generators"], strict=True
-    ):
-        assert torch.equal(task_want, task_got)
-        assert torch.equal(sampling_want, sampling_got)
+    for rank_want, rank_got in zip(want["ranks"], got["ranks"], strict=True):
+        assert torch.equal(rank_want["task_generator"], rank_got["task_generator"])
+        assert torch.equal(rank_want["sampling_generator"], rank_got["sampling_generator"])
+        pool_want, pool_got = rank_want["task_state"], rank_got["task_state"]
         assert pool_want.keys() == pool_got.keys()
         assert all(torch.equal(pool_want[k], pool_got[k]) for k in pool_want)
 
@@ -167,9 +183,9 @@ def test_interrupted_run_resumes_to_identical_weights(tmp_path, monkeypatch, tas
 def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
     real_loss, calls = trainer_mod.a2c_loss, {"n": 0}
 
-    def nan_at_update_5(rollout, config, entropy_cost, signal_weight):
+    def nan_at_update_5(rollout, config, entropy_cost):
         calls["n"] += 1
-        loss, parts = real_loss(rollout, config, entropy_cost, signal_weight)
+        loss, parts = real_loss(rollout, config, entropy_cost)
         return (loss * float("nan") if calls["n"] == 5 else loss), parts
 
     monkeypatch.setattr(trainer_mod, "a2c_loss", nan_at_update_5)
@@ -179,53 +195,6 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
     assert ckpt["update"] == 3
     assert all(torch.isfinite(v).all() for v in ckpt["network"].values())
     assert not (tmp_path / "run" / "done.json").exists()
-
-
-def test_trainer_blends_the_reward_signal_in_over_the_stated_updates(tmp_path, monkeypatch):
-    real_loss, weights = trainer_mod.a2c_loss, []
-
-    def record_weight(rollout, config, entropy_cost, signal_weight):
-        weights.append(signal_weight)
-        return real_loss(rollout, config, entropy_cost, signal_weight)
-
-    monkeypatch.setattr(trainer_mod, "a2c_loss", record_weight)
-    config = _config(10, reward_signal="relative", signal_blend_start=0.2, signal_blend_end=0.6)
-    train(config, tmp_path / "run", seed=0, progress=False)
-    assert weights == pytest.approx([0, 0, 0, 0.25, 0.5, 0.75, 1, 1, 1, 1])
-
-
-def test_blend_gate_opens_once_the_regret_has_fallen():
-    opt = OptimConfig(num_updates=10, reward_signal="relative", signal_blend_start=0.3,
-                      signal_blend_end=0.5, signal_blend_gate=0.5)  # fmt: skip
-    state = SimpleNamespace(update=0, first_regret=None, blend_began=None)
-    for update, regret in enumerate([10.0, 4.0, 9.0, 5.0, 1.0]):
-        state.update = update
-        trainer_mod._open_blend_gate(state, opt, regret)
-        # update 1 is below half the first regret, but the blend may start at update 3 only
-        assert state.blend_began == (None if update < 3 else 4)
-    assert state.first_regret == 10.0
-    # the blend then rises over (0.5 - 0.3) x 10 = 2 updates from update 4
-    weights = [signal_weight_at(opt, u, state.blend_began) for u in range(3, 8)]
-    assert weights == pytest.approx([0.0, 0.0, 0.5, 1.0, 1.0])
-    assert signal_weight_at(opt, 9, None) == 0.0  # gate still shut
-    with pytest.raises(ValueError, match="signal_blend_gate needs a task that reports"):
-        trainer_mod._open_blend_gate(SimpleNamespace(update=0, blend_began=None), opt, None)
-
-
-def test_gated_blend_survives_an_interruption(tmp_path, monkeypatch):
-    # gate 1.0 opens after the first update; a resume that lost the gate's state would
-    # reopen it later and end with other weights
-    config = _config(
-        6, reward_signal="relative", signal_blend_end=0.5, signal_blend_gate=1.0
-    ).replace(checkpoint_interval=2)
-    full = train(config, tmp_path / "full", seed=3, progress=False)
-    assert json.loads((full / "done.json").read_text())["signal_blend_began"] == 1
-    _train_interrupted(config, tmp_path / "cut", 3, monkeypatch)
-    cut = train(config, tmp_path / "cut", seed=3, resume=True, progress=False)
-    want, got = load_checkpoint(full / "checkpoint.pt"), load_checkpoint(cut / "checkpoint.pt")
-    for name, value in want["network"].items():
-        assert torch.equal(value, got["network"][name]), name
-    assert got["blend_began"] == 1
 
 
 def test_existing_run_needs_resume_and_matching_config(tmp_path):
@@ -273,21 +242,6 @@ def test_load_agent_reproduces_the_final_evaluation(tmp_path):
         regret += p.max(1).values - p.gather(1, action[:, None]).squeeze(1)
     done = json.loads((run / "done.json").read_text())
     assert regret.mean().item() == pytest.approx(done["final_eval"]["regret"], rel=1e-5)
-
-
-@pytest.mark.slow
-def test_short_training_beats_chance(tmp_path):
-    # random play on 10-trial {0.1, 0.9} bandits loses 0.4 per trial: regret 4.0 per episode
-    cfg = TrainConfig(
-        task=TaskConfig(preset="bandit/fixed_0.1_0.9", overrides={"num_trials": 10}),
-        optim=OptimConfig(
-            num_updates=150, batch_size=64, learning_rate=3e-3, reward_shift=0.5, entropy_final=0.0
-        ),
-        eval=EvalConfig(interval=50, episodes=500),
-    )
-    run = train(cfg, tmp_path / "run", seed=0, progress=False)
-    regret = json.loads((run / "done.json").read_text())["final_eval"]["regret"]
-    assert regret < 1.5
 
 
 def test_resume_after_kill_between_last_checkpoint_and_done(tmp_path):
@@ -342,16 +296,60 @@ def test_cli_run_killed_with_sigkill_resumes_to_identical_weights(tmp_path):
     assert all(torch.equal(want[k], got[k]) for k in want)
 
 
-def test_checkpoints_of_the_earlier_format_still_resume(tmp_path, monkeypatch):
+@pytest.mark.parametrize("run", ["bandit", "episodic"])
+def test_runs_of_the_earlier_checkpoint_format_resume_to_identical_weights(tmp_path, run):
+    old = shutil.copytree(FORMAT_1 / run, tmp_path / "old")
+    assert torch.load(old / "checkpoint.pt", weights_only=True)["format"] == 1
+    config = TrainConfig.load(old / "config.json")  # it holds the removed options, off
+    train(config, old, seed=7, resume=True, progress=False)
+    full = train(config, tmp_path / "full", seed=7, progress=False)
+    want, got = load_checkpoint(full / "checkpoint.pt"), load_checkpoint(old / "checkpoint.pt")
+    assert got["update"] == 4
+    for name, value in want["network"].items():
+        if name != "_extra_state":
+            assert torch.equal(value, got["network"][name]), name
+    assert want["ranks"][0]["task_state"].keys() == got["ranks"][0]["task_state"].keys()
+    assert torch.equal(
+        want["ranks"][0]["sampling_generator"], got["ranks"][0]["sampling_generator"]
+    )
+
+
+def test_the_first_checkpoint_layout_reads_as_the_current_one(tmp_path):
     """Before data-parallel workers, checkpoints held one task/sampling generator by name."""
-    config = _config(6).replace(checkpoint_interval=3)
-    full = train(config, tmp_path / "full", seed=2, progress=False)
-    _train_interrupted(config, tmp_path / "old", 2, monkeypatch)  # checkpoint: update 3
-    payload = load_checkpoint(tmp_path / "old" / "checkpoint.pt")
+    payload = torch.load(FORMAT_1 / "bandit" / "checkpoint.pt", weights_only=True)
     task_generator, sampling_generator, _ = payload.pop("generators")[0]
+    payload.pop("rank_stores")
     payload.update(task_generator=task_generator, sampling_generator=sampling_generator)
-    torch.save(payload, tmp_path / "old" / "checkpoint.pt")  # the earlier format
-    train(config, tmp_path / "old", seed=2, resume=True, progress=False)
-    want = load_checkpoint(full / "checkpoint.pt")
-    got = load_checkpoint(tmp_path / "old" / "checkpoint.pt")
-    assert all(torch.equal(want["network"][k], got["network"][k]) for k in want["network"])
+    torch.save(payload, tmp_path / "checkpoint.pt")
+    (rank,) = load_checkpoint(tmp_path / "checkpoint.pt")["ranks"]
+    assert torch.equal(rank["task_generator"], task_generator)
+    assert torch.equal(rank["sampling_generator"], sampling_generator)
+    assert rank["task_state"] == {}
+    assert rank["store"] is None
+
+
+def test_a_checkpoint_of_an_unknown_format_is_a_clear_error(tmp_path):
+    torch.save({"format": 99}, tmp_path / "checkpoint.pt")
+    with pytest.raises(ValueError, match="unsupported checkpoint format 99"):
+        load_checkpoint(tmp_path / "checkpoint.pt")
+
+
+def test_short_training_beats_chance(tmp_path):
+    """The trainer learns: win-stay, lose-shift on {0.1, 0.9} bandits within 200 updates.
+
+    Random play, or any fixed arm, loses 0.4 per trial on 10-trial episodes: regret 4.0 per
+    episode (a trainer that does not learn stays there; one with the policy gradient's sign
+    flipped does worse). The Bayes-optimal player loses about 0.4. 500 test episodes
+    (standard error of the regret about 0.1): under 1.5 is far out of chance's reach.
+    """
+    torch.set_num_threads(1)
+    cfg = TrainConfig(
+        task=TaskConfig(preset="bandit/fixed_0.1_0.9", overrides={"num_trials": 10}),
+        optim=OptimConfig(
+            num_updates=150, batch_size=64, learning_rate=3e-3, reward_shift=0.5, entropy_final=0.0
+        ),
+        eval=EvalConfig(interval=0, episodes=500),
+    )
+    run = train(cfg, tmp_path / "run", seed=0, progress=False)
+    regret = json.loads((run / "done.json").read_text())["final_eval"]["regret"]
+    assert regret < 1.5

@@ -10,7 +10,7 @@ import torch
 import xarray as xr
 from record_toys import NUM_UNITS, ChoiceOnlyAgent, ToyAgent
 
-from neurometa.record import RecordingError, record, td_errors, validate_recording
+from neurometa.record import RecordingError, record, validate_recording
 from neurometa.record.schema import FAMILY_VARIABLES, task_family
 from neurometa.tasks import PRESETS, MetaRLInputs, make
 
@@ -72,13 +72,6 @@ def test_rpe_is_td_error_when_agent_gives_none(bandit_recording: xr.Dataset) -> 
         next_value = v[:, t + 1] if t + 1 < r.shape[1] else 0.0
         expected[:, t] = r[:, t] + 0.9 * next_value - v[:, t]
     np.testing.assert_allclose(bandit_recording.rpe, expected, rtol=1e-6, atol=1e-7)
-
-
-def test_td_errors_hand_value() -> None:
-    # r = (0, 1), V = (0.5, 0.8), gamma 0.9: delta_0 = 0 + 0.9*0.8 - 0.5 = 0.22;
-    # delta_1 = 1 + 0 - 0.8 = 0.2
-    got = td_errors(np.array([[0.0, 1.0]]), np.array([[0.5, 0.8]]), 0.9)
-    np.testing.assert_allclose(got, [[0.22, 0.2]], rtol=1e-6)
 
 
 def test_agent_rpe_is_recorded_as_given() -> None:
@@ -174,3 +167,12 @@ def test_every_task_preset_records_into_the_schema(preset: str) -> None:
     validate_recording(ds)  # dtypes/dims of the family's variables included
     assert set(task.hidden_variables) <= set(ds.data_vars)
     assert set(task.hidden_variables) <= set(FAMILY_VARIABLES[task_family(preset)])
+
+
+def test_task_family_of_a_preset_id_and_of_a_task() -> None:
+    assert task_family("two_step/daw2011") == "two_step"
+    task = make("harlow/wang2018", 2)
+    assert task_family(task) == "harlow"
+    assert task_family(MetaRLInputs(task)) == "harlow"
+    with pytest.raises(TypeError, match="metadata"):
+        task_family(object())

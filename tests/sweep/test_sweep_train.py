@@ -67,7 +67,9 @@ def test_train_sweep_on_cluster_matches_direct_training(client, tmp_path):
 
 @pytest.mark.slow
 def test_record_and_analyse_actions_report_figures_of_the_recording(tmp_path):
+    from neurometa.analysis.coding import coding_fractions
     from neurometa.record import open_recording
+    from neurometa.seeding import RunSeeds
     from neurometa.sweep.builtin import RECORD_EPISODES, analyse_run
 
     spec = SweepSpec(action="analyse", base="bandit/independent", overrides=TINY_TRAINING)
@@ -81,9 +83,11 @@ def test_record_and_analyse_actions_report_figures_of_the_recording(tmp_path):
         assert results["record_regret"] == pytest.approx(regret, rel=1e-6)
         mean_return = float(ds["reward"].sum("step").mean())
         assert results["record_return"] == pytest.approx(mean_return, rel=1e-6)
+        fractions = coding_fractions(ds.load(), seed=RunSeeds(2).int("extra") % 2**31)
     for term in ("prev_action", "prev_reward", "interaction", "value"):
-        assert 0.0 <= results[f"coding_{term}"] <= 1.0
-        assert 0.0 <= results[f"coding_{term}_chance"] <= 1.0
+        want = fractions.sel(term=term)
+        assert results[f"coding_{term}"] == float(want["fraction"])
+        assert results[f"coding_{term}_chance"] == float(want["chance"])
 
 
 def test_sweep_runs_train_in_one_process_each():

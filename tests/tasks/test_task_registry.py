@@ -105,3 +105,11 @@ def test_tasks_command_text_output(capsys):
     out = capsys.readouterr().out
     assert "two_step/daw2011" in out
     assert "Daw et al. 2011" in out
+
+
+def test_unwrapped_is_the_innermost_task():
+    task = make("two_step/daw2011", 2)
+    assert task.unwrapped is task
+    wrapped = MetaRLInputs(MetaRLInputs(task))
+    assert wrapped.unwrapped is task
+    assert wrapped.task.task is task

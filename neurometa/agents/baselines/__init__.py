@@ -18,7 +18,7 @@ import difflib
 import importlib
 from typing import Any, NamedTuple
 
-__all__ = ["BaselineInfo", "BASELINES", "list_baselines", "make_baseline", "task_family"]
+__all__ = ["BaselineInfo", "BASELINES", "list_baselines", "make_baseline"]
 
 
 class BaselineInfo(NamedTuple):
@@ -95,15 +95,6 @@ def _load(target: str) -> Any:
     return getattr(importlib.import_module(module), attr)
 
 
-def task_family(task: Any) -> str:
-    """The family of ``task`` (``metadata['name']`` of the innermost task, e.g. ``bandit``)."""
-    inner = getattr(task, "task", task)
-    name = getattr(inner, "metadata", {}).get("name")
-    if not isinstance(name, str):
-        raise TypeError(f"{type(inner).__name__} has no metadata['name'] naming its task family")
-    return name
-
-
 def list_baselines(family: str | None = None) -> list[tuple[str, tuple[str, ...], str]]:
     """Registered baselines as ``(name, task families, description)``, sorted by name.
 
@@ -150,6 +141,8 @@ def make_baseline(name: str, task: Any, **params: Any) -> Any:
         close = difflib.get_close_matches(str(name), BASELINES, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise KeyError(f"unknown baseline {name!r}{hint}; valid: {', '.join(sorted(BASELINES))}")
+    from neurometa.record.spec import task_family  # lazily: keep this package import light
+
     info = BASELINES[name]
     family = task_family(task)
     if family not in info.families:

@@ -44,7 +44,7 @@ __all__ = [
 
 def check_bandit_task(task: Any, agent_name: str) -> Any:
     """Return the inner bandit task of ``task`` or raise a ``TypeError`` naming the problem."""
-    inner = getattr(task, "task", task)
+    inner = task.unwrapped
     if "arm_probs" not in getattr(inner, "hidden_variables", ()) or inner.steps_per_trial != 1:
         raise TypeError(
             f"{agent_name} needs a bandit task (one step per trial, info 'arm_probs'); "

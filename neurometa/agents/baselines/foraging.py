@@ -28,7 +28,7 @@ __all__ = ["MatchingConfig", "MatchingForager"]
 
 
 def _check_foraging(task: Any, agent: str) -> Any:
-    inner = getattr(task, "task", task)
+    inner = task.unwrapped
     if "baited" not in getattr(inner, "hidden_variables", ()) or inner.num_actions != 2:
         raise TypeError(f"{agent} needs a two-option foraging task, got {type(inner).__name__}")
     return inner

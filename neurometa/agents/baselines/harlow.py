@@ -41,7 +41,7 @@ class HarlowObserver:
 
     def begin(self, task: Any, generator: torch.Generator) -> None:
         """Forget the rewarded object; read the feature size and rewards from the task."""
-        inner = getattr(task, "task", task)
+        inner = task.unwrapped
         if "object_left" not in getattr(inner, "hidden_variables", ()):
             raise TypeError(f"HarlowObserver needs a Harlow task, got {type(inner).__name__}")
         self.feature_dim = int(inner.config.feature_dim)

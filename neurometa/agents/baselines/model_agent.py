@@ -62,7 +62,7 @@ class ModelAgent:
 
     def begin(self, task: Any, generator: torch.Generator) -> None:
         """Reset the model's state for ``task.num_envs`` episodes."""
-        inner = getattr(task, "task", task)
+        inner = task.unwrapped
         family = getattr(inner, "metadata", {}).get("name")
         if family not in self.model.families:
             raise TypeError(

@@ -101,7 +101,7 @@ class BanditPrior:
         TypeError
             If ``task`` is not a bandit task.
         """
-        inner = getattr(task, "task", task)
+        inner = task.unwrapped
         config = getattr(inner, "config", None)
         if config is None or not hasattr(config, "distribution"):
             raise TypeError(

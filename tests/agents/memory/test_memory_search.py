@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from neurometa.agents.memory import EpisodicMemory
-from neurometa.agents.memory_search import MIN_TWO_STAGE, exact_topk
+from neurometa.agents.memory.search import MIN_TWO_STAGE, exact_topk
 from neurometa.seeding import torch_generator
 
 

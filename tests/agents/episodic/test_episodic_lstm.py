@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-from neurometa.agents.episodic_lstm import EpisodicLSTMAgent, EpisodicLSTMNetwork
+from neurometa.agents.episodic.lstm import EpisodicLSTMAgent, EpisodicLSTMNetwork
 from neurometa.cli import main
 from neurometa.config import ConfigError
 from neurometa.learn import NetworkConfig, build_network, get_preset, load_agent, train
@@ -238,7 +238,7 @@ def test_weights_saved_without_memory_still_load() -> None:
 def test_interrupted_episodic_run_resumes_to_identical_weights(tmp_path, monkeypatch) -> None:
     # bandit/independent keeps no task state beyond its generator, so the run resumes
     # exactly only if the checkpoint also restores the store (dropping it breaks this)
-    import neurometa.learn.trainer as trainer_mod
+    from neurometa.learn import Trainer
 
     config = get_preset("bandit/independent")
     config = config.replace(
@@ -250,20 +250,20 @@ def test_interrupted_episodic_run_resumes_to_identical_weights(tmp_path, monkeyp
         workers=1,  # in-process, so the interruption below can be injected
     )
     full = train(config, tmp_path / "full", seed=3, progress=False)
-    real_step, calls = trainer_mod._train_step, {"n": 0}
+    real_step, calls = Trainer.step, {"n": 0}
 
-    def interrupt_at_update_4(state, cfg):  # noqa: ANN001, ANN202
+    def interrupt_at_update_4(trainer):  # noqa: ANN001, ANN202
         calls["n"] += 1
         if calls["n"] == 4:  # the checkpoint holds update 2 and a store of 1 episode each
             raise KeyboardInterrupt
-        return real_step(state, cfg)
+        return real_step(trainer)
 
-    monkeypatch.setattr(trainer_mod, "_train_step", interrupt_at_update_4)
+    monkeypatch.setattr(Trainer, "step", interrupt_at_update_4)
     with pytest.raises(KeyboardInterrupt):
         train(config, tmp_path / "cut", seed=3, progress=False)
     saved = load_checkpoint(tmp_path / "cut" / "checkpoint.pt")["network"]["_extra_state"]
     assert saved["memory"]["valid"].sum(1).tolist() == [1, 1, 1, 1]
-    monkeypatch.setattr(trainer_mod, "_train_step", real_step)
+    monkeypatch.setattr(Trainer, "step", real_step)
     cut = train(config, tmp_path / "cut", seed=3, resume=True, progress=False)
     want = load_checkpoint(full / "checkpoint.pt")["network"]
     got = load_checkpoint(cut / "checkpoint.pt")["network"]

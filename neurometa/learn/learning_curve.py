@@ -1,32 +1,30 @@
-"""Sample efficiency of the episodic-valuation agents: learning curves and episodes to criterion.
+"""Learning curves of agents that learn while they act, and episodes to criterion.
 
-Used by ``benchmarks/episodic_valuation.py`` and the Box 2 paper script to compare MFEC, NEC
-and Box 2 with the parametric A2C learner (issue 6): :func:`episodic_learning_curve` runs one
-:class:`~neurometa.agents.episodic_control.EpisodicControlAgent` for a number of batches of
+The episodic-valuation agents (Box 2, MFEC, NEC) have no training run: they learn online.
+:func:`episodic_learning_curve` runs one
+:class:`~neurometa.agents.episodic.control.EpisodicControlAgent` for a number of batches of
 parallel episodes; :func:`episodes_to_criterion` turns a curve into the number of episodes
-consumed until a moving average reaches a stated return.
+consumed until a moving average reaches a stated return. ``benchmarks/episodic_valuation.py``
+and the Box 2 paper script compare them with the parametric A2C learner this way.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
-import torch
-
+from neurometa.agents.episodic.control import EpisodicControlAgent, EpisodicControlConfig
+from neurometa.record.recorder import play_batch
 from neurometa.seeding import RunSeeds
-
-if TYPE_CHECKING:
-    from neurometa.agents.episodic_control import EpisodicControlConfig
 
 __all__ = ["episodic_learning_curve", "episodes_to_criterion"]
 
 
 def episodic_learning_curve(
     config: EpisodicControlConfig,
-    task,
+    task: Any,
     num_batches: int,
     *,
-    seed: int,  # noqa: ANN001
+    seed: int,
 ) -> list[float]:
     """Mean return of each batch of episodes while an episodic agent learns on ``task``.
 
@@ -52,23 +50,12 @@ def episodic_learning_curve(
     """
     if num_batches < 1:
         raise ValueError(f"episodic_learning_curve: num_batches must be >= 1, got {num_batches}")
-    from neurometa.agents.episodic_control import EpisodicControlAgent
-
     seeds = RunSeeds(seed)
-    agent = EpisodicControlAgent(
-        config, task.obs_dim, task.num_actions, generator=seeds.torch("memory")
-    )
+    agent = EpisodicControlAgent.for_task(config, task, seed=seed)
     sampler, curve = seeds.torch("sampling"), []
     for batch in range(num_batches):
-        obs, info = task.reset(seed=seeds.int("task") if batch == 0 else None)
-        agent.begin(task, sampler)
-        total = torch.zeros(task.num_envs)
-        for _ in range(task.episode_length):
-            action, _ = agent.act(obs, info)
-            obs, reward, terminated, _, info = task.step(action)
-            agent.observe(action, reward, terminated, info)
-            total += reward.float().cpu()
-        curve.append(float(total.mean()))
+        arrays, _, _ = play_batch(agent, task, sampler, seeds.int("task") if batch == 0 else None)
+        curve.append(float(arrays["reward"].sum(1).mean()))
     return curve
 
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from neurometa.agents import memory_index
 from neurometa.agents.memory import EpisodicMemory
+from neurometa.agents.memory import index as memory_index
 from neurometa.seeding import torch_generator
 
 

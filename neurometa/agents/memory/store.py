@@ -10,8 +10,8 @@ Reading
 -------
 ``read(query, k)`` finds the ``k`` nearest stored keys of each query (exact k-NN: one
 matrix product with cached augmented keys and an exact two-stage top-k, see
-:mod:`neurometa.agents.memory_search`; or an approximate inverted-file search, see
-:mod:`neurometa.agents.memory_index`) and returns the kernel-weighted sum of their values
+:mod:`neurometa.agents.memory.search`; or an approximate inverted-file search, see
+:mod:`neurometa.agents.memory.index`) and returns the kernel-weighted sum of their values
 
 .. math:: o = \sum_{i \in \mathrm{kNN}(q)} w_i v_i, \qquad w_i = k(q, h_i) / \sum_j k(q, h_j)
 
@@ -51,15 +51,15 @@ from typing import Literal
 import torch
 from torch import Tensor
 
-from neurometa.agents.memory_index import IVFIndex
-from neurometa.agents.memory_search import (
+from neurometa.agents.memory.index import IVFIndex
+from neurometa.agents.memory.search import (
     MemoryRead,
     SearchCache,
     check_tensor,
     exact_topk,
     kernel_weights,
 )
-from neurometa.agents.memory_state import load_memory_state, memory_state
+from neurometa.agents.memory.state import load_memory_state, memory_state
 
 __all__ = ["EpisodicMemory", "MemoryRead", "KERNELS", "EVICTIONS"]
 
@@ -171,7 +171,7 @@ class EpisodicMemory:
     def state_dict(self) -> dict[str, Tensor]:
         """The store's used slots, clock and capacity, for checkpoints.
 
-        See :func:`neurometa.agents.memory_state.memory_state`: only the slot prefix that
+        See :func:`neurometa.agents.memory.state.memory_state`: only the slot prefix that
         was ever touched is kept, so a large, mostly empty store saves little.
         """
         return memory_state(self)
@@ -371,7 +371,7 @@ class EpisodicMemory:
 
         Keys written later are assigned to their nearest centroid; call again to retrain
         (e.g. after a learnable memory's keys have moved). See
-        :class:`neurometa.agents.memory_index.IVFIndex`.
+        :class:`neurometa.agents.memory.index.IVFIndex`.
         """
         self.index = IVFIndex.train(
             self.keys.detach(),

@@ -33,21 +33,21 @@ Methods (``EpisodicControlConfig.method``)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 from torch import Tensor, nn
 
-from neurometa.agents.episodic_replay import ReplayBuffer, n_step_returns
+from neurometa.agents.episodic.replay import ReplayBuffer
 from neurometa.agents.memory import EpisodicMemory
-from neurometa.config import Config, check_choice, check_range
+from neurometa.config import Config, ConfigError, check_choice, check_range
+from neurometa.returns import n_step_returns
+from neurometa.seeding import RunSeeds
 
 __all__ = [
     "EpisodicControlConfig",
     "EpisodicControlAgent",
     "EPISODIC_CONTROL_PRESETS",
-    "episodic_learning_curve",
-    "episodes_to_criterion",
 ]
 
 
@@ -63,8 +63,8 @@ class EpisodicControlConfig(Config):
     """``k``, neighbours per read."""
     discount: float = 0.95
     """γ of the returns."""
-    n_step: int = 0
-    """Return horizon ``n`` (0 = Monte-Carlo to the episode's end)."""
+    n_step: int | None = None
+    """Return horizon ``n`` (≥ 1); None: Monte-Carlo returns to the episode's end."""
     epsilon: float = 0.1
     """Probability of a uniformly random action."""
     embedding_dim: int = 16
@@ -92,7 +92,11 @@ class EpisodicControlConfig(Config):
             check_range(self, name, low=1)
         for name in ("replay_capacity", "batch_size"):
             check_range(self, name, low=1)
-        check_range(self, "n_step", low=0)
+        if self.n_step is not None and self.n_step < 1:
+            raise ConfigError(
+                f"EpisodicControlConfig.n_step = {self.n_step!r} must be >= 1; None gives "
+                "Monte-Carlo returns to the episode's end"
+            )
         check_range(self, "updates_per_episode", low=0)
         check_range(self, "discount", low=0.0, high=1.0)
         check_range(self, "epsilon", low=0.0, high=1.0)
@@ -110,7 +114,7 @@ class EpisodicControlConfig(Config):
 #: Named settings: the literature's choices, scaled to small discrete tasks.
 EPISODIC_CONTROL_PRESETS: dict[str, EpisodicControlConfig] = {
     "box2": EpisodicControlConfig(method="box2", n_step=10, num_neighbours=10),
-    "mfec": EpisodicControlConfig(method="mfec", n_step=0, num_neighbours=11),
+    "mfec": EpisodicControlConfig(method="mfec", n_step=None, num_neighbours=11),
     "nec": EpisodicControlConfig(method="nec", n_step=5, num_neighbours=10),
 }
 
@@ -125,7 +129,7 @@ class EpisodicControlAgent:
         Sizes of the task's observation and action spaces.
     generator : torch.Generator
         Seeds the random projection / embedding weights and replay sampling
-        (use ``RunSeeds(seed).torch("memory")``).
+        (:meth:`for_task` uses ``RunSeeds(seed).torch("memory")``).
     device : str or torch.device
 
     Outputs of :meth:`act`: ``policy [B, A]`` (the ε-greedy probabilities), ``value [B]``
@@ -175,6 +179,31 @@ class EpisodicControlAgent:
             self.optimizer = torch.optim.Adam(params, lr=config.learning_rate)
             self.replay = ReplayBuffer(config.replay_capacity, obs_dim, self.device)
         self.episodes_seen = 0
+
+    @classmethod
+    def for_task(
+        cls,
+        config: EpisodicControlConfig,
+        task: Any,
+        *,
+        seed: int,
+        device: str | torch.device = "cpu",
+    ) -> EpisodicControlAgent:
+        """An agent with an empty memory for ``task``, its weights seeded from ``seed``.
+
+        The projection / embedding and replay draws come from stream ``memory`` of
+        ``RunSeeds(seed)``; the sizes from ``task`` (``obs_dim``, ``num_actions``).
+
+        Examples
+        --------
+        >>> from neurometa.tasks import make
+        >>> task = make("gridworld/5x5", 2)
+        >>> agent = EpisodicControlAgent.for_task(EPISODIC_CONTROL_PRESETS["mfec"], task, seed=0)
+        >>> agent.name
+        'episodic_control/mfec'
+        """
+        generator = RunSeeds(seed).torch("memory")
+        return cls(config, task.obs_dim, task.num_actions, generator=generator, device=device)
 
     def _make_embedding(self, obs_dim: int, key_dim: int) -> nn.Module:
         cfg = self.config
@@ -263,10 +292,18 @@ class EpisodicControlAgent:
 
     # ------------------------------------------------------------------ learning
     def returns(self) -> Tensor:
-        """Targets ``G_t`` of the finished episode, shape ``(T, B)`` (see module docstring)."""
-        cfg = self.config
-        bootstrap = self._values if cfg.method == "nec" else None
-        return n_step_returns(self._rewards, cfg.discount, cfg.n_step, bootstrap)
+        """Targets ``G_t`` of the finished episode, shape ``(T, B)`` (see module docstring).
+
+        :func:`neurometa.returns.n_step_returns` with ``γ_t = γ`` until the episode's last
+        step (``γ_{T−1} = 0``), bootstrapped from the act-time values for NEC and from
+        nothing (zeros) for Box 2 and MFEC.
+        """
+        cfg, rewards = self.config, self._rewards
+        discounts = torch.full_like(rewards, cfg.discount)
+        discounts[-1] = 0.0
+        values = self._values if cfg.method == "nec" else torch.zeros_like(rewards)
+        horizon = cfg.n_step or rewards.shape[0]
+        return n_step_returns(rewards, discounts, values, torch.zeros_like(values[-1]), horizon)
 
     def end_episode(self) -> None:
         """Write the episode's ``(e(s_t), G_t)`` pairs to the stores of ``a_t``."""
@@ -346,11 +383,3 @@ class EpisodicControlAgent:
             self.optimizer.zero_grad()
             loss.backward()
             self.optimizer.step()
-
-
-# The sample-efficiency helpers live in their own module; imported here (after the classes
-# they use) so that ``from neurometa.agents.episodic_control import ...`` keeps working.
-from neurometa.agents.episodic_efficiency import (  # noqa: E402
-    episodes_to_criterion,
-    episodic_learning_curve,
-)

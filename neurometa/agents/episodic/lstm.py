@@ -9,7 +9,7 @@ Ritter et al. 2018, "Been there, done that: meta-learning with episodic recall" 
     h_t        = o ⊙ tanh(c_t)
 
 where ``c^ep_t`` is read from an :class:`~neurometa.agents.memory.EpisodicMemory` (the
-hippocampal store, SPEC §1): keys are the episode's context (the first ``context_dim``
+hippocampal store): keys are the episode's context (the first ``context_dim``
 features of the observation, e.g. the barcode of the contextual bandit), values are LSTM cell
 states. Each batch member has its own store (its life-time). The cell state at the last step
 of every episode is written under that episode's context when the next episode starts
@@ -29,8 +29,8 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor, nn
 
+from neurometa.agents.base import FrozenAgent
 from neurometa.agents.memory import EpisodicMemory
-from neurometa.agents.pfc import FrozenAgent
 
 __all__ = ["EpisodicLSTMNetwork", "EpisodicLSTMAgent", "READOUT_DIMS"]
 
@@ -234,7 +234,7 @@ class EpisodicLSTMNetwork(nn.Module):
 class EpisodicLSTMAgent(FrozenAgent):
     """A trained :class:`EpisodicLSTMNetwork` as an :class:`~neurometa.agents.base.Agent`.
 
-    Like :class:`~neurometa.agents.pfc.FrozenAgent` (weights frozen, the memory keeps
+    Like :class:`~neurometa.agents.base.FrozenAgent` (weights frozen, the memory keeps
     learning by storing states); ``act`` also returns the memory read-outs ``gate`` and
     ``retrieval_weights``. Call :meth:`reset_memory` to start a new life-time.
     """
