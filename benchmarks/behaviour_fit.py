@@ -83,24 +83,28 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="do not run the previous empirical-Bayes fitter (slow)",
     )
+    parser.add_argument(
+        "--skip-ml", action="store_true", help="only the empirical-Bayes comparison"
+    )
     args = parser.parse_args(argv)
     table = simulated_table(args.subjects, args.trials, args.seed)
     print(f"hybrid, {args.subjects} subjects x {args.trials} trials, {args.restarts} restarts")
     with tempfile.TemporaryDirectory() as tmp:
         old = load_reference(Path(tmp))
         kw = dict(num_restarts=args.restarts, seed=args.seed)
-        new_ml, t_new = _timed(
-            "behaviour.fit ML",
-            lambda: behaviour.fit("hybrid", table, family="two_step", progress=False, **kw),
-        )
-        old_ml, t_old = _timed("previous fit_hybrid ML", lambda: old.fit_hybrid(table, **kw))
-        diff = new_ml["nll"].to_numpy() - old_ml["nll"].to_numpy()
-        print(
-            f"ML: {t_old / t_new:.1f}x faster; summed NLL new {new_ml['nll'].sum():.3f} "
-            f"previous {old_ml['nll'].sum():.3f}; per subject mean diff {diff.mean():+.4f}, "
-            f"max {diff.max():+.4f}",
-            flush=True,
-        )
+        if not args.skip_ml:
+            new_ml, t_new = _timed(
+                "behaviour.fit ML",
+                lambda: behaviour.fit("hybrid", table, family="two_step", progress=False, **kw),
+            )
+            old_ml, t_old = _timed("previous fit_hybrid ML", lambda: old.fit_hybrid(table, **kw))
+            diff = new_ml["nll"].to_numpy() - old_ml["nll"].to_numpy()
+            print(
+                f"ML: {t_old / t_new:.1f}x faster; summed NLL new {new_ml['nll'].sum():.3f} "
+                f"previous {old_ml['nll'].sum():.3f}; per subject mean diff {diff.mean():+.4f}, "
+                f"max {diff.max():+.4f}",
+                flush=True,
+            )
         new_eb, t_new_eb = _timed(
             "behaviour.fit empirical Bayes",
             lambda: behaviour.fit(
