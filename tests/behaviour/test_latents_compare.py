@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 
 from neurometa import behaviour
-from neurometa.behaviour.synthetic import bandit_recording
+from neurometa.behaviour.compare import fold_ids
+from neurometa.behaviour.objective import param_dict
+from neurometa.behaviour.synthetic import bandit_recording, bandit_session
 from neurometa.record.validate import validate_recording
 
 
@@ -20,7 +22,7 @@ def test_latents_are_the_true_ones_at_the_true_parameters(recording):
     fits = behaviour.fit("q_learning", recording, progress=False, num_restarts=1)
     fits[["alpha", "beta"]] = [0.3, 5.0]  # the simulated subject's parameters
     lat = behaviour.model_latents("q_learning", recording, fits)
-    session = behaviour.synthetic.bandit_session(200, 6, seed=3)
+    session = bandit_session(200, 6, seed=3)
     np.testing.assert_allclose(lat["model_chosen_value"].values[0], session["chosen_value"])
     np.testing.assert_allclose(lat["model_rpe"].values[0], session["rpe"])
     q = lat["model_option_value"].values[0]
@@ -107,7 +109,7 @@ def test_folds_by_session_hold_out_whole_sessions():
         seed=4,
     )
     data = behaviour.behaviour_data(table, "bandit")
-    folds, rule = behaviour.compare.fold_ids(data, 5)
+    folds, rule = fold_ids(data, 5)
     assert rule == "session"
     for row in range(data.num_sequences):
         assert len(np.unique(folds[row][data.valid[row]])) == 1
@@ -122,9 +124,7 @@ def test_given_policy_joins_the_comparison():
     x = np.tile([0.3, 5.0], (data.num_sequences, 1))
     res = behaviour.run_model(
         truth,
-        behaviour.fitting.param_dict(truth, x)
-        if hasattr(behaviour.fitting, "param_dict")
-        else {"alpha": x[:, 0], "beta": x[:, 1]},
+        param_dict(truth, x),
         {k: data.arrays[k].T for k in truth.inputs},
         data.valid.T,
         data.info,
