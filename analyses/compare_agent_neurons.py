@@ -9,8 +9,9 @@ recording (``neurometa import nwb``); outputs (in ``--out``):
   neurons, Clopper-Pearson intervals, shuffle chance levels, false-positive-corrected
   fractions, the difference with Newcombe's interval, two-proportion z and Fisher p;
 - ``behaviour_comparison.csv`` / ``.nc``: P(stay) after rewarded / unrewarded trials;
-- ``rsa.nc``, ``rsa_summary.csv``: RDMs on matched conditions (a(t-1), r(t-1), a(t)), their
-  Spearman similarity, permutation p and split-half noise ceiling;
+- ``geometry.nc``, ``geometry_summary.csv``: RDMs on matched conditions (a(t-1), r(t-1),
+  a(t)); RSA (Spearman rho, via rsatoolbox), debiased linear CKA and the Procrustes shape
+  distance, each with a permutation p; the RSA split-half noise ceiling;
 - ``compare.png``: the figure.
 
 Example::
@@ -64,11 +65,12 @@ def main(argv: list[str] | None = None) -> int:
             f"  {outcome:12s} agent {row['agent_fraction']:.3f}  subjects "
             f"{row['subjects_fraction']:.3f}  Fisher p {row['p_fisher']:.3g}"
         )
-    rsa = summary["rsa"]
-    print(
-        f"RSA: rho {rsa['similarity']:.3f}, permutation p {rsa['p_permutation']:.3g}, "
-        f"noise ceiling {rsa['noise_ceiling']:.3f}"
-    )
+    for measure, row in summary["geometry"].items():
+        print(
+            f"{measure:11s} {row['statistic']:.3f}  permutation p {row['p_value']:.3g}  "
+            f"null mean {row['null_mean']:.3f}"
+        )
+    print(f"RSA noise ceiling {summary['rsa']['noise_ceiling']:.3f}")
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
 

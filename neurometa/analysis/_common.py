@@ -20,6 +20,7 @@ __all__ = [
     "by_trial",
     "trial_sum",
     "consecutive_trials",
+    "describe",
 ]
 
 
@@ -175,3 +176,13 @@ def consecutive_trials(ds: xr.Dataset) -> np.ndarray:
         return np.ones((ds.sizes["episode"], ds.sizes["step"] // len(_stage_names(ds)) - 1), bool)
     ids = by_trial(ds["trial_id"], ds, 0).transpose("episode", "trial").values
     return (ids[:, :-1] >= 0) & (ids[:, 1:] - ids[:, :-1] == 1)
+
+
+def describe(ds: xr.Dataset, long_names: dict[str, str], units: str = "1") -> xr.Dataset:
+    """Give the named variables of ``ds`` their CF ``long_name`` and ``units``; return ``ds``.
+
+    ``units`` defaults to ``"1"`` (dimensionless: fractions, counts, probabilities).
+    """
+    for name, long_name in long_names.items():
+        ds[name].attrs.update(long_name=long_name, units=units)
+    return ds

@@ -24,6 +24,7 @@ from neurometa.analysis._common import (
     by_trial,
     check_recording,
     consecutive_trials,
+    describe,
 )
 
 __all__ = [
@@ -88,9 +89,8 @@ def regret_curve(ds: xr.Dataset) -> xr.Dataset:
     sem = cum.std("episode", ddof=1) / np.sqrt(num) if num > 1 else cum.isel(episode=0) * np.nan
     out = xr.Dataset({"mean": cum.mean("episode"), "sem": sem})
     out = out.assign_coords(trial=np.arange(1, cum.sizes["trial"] + 1))
-    out["mean"].attrs = {"long_name": "mean cumulative expected regret", "units": "1"}
-    out["sem"].attrs = {"long_name": "standard error of the mean over episodes", "units": "1"}
-    out["trial"].attrs = {"long_name": "trials completed", "units": "1"}
+    describe(out, {"mean": "mean cumulative expected regret", "trial": "trials completed",
+                   "sem": "standard error of the mean over episodes"})  # fmt: skip
     out.attrs.update(
         num_episodes=num,
         agent=str(ds.attrs.get("agent", "")),
@@ -152,30 +152,24 @@ def regret_split(ds: xr.Dataset, *, threshold: float = 10.0) -> xr.Dataset:
     regret = expected_regret(ds).sum("trial")
     values = regret.values
     stuck = values > threshold
-    total = values.sum()
-
-    def scalar(value: float, long_name: str) -> xr.Variable:
-        return xr.Variable((), float(value), {"long_name": long_name, "units": "1"})
-
-    return xr.Dataset(
+    out = xr.Dataset(
         {
-            "regret": regret.assign_attrs(
-                long_name="total expected regret of the episode", units="1"
-            ),
-            "stuck": ("episode", stuck, {"long_name": f"regret > {threshold}", "units": "1"}),
-            "mean_regret": scalar(values.mean(), "mean total regret per episode"),
-            "stuck_fraction": scalar(stuck.mean(), "fraction of episodes stuck"),
-            "stuck_share": scalar(
-                values[stuck].sum() / total if total > 0 else 0.0,
-                "share of the total regret from stuck episodes",
-            ),
-            "mean_regret_not_stuck": scalar(
-                values[~stuck].mean() if (~stuck).any() else np.nan,
-                "mean total regret of the episodes not stuck",
-            ),
+            "regret": regret,
+            "stuck": ("episode", stuck),
+            "mean_regret": values.mean(),
+            "stuck_fraction": stuck.mean(),
+            "stuck_share": values[stuck].sum() / values.sum() if values.sum() > 0 else 0.0,
+            "mean_regret_not_stuck": values[~stuck].mean() if (~stuck).any() else np.nan,
         },
         attrs={"threshold": float(threshold), "num_episodes": int(values.size)},
     )
+    return describe(out, {
+        "regret": "total expected regret of the episode", "stuck": f"regret > {threshold}",
+        "mean_regret": "mean total regret per episode",
+        "stuck_fraction": "fraction of episodes stuck",
+        "stuck_share": "share of the total regret from stuck episodes",
+        "mean_regret_not_stuck": "mean total regret of the episodes not stuck",
+    })  # fmt: skip
 
 
 def better_arm_by_difficulty(
@@ -264,9 +258,9 @@ def harlow_accuracy(ds: xr.Dataset, *, stage: str | int = -1) -> xr.Dataset:
         {"accuracy": correct.mean("episode"), "sem": correct.std("episode", ddof=1) / np.sqrt(num)}
     )
     out = out.assign_coords(trial=np.arange(1, correct.sizes["trial"] + 1))
-    out["accuracy"].attrs = {"long_name": "fraction of episodes choosing correctly", "units": "1"}
-    out["sem"].attrs = {"long_name": "standard error of the accuracy over episodes", "units": "1"}
-    out["trial"].attrs = {"long_name": "trial within the episode", "units": "1"}
+    describe(out, {"accuracy": "fraction of episodes choosing correctly",
+                   "sem": "standard error of the accuracy over episodes",
+                   "trial": "trial within the episode"})  # fmt: skip
     out.attrs.update(num_episodes=num, agent=str(ds.attrs.get("agent", "")))
     return out
 

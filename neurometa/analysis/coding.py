@@ -24,8 +24,10 @@ from neurometa.analysis._common import (
     by_trial,
     check_recording,
     consecutive_trials,
+    describe,
     trial_sum,
 )
+from neurometa.analysis.trials import choice_variable, trial_choice
 
 __all__ = [
     "CODING_TERMS",
@@ -207,8 +209,7 @@ def _coding_inputs(
     ds: xr.Dataset, activity: str, stage: str | int, value: xr.DataArray | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Design ``(n, 5)``, activity ``(n, U)`` and the episode of each row ``(n,)``."""
-    choice = ds["action"] if "action" in ds else ds["choice1"]  # lab two-step: choice1
-    action = by_trial(choice, ds, 0).transpose("episode", "trial").values
+    action = trial_choice(ds)  # agents: action at the first stage; lab two-step: choice1
     reward = trial_sum(ds["reward"], ds).transpose("episode", "trial").values
     if value is None:
         value = ds["value"]
@@ -274,8 +275,7 @@ def _checked_inputs(
     """The design ``(n, 5)`` and activity ``(n, U)`` of a validated recording."""
     check_recording(
         ds,
-        ["action" if "action" in ds else "choice1", "reward", activity]
-        + ([] if value is not None else ["value"]),
+        [choice_variable(ds), "reward", activity] + ([] if value is not None else ["value"]),
         analysis="coding regression",
     )
     if not 0 < alpha < 1:
@@ -299,7 +299,7 @@ def _unit_table(
         coords={"term": list(CODING_TERMS[: X.shape[1]]), "unit": ds[activity]["unit"].values},
     )
     out["significant"] = out["p"] < alpha
-    out["significant"].attrs.update(long_name=f"p < {alpha}", units="1")
+    describe(out, {"significant": f"p < {alpha}"})
     out.attrs.update(
         alpha=alpha,
         num_obs=X.shape[0],
@@ -378,25 +378,27 @@ def coding_fractions(
         shuffled[i] = np.mean(res["p"] < alpha, axis=1)
     tail = (1.0 - ci) / 2.0
 
-    def described(values: np.ndarray, long_name: str) -> tuple:
-        return ("term", values, {"long_name": long_name, "units": "1"})
-
     out = xr.Dataset(
         {
-            "fraction": described(count / num_units, "fraction of units coding the term"),
-            "fraction_low": described(low, "Clopper-Pearson lower limit of the fraction"),
-            "fraction_high": described(high, "Clopper-Pearson upper limit of the fraction"),
-            "num_coding": described(count, "number of units coding the term"),
-            "chance": described(shuffled.mean(axis=0), "mean fraction with trials shuffled"),
-            "chance_low": described(
-                np.quantile(shuffled, tail, axis=0), "lower quantile of the shuffled fractions"
-            ),
-            "chance_high": described(
-                np.quantile(shuffled, 1 - tail, axis=0), "upper quantile of the shuffled fractions"
-            ),
+            "fraction": ("term", count / num_units),
+            "fraction_low": ("term", low),
+            "fraction_high": ("term", high),
+            "num_coding": ("term", count),
+            "chance": ("term", shuffled.mean(axis=0)),
+            "chance_low": ("term", np.quantile(shuffled, tail, axis=0)),
+            "chance_high": ("term", np.quantile(shuffled, 1 - tail, axis=0)),
         },
         coords={"term": list(CODING_TERMS[: X.shape[1]])},
     )
+    describe(out, {
+        "fraction": "fraction of units coding the term",
+        "fraction_low": "Clopper-Pearson lower limit of the fraction",
+        "fraction_high": "Clopper-Pearson upper limit of the fraction",
+        "num_coding": "number of units coding the term",
+        "chance": "mean fraction with trials shuffled",
+        "chance_low": "lower quantile of the shuffled fractions",
+        "chance_high": "upper quantile of the shuffled fractions",
+    })  # fmt: skip
     out.attrs.update(
         fit.attrs,
         num_units=num_units,

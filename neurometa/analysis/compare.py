@@ -27,7 +27,7 @@ from statsmodels.stats.proportion import (
     test_proportions_2indep,
 )
 
-from neurometa.analysis._common import AnalysisError, check_recording
+from neurometa.analysis._common import AnalysisError, check_recording, describe
 from neurometa.analysis.coding import coding_fractions
 
 __all__ = [
@@ -270,7 +270,9 @@ def stay_counts(ds: xr.Dataset, *, ci: float = 0.95) -> xr.Dataset:
     two-step ``common/rewarded``, ...)
         ``count`` (stays), ``total`` (pairs), ``fraction``, ``low``, ``high``.
     """
-    check_recording(ds, ["action", "reward"], analysis="stay probabilities")
+    from neurometa.analysis.trials import choice_variable
+
+    check_recording(ds, [choice_variable(ds), "reward"], analysis="stay probabilities")
     labels, counts, totals = (_two_step_stays if "state2" in ds else _bandit_stays)(ds)
     if min(totals) == 0:
         shown = ", ".join(f"{lab}: {n}" for lab, n in zip(labels, totals, strict=True))
@@ -278,14 +280,17 @@ def stay_counts(ds: xr.Dataset, *, ci: float = 0.95) -> xr.Dataset:
     low, high = proportion_confint(counts, totals, alpha=1 - ci, method="wilson")
     out = xr.Dataset(
         {
-            "count": ("condition", counts, {"long_name": "stays", "units": "1"}),
-            "total": ("condition", totals, {"long_name": "pairs of trials", "units": "1"}),
-            "fraction": ("condition", np.divide(counts, totals), {"long_name": "P(stay)"}),
-            "low": ("condition", low, {"long_name": "Wilson lower limit of P(stay)"}),
-            "high": ("condition", high, {"long_name": "Wilson upper limit of P(stay)"}),
+            "count": ("condition", counts),
+            "total": ("condition", totals),
+            "fraction": ("condition", np.divide(counts, totals)),
+            "low": ("condition", low),
+            "high": ("condition", high),
         },
         coords={"condition": labels},
     )
+    describe(out, {"count": "stays", "total": "pairs of trials", "fraction": "P(stay)",
+                   "low": "Wilson lower limit of P(stay)",
+                   "high": "Wilson upper limit of P(stay)"})  # fmt: skip
     out.attrs.update(ci=ci, analysis="P(stay | previous outcome)")
     return out
 

@@ -2,13 +2,15 @@
 
 :func:`run_comparison` runs :func:`neurometa.analysis.compare.compare_coding`,
 :func:`neurometa.analysis.compare.compare_behaviour` and
-:func:`neurometa.analysis.compare_rsa.compare_rsa` on an agent recording and a lab recording
-and writes, into ``out_dir``:
+:func:`neurometa.analysis.compare_rsa.compare_geometry` on an agent recording and a lab
+recording of any task family and writes, into ``out_dir``:
 
 - ``coding_comparison.csv`` / ``.nc``: fraction of coding units per term, side by side;
-- ``behaviour_comparison.csv`` / ``.nc``: stay probabilities after reward / no reward;
-- ``rsa.nc`` and ``rsa_summary.csv``: both RDMs, the similarity and its baselines;
-- ``compare.png``: the three panels (plotting is separate: :func:`plot_comparison`).
+- ``behaviour_comparison.csv`` / ``.nc``: stay probabilities after reward / no reward (two-step:
+  by transition x outcome);
+- ``geometry.nc`` and ``geometry_summary.csv``: both RDMs; RSA, debiased linear CKA and the
+  Procrustes shape distance with their permutation p-values; the RSA noise ceiling;
+- ``compare.png``: the panels (plotting is separate: :func:`plot_comparison`).
 
 Used by ``analyses/compare_agent_neurons.py`` and ``neurometa analyze compare``.
 """
@@ -23,7 +25,7 @@ import numpy as np
 import xarray as xr
 
 from neurometa.analysis.compare import compare_behaviour, compare_coding
-from neurometa.analysis.compare_rsa import compare_rsa
+from neurometa.analysis.compare_rsa import compare_geometry
 from neurometa.analysis.report import open_inputs, write_figure, write_result
 from neurometa.atomic import atomic_open, atomic_path
 from neurometa.config import Config, check_range
@@ -51,7 +53,7 @@ class CompareConfig(Config):
     num_shuffles: int = 20
     """Shuffles for the chance level of the coding fractions."""
     num_permutations: int = 1000
-    """Permutations for the RSA null distribution."""
+    """Permutations for the null distributions of RSA, CKA and Procrustes."""
     num_splits: int = 20
     """Random split halves for the RSA noise ceiling."""
     seed: int = 0
@@ -101,7 +103,7 @@ def run_comparison(
         ci=cfg.ci,
     )
     behaviour = compare_behaviour(agent, neural, ci=cfg.ci)
-    rsa = compare_rsa(
+    geometry = compare_geometry(
         agent,
         neural,
         **acts,
@@ -110,11 +112,23 @@ def run_comparison(
         num_splits=cfg.num_splits,
         seed=cfg.seed,
     )
-    summary = {k: float(v) for k, v in rsa.data_vars.items() if v.ndim == 0}
-    summary.update({k: v for k, v in rsa.attrs.items() if isinstance(v, int | float)})
+    summary = {
+        str(m): {
+            "statistic": float(geometry["statistic"].sel(measure=m)),
+            "p_value": float(geometry["p_value"].sel(measure=m)),
+            "null_mean": float(geometry["null_mean"].sel(measure=m)),
+        }
+        for m in geometry["measure"].values
+    }
+    rsa = {
+        "similarity": summary["rsa"]["statistic"],
+        "p_permutation": summary["rsa"]["p_value"],
+        **{k: float(v) for k, v in geometry.data_vars.items() if v.ndim == 0},
+        **{k: v for k, v in geometry.attrs.items() if isinstance(v, int | float)},
+    }
     files: list[str] = []
     if out_dir is not None:
-        files = _write_all(Path(out_dir), coding, behaviour, rsa, summary)
+        files = _write_all(Path(out_dir), coding, behaviour, geometry, summary)
     return {
         "coding": coding[["agent_fraction", "neural_fraction", "difference", "p_fisher"]]
         .to_dataframe()
@@ -122,30 +136,33 @@ def run_comparison(
         "behaviour": behaviour[["agent_fraction", "subjects_fraction", "p_fisher"]]
         .to_dataframe()
         .to_dict(orient="index"),
-        "rsa": summary,
+        "rsa": rsa,
+        "geometry": summary,
         "files": files,
     }
 
 
 def _write_all(
-    out: Path, coding: xr.Dataset, behaviour: xr.Dataset, rsa: xr.Dataset, summary: dict
+    out: Path, coding: xr.Dataset, behaviour: xr.Dataset, geometry: xr.Dataset, summary: dict
 ) -> list[str]:
     """Write the three tables and the figure into ``out``; return the written paths."""
     out.mkdir(parents=True, exist_ok=True)
     write_result(out, "coding_comparison", coding)
     write_result(out, "behaviour_comparison", behaviour)
-    with atomic_path(out / "rsa.nc") as tmp:
-        rsa.to_netcdf(tmp, engine="h5netcdf")
-    with atomic_open(out / "rsa_summary.csv") as fh:
-        fh.write("quantity,value\n" + "".join(f"{k},{v}\n" for k, v in summary.items()))
-    write_figure(out, "compare", lambda: plot_comparison(coding, behaviour, rsa))
+    with atomic_path(out / "geometry.nc") as tmp:
+        geometry.to_netcdf(tmp, engine="h5netcdf")
+    with atomic_open(out / "geometry_summary.csv") as fh:
+        fh.write("measure,statistic,p_value,null_mean\n")
+        for name, row in summary.items():
+            fh.write(f"{name},{row['statistic']},{row['p_value']},{row['null_mean']}\n")
+    write_figure(out, "compare", lambda: plot_comparison(coding, behaviour, geometry))
     names = (
         "coding_comparison.csv",
         "coding_comparison.nc",
         "behaviour_comparison.csv",
         "behaviour_comparison.nc",
-        "rsa.nc",
-        "rsa_summary.csv",
+        "geometry.nc",
+        "geometry_summary.csv",
         "compare.png",
     )
     return [str(out / name) for name in names]
@@ -164,17 +181,55 @@ def _bars(ax: Any, labels: list[str], groups: list[tuple[str, xr.Dataset, str]])
     ax.set_xticks(x, labels, rotation=20)
 
 
-def plot_comparison(coding: xr.Dataset, behaviour: xr.Dataset, rsa: xr.Dataset) -> Any:
-    """Figure with coding fractions, stay probabilities and both RDMs.
+def _geometry_panel(ax: Any, geometry: xr.Dataset) -> None:
+    """Each measure against its permutation null (5-95 % range and median)."""
+    measures = [str(m) for m in geometry["measure"].values]
+    for i, name in enumerate(measures):
+        null = geometry["null"].sel(measure=name).values
+        low, mid, high = np.nanquantile(null, [0.05, 0.5, 0.95])
+        ax.errorbar(i, mid, yerr=[[mid - low], [high - mid]], fmt="_", color="grey", capsize=4)
+        ax.plot(i, float(geometry["statistic"].sel(measure=name)), "o", color="tab:red")
+        p = float(geometry["p_value"].sel(measure=name))
+        ax.annotate(
+            f"p={p:.2g}",
+            (i, high),
+            textcoords="offset points",
+            xytext=(0, 4),
+            ha="center",
+            fontsize=7,
+        )
+    ax.set_xticks(
+        range(len(measures)),
+        ["RSA rho", "CKA (debiased)", "Procrustes (rad)"],
+        rotation=20,
+        fontsize=7,
+    )
+    ax.set_title(
+        f"{geometry.attrs['num_conditions']} conditions; grey: permutation null 5-95%",
+        fontsize=8,
+    )
+
+
+def plot_comparison(coding: xr.Dataset, behaviour: xr.Dataset, geometry: xr.Dataset) -> Any:
+    """Figure with coding fractions, stay probabilities, both RDMs and the geometry measures.
+
+    Parameters
+    ----------
+    coding, behaviour, geometry : xarray.Dataset
+        From :func:`neurometa.analysis.compare.compare_coding`,
+        :func:`~neurometa.analysis.compare.compare_behaviour` and
+        :func:`neurometa.analysis.compare_rsa.compare_geometry`.
 
     Returns
     -------
     matplotlib.figure.Figure
+        Error bars: 95 % intervals (Clopper-Pearson for coding fractions, Wilson for stay
+        probabilities); the geometry panel shows each permutation null's 5-95 % range.
     """
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(14, 3.8), layout="constrained")
-    axes = fig.subplots(1, 4, width_ratios=[1.3, 0.9, 1, 1])
+    fig = Figure(figsize=(17, 3.8), layout="constrained")
+    axes = fig.subplots(1, 5, width_ratios=[1.3, 0.9, 1, 1, 0.9])
     terms = [str(t) for t in coding["term"].values]
     _bars(axes[0], terms, [("agent", coding, "agent"), ("neurons", coding, "neural")])
     for prefix, style in (("agent", "--"), ("neural", ":")):
@@ -186,26 +241,32 @@ def plot_comparison(coding: xr.Dataset, behaviour: xr.Dataset, rsa: xr.Dataset) 
             label=f"chance ({prefix})",
         )
     axes[0].set_ylabel("fraction of coding units")
+    axes[0].set_title(
+        f"n = {int(coding['agent_total'][0])} agent units, "
+        f"{int(coding['neural_total'][0])} neurons; 95% CI",
+        fontsize=8,
+    )
     axes[0].legend(fontsize=7)
     outcomes = [str(o) for o in behaviour["condition"].values]
     _bars(axes[1], outcomes, [("agent", behaviour, "agent"), ("subjects", behaviour, "subjects")])
     axes[1].set_ylabel("P(stay)")
     axes[1].set_ylim(0, 1)
+    axes[1].set_title("95% Wilson CI", fontsize=8)
     axes[1].legend(fontsize=7)
     for ax, key, title in (
         (axes[2], "rdm_agent", "agent RDM"),
         (axes[3], "rdm_neural", "neural RDM"),
     ):
-        image = ax.imshow(rsa[key].values, cmap="viridis", vmin=0, vmax=2)
-        ticks = np.arange(rsa.sizes["condition"])
-        ax.set_xticks(ticks, rsa["condition"].values, rotation=90, fontsize=6)
-        ax.set_yticks(ticks, rsa["condition"].values, fontsize=6)
+        image = ax.imshow(geometry[key].values, cmap="viridis", vmin=0, vmax=2)
+        ticks = np.arange(geometry.sizes["condition"])
+        ax.set_xticks(ticks, geometry["condition"].values, rotation=90, fontsize=6)
+        ax.set_yticks(ticks, geometry["condition"].values, fontsize=6)
         ax.set_title(title, fontsize=9)
     fig.colorbar(image, ax=axes[3], label="1 - r")
+    _geometry_panel(axes[4], geometry)
     fig.suptitle(
-        f"RSA agent vs neurons: rho = {float(rsa['similarity']):.2f} "
-        f"(permutation p = {float(rsa['p_permutation']):.3g}, null 95% = "
-        f"{float(rsa['null_q95']):.2f}, noise ceiling = {float(rsa['noise_ceiling']):.2f})",
+        f"agent vs neurons on matched conditions; RSA noise ceiling = "
+        f"{float(geometry['noise_ceiling']):.2f}",
         fontsize=9,
     )
     return fig

@@ -18,7 +18,7 @@ from sklearn.model_selection import GroupKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from neurometa.analysis._common import AnalysisError, by_trial, check_recording
+from neurometa.analysis._common import AnalysisError, by_trial, check_recording, describe
 from neurometa.analysis.compare_rsa import rdm
 
 __all__ = ["decoding_data", "decode", "condition_rdm"]
@@ -91,21 +91,16 @@ def decode(
             chance[k] = np.mean(y[test] == values[np.argmax(counts)])
     out = xr.Dataset(
         {
-            "score": ("fold", scores, {"long_name": f"held-out {scoring}", "units": "1"}),
-            "chance": ("fold", chance, {"long_name": f"chance {scoring}", "units": "1"}),
-            "mean_score": (
-                (),
-                scores.mean(),
-                {"long_name": f"mean held-out {scoring}", "units": "1"},
-            ),
-            "mean_chance": (
-                (),
-                chance.mean(),
-                {"long_name": f"mean chance {scoring}", "units": "1"},
-            ),
+            "score": ("fold", scores),
+            "chance": ("fold", chance),
+            "mean_score": scores.mean(),
+            "mean_chance": chance.mean(),
         },
         coords={"fold": np.arange(num_folds)},
     )
+    describe(out, {"score": f"held-out {scoring}", "chance": f"chance {scoring}",
+                   "mean_score": f"mean held-out {scoring}",
+                   "mean_chance": f"mean chance {scoring}"})  # fmt: skip
     out.attrs.update(target=target, features=features, metric=scoring, num_trials=int(len(y)))
     return out
 

@@ -91,7 +91,9 @@ def two_step_trials(ds: xr.Dataset) -> pd.DataFrame:
     ----------
     ds : xarray.Dataset
         Recording with ``reward``, ``state2``, 2 steps per trial and either ``action``
-        (agents) or ``choice1`` (+ ``choice2``) at the second stage (lab data); optional
+        (agents) or ``choice1`` (+ ``choice2``) at the second stage (lab tables), or one step
+        per trial (an NWB trials table) with ``choice1`` (else ``action``) and optional
+        ``choice2``; optional
         ``common_transition``, ``reward_probs`` (``(..., 2, 2)`` Daw 2011 or ``(..., 2)``
         Wang/Miller), ``subject`` coordinate on ``episode`` and ``trial_id`` (lab trial
         numbers).
@@ -103,26 +105,31 @@ def two_step_trials(ds: xr.Dataset) -> pd.DataFrame:
         variant (reward probabilities per state only).
     """
     check_recording(ds, ["reward", "state2"], analysis="two-step")
-    if ds.sizes["step"] % 2 or len(set(np.asarray(ds["stage"].values[:2]).tolist())) != 2:
-        raise AnalysisError("a two-step recording needs 2 steps per trial")
-    if "action" in ds:
+    trial = np.asarray(ds["trial"].values)
+    one_step = ds.sizes["step"] > 1 and trial[1] != trial[0]  # lab files: one row per trial
+    if not one_step and (
+        ds.sizes["step"] % 2 or len(set(np.asarray(ds["stage"].values[:2]).tolist())) != 2
+    ):
+        raise AnalysisError("a two-step recording needs 2 steps per trial, or one per trial")
+    last = 0 if one_step else 1
+    if "action" in ds and not one_step:
         first, second = by_trial(ds["action"], ds, 0), by_trial(ds["action"], ds, 1)
-    elif "choice1" in ds:
-        first = by_trial(ds["choice1"], ds, 1)
-        second = by_trial(ds["choice2"], ds, 1) if "choice2" in ds else xr.full_like(first, 0)
+    elif "choice1" in ds or "action" in ds:
+        first = by_trial(ds["choice1" if "choice1" in ds else "action"], ds, last)
+        second = by_trial(ds["choice2"], ds, last) if "choice2" in ds else xr.full_like(first, 0)
     else:
         raise AnalysisError("two-step: the recording has neither 'action' nor 'choice1'")
     cols = {
         "choice1": first,
         "choice2": second,
-        "state2": by_trial(ds["state2"], ds, 1),
+        "state2": by_trial(ds["state2"], ds, last),
         "reward": trial_sum(ds["reward"], ds),
     }
     if "common_transition" in ds:
-        cols["common"] = by_trial(ds["common_transition"], ds, 1)
+        cols["common"] = by_trial(ds["common_transition"], ds, last)
     if "trial_id" in ds:
         cols["trial"] = by_trial(ds["trial_id"], ds, 0)
-    second_choice = "action" in ds or "choice2" in ds
+    second_choice = ("action" in ds and not one_step) or "choice2" in ds
     if "reward_probs" in ds:
         probs = by_trial(ds["reward_probs"], ds, 0)
         second_choice = probs.ndim == 4
@@ -130,7 +137,7 @@ def two_step_trials(ds: xr.Dataset) -> pd.DataFrame:
     arrays = {k: v.transpose("episode", "trial", ...).values for k, v in cols.items()}
     num_episodes, num_trials = arrays["choice1"].shape
     grid = np.meshgrid(np.arange(num_episodes), np.arange(num_trials), indexing="ij")
-    arrays.setdefault("trial", np.asarray(ds["trial"].values)[::2][grid[1]])
+    arrays.setdefault("trial", np.asarray(ds["trial"].values)[:: 1 if one_step else 2][grid[1]])
     if "subject" in ds.coords:
         subject = np.asarray(ds["subject"].values).astype(str)[grid[0]]
     else:

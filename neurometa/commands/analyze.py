@@ -105,6 +105,27 @@ ANALYSES: dict[str, Analysis] = {
         ),  # fmt: skip
         config="neurometa.analysis.compare_report:CompareConfig",
     ),
+    "encoding": Analysis(
+        "encoding models: cross-validated ridge per neuron from predictor sets, nulls, ceiling",
+        "neurometa.analysis.encoding_report:run_encoding",
+        (
+            "sets",
+            "unions",
+            "categorical",
+            "activity",
+            "stage",
+            "predictor_stage",
+            "num_folds",
+            "group_by",
+            "block_length",
+            "null",
+            "num_null",
+            "skip_first",
+            "standardize",
+            "alpha",
+            "seed",
+        ),  # fmt: skip
+    ),
     "sweep": Analysis(
         "summary of a sweep's results.nc: best setting, mean and spread over seeds",
         "neurometa.sweep.report:run_sweep_report",
@@ -135,8 +156,9 @@ OPTIONS: dict[str, tuple[str, dict[str, Any]]] = {
         "--prior",
         {
             "choices": ("none", "weak", "empirical"),
-            "help": "maximum likelihood (none), MAP with weak priors (weak; Gershman 2016) or "
-            "empirical Bayes: EM over a Gaussian group prior (empirical; Huys et al. 2011)",
+            "help": "maximum likelihood (none, the default), MAP with weak priors (weak; "
+            "Gershman 2016) or empirical Bayes: EM over a Gaussian group prior (empirical; "
+            "Huys et al. 2011)",
         },
     ),
     "common_prob": (
@@ -161,8 +183,35 @@ OPTIONS: dict[str, tuple[str, dict[str, Any]]] = {
     "neural_stage": ("--neural-stage", {"help": "neural stage (name or index)"}),
     "num_permutations": ("--permutations", {"type": int, "help": "RSA permutations"}),
     "num_splits": ("--splits", {"type": int, "help": "RSA split halves (noise ceiling)"}),
+    "sets": (
+        "--set",
+        {
+            "action": "append",
+            "metavar": "NAME=INPUT:VARS",
+            "help": "a predictor set: input 0 is the neural recording, e.g. agent=1:h or "
+            "task=0:action,prev_reward",
+        },
+    ),
+    "unions": ("--union", {"action": "append", "metavar": "A+B", "help": "union of sets"}),
+    "categorical": ("--categorical", {"help": "comma-separated variables coded one-hot"}),
+    "predictor_stage": ("--predictor-stage", {"help": "stage of the predictors"}),
+    "group_by": ("--group-by", {"help": "cross-validation groups: episode or a variable"}),
+    "block_length": ("--block-length", {"type": int, "help": "blocks of this many trials"}),
+    "null": ("--null", {"choices": ("circular", "session"), "help": "null distribution"}),
+    "num_null": ("--null-draws", {"type": int, "help": "null draws"}),
+    "skip_first": (
+        "--skip-first",
+        {"type": int, "help": "trials left out at the start of every session"},
+    ),
+    "standardize": (
+        "--standardize",
+        {"choices": ("all", "fold"), "help": "z-score predictors over all trials or per fold"},
+    ),
     "metric": ("--metric", {"help": "result to rank by (default: the spec's)"}),
-    "goal": ("--goal", {"choices": ("min", "max"), "help": "better is min/max"}),
+    "goal": (
+        "--goal",
+        {"choices": ("min", "max"), "help": "better is min/max (default: the spec's)"},
+    ),
     "top": ("--top", {"type": int, "help": "settings listed in the summary"}),
 }
 
@@ -199,14 +248,16 @@ def add_options(
     for name in analysis.options if names is None else names:
         flag, kwargs = OPTIONS[name]
         default = defaults.get(name, inspect.Parameter.empty)
+        kwargs = {"metavar": flag[2:].upper().replace("-", "_"), **kwargs}
+        if "choices" in kwargs:
+            del kwargs["metavar"]
         if default is inspect.Parameter.empty:
             parser.add_argument(flag, dest=name, required=True, **kwargs)
-        else:
+            continue
+        if default is not None:  # None: the help says what happens
             shown = " ".join(map(str, default)) if isinstance(default, tuple) else default
-            help_text = f"{kwargs['help']} (default: {shown})"
-            parser.add_argument(
-                flag, dest=name, default=argparse.SUPPRESS, **{**kwargs, "help": help_text}
-            )
+            kwargs["help"] = f"{kwargs['help']} (default: {shown})"
+        parser.add_argument(flag, dest=name, default=argparse.SUPPRESS, **kwargs)
 
 
 def chosen_options(args: argparse.Namespace, analysis: Analysis) -> dict[str, Any]:

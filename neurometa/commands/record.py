@@ -4,6 +4,7 @@ Two forms::
 
     neurometa record --agent thompson --task bandit/independent --episodes 1000 --out t.nc
     neurometa record --run runs/bandit --episodes 1000 --out pfc.nc
+    neurometa record --run runs/bandit --behaviour lab.nc --out pfc_on_lab.nc   # animal's trials
 
 Agents are built by :func:`neurometa.agents.make_agent`. ``--agent`` also takes the
 episodic-control agents ``mfec``, ``nec`` and ``box2`` (presets of
@@ -44,7 +45,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     who.add_argument("--run", type=Path, help="run folder of a trained agent (neurometa train)")
     parser.add_argument("--task", help="task preset id for --agent (e.g. bandit/independent)")
-    parser.add_argument("--episodes", type=int, required=True, help="episodes to record")
+    parser.add_argument("--episodes", type=int, help="episodes to record (not with --behaviour)")
+    parser.add_argument(
+        "--behaviour",
+        type=Path,
+        help="a lab recording: run the agent on the animal's own trials (its choices, "
+        "outcomes and stimuli), one episode per session, lined up trial for trial",
+    )
     parser.add_argument("--out", type=Path, required=True, help="output file (.nc or .zarr)")
     parser.add_argument("--seed", type=int, default=0, help="the recording's seed (default 0)")
     parser.add_argument(
@@ -130,8 +137,12 @@ def run(args: argparse.Namespace) -> int:
     from neurometa.config import ConfigError
     from neurometa.record import RecordingError, record, recording_format
 
-    if args.episodes < 1:
-        raise CLIError(f"--episodes must be positive, got {args.episodes}")
+    if args.behaviour is not None:
+        from neurometa.commands._record_behaviour import run_replay
+
+        return run_replay(args, _pairs)
+    if args.episodes is None or args.episodes < 1:
+        raise CLIError(f"--episodes must be a positive number, got {args.episodes}")
     from neurometa.agents.episodic.control import EPISODIC_CONTROL_PRESETS
 
     episodic = args.agent in EPISODIC_CONTROL_PRESETS

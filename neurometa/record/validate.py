@@ -173,15 +173,18 @@ def _check_variable(name: str, var: xr.DataArray, spec: VariableSpec | None) -> 
 def _check_values(ds: xr.Dataset, source: str, problems: list[str]) -> None:
     floats = [n for n, v in ds.data_vars.items() if v.dtype.kind == "f"]
     checks: dict[str, xr.DataArray] = {}
+    # an agent replayed on an animal's trials keeps the lab's padding (-1 / NaN) and has no
+    # choice likelihood on steps without a choice (neurometa.record.replay)
+    replayed = "replayed_on" in ds.attrs
     if source == "agent":
-        for name in floats:
+        for name in [] if replayed else floats:
             checks[f"nan:{name}"] = ds[name].isnull().any()
         if "policy" in ds and ds["policy"].dims == VARIABLES["policy"].dims:
-            deviation = abs(ds["policy"].sum(POLICY_DIM) - 1.0)
+            deviation = abs(ds["policy"].sum(POLICY_DIM, skipna=False) - 1.0)
             checks["policy"] = (deviation > POLICY_SUM_TOLERANCE).any()
             checks["policy_neg"] = (ds["policy"] < 0).any()
         if "action" in ds and ds["action"].dtype.kind == "i" and POLICY_DIM in ds.dims:
-            bad = (ds["action"] < 0) | (ds["action"] >= ds.sizes[POLICY_DIM])
+            bad = (ds["action"] < (-1 if replayed else 0)) | (ds["action"] >= ds.sizes[POLICY_DIM])
             checks["action"] = bad.any()
     if not checks:
         return

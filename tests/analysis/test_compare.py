@@ -31,8 +31,8 @@ from neurometa.analysis.compare_rsa import (
     compare_rsa,
     rdm,
     rdm_similarity,
-    trial_conditions,
 )
+from neurometa.analysis.trials import condition_codes
 
 ROOT = Path(__file__).resolve().parents[2]
 TERMS = ("prev_action", "prev_reward", "interaction", "value")
@@ -299,7 +299,7 @@ def test_rsa_shared_code_is_similar_and_unrelated_is_not(agent_like, neurons):
 def test_noise_ceiling_is_one_for_noiseless_neurons(agent_like):
     # every neuron fires a fixed rate per condition (a(t-1), r(t-1), a(t)), plus 1e-6 noise
     clean = lab_recording({}, num_units=60, num_trials=300, seed=2)
-    codes, _ = trial_conditions(clean)
+    codes, _ = condition_codes(clean)
     rng = np.random.default_rng(0)
     rates = rng.normal(size=(9, 60))[codes]  # code -1 (first trial) gets a row too
     clean["activity"][:] = rates + 1e-6 * rng.normal(size=rates.shape)
@@ -322,8 +322,10 @@ def test_run_comparison_writes_table_and_figure(agent_like, neurons, tmp_path):
         table.loc["prev_reward", "difference"], summary["coding"]["prev_reward"]["difference"]
     )
     assert (tmp_path / "compare.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    back = xr.open_dataset(tmp_path / "rsa.nc", engine="h5netcdf")
-    assert float(back["similarity"]) == pytest.approx(summary["rsa"]["similarity"])
+    back = xr.open_dataset(tmp_path / "geometry.nc", engine="h5netcdf")
+    rho = back["statistic"].sel(measure="rsa").item()
+    assert rho == pytest.approx(summary["rsa"]["similarity"])
+    assert rho == pytest.approx(summary["geometry"]["rsa"]["statistic"])
 
 
 def test_analyze_compare_command(agent_like, neurons, tmp_path, capsys):

@@ -146,6 +146,17 @@ def check_ritter(out: Path) -> None:
     assert drop("episodic") > drop("plain") + 0.15
 
 
+def check_encoding(out: Path) -> None:
+    sets = pd.read_csv(out / "encoding_sets.csv", index_col="predictor_set")
+    by_class = pd.read_csv(out / "encoding_by_planted_class.csv", index_col="planted")
+    # the agent's units, replayed on the session, explain neurons well beyond the test level
+    assert sets.loc["meta-RL units", "fraction_low"] > 0.3
+    # neurons planted on V(t) are best explained by the generating Q-learner's latents,
+    # neurons without planted coding by none of the sets (about the 0.05 test level)
+    assert by_class.loc["value", "best: Q-learning latents"] >= 0.7
+    assert by_class.loc["none", ["best: meta-RL units", "best: Q-learning latents"]].max() < 0.2
+
+
 CASES: list[tuple[str, Callable[[Path], None]]] = [
     ("botvinick2019_fig1a_bandit_difficulty", check_fig1a),
     ("botvinick2019_fig1b_correlated_vs_independent", check_fig1b),
@@ -154,6 +165,7 @@ CASES: list[tuple[str, Callable[[Path], None]]] = [
     ("botvinick2019_box4_coding", check_coding),
     ("wang2018_harlow", check_harlow),
     ("ritter2018_episodic_meta_rl", check_ritter),
+    ("encoding_meta_rl_vs_q_learning", check_encoding),
 ]
 
 
@@ -176,6 +188,7 @@ SCRIPT_CONFIGS = [
     ("wang2018_harlow", "budgets", (500, 100)),
     ("ritter2018_episodic_meta_rl", "max_encounter", 1),
     ("botvinick2019_box2_episodic_valuation", "seeds", ()),
+    ("encoding_meta_rl_vs_q_learning", "num_null", 5),
 ]
 
 

@@ -18,6 +18,7 @@ import math
 
 import torch
 from torch import Tensor
+from torch.distributions import Binomial
 
 from neurometa.agents.baselines.priors import BanditPrior
 
@@ -157,9 +158,8 @@ def probability_best(prior: BanditPrior, counts: Tensor) -> Tensor:
     if prior.kind == "correlated":  # p0 ~ Beta(e+1, n-e+1); P(p0 > 1/2) = P(Bin(n+1, 1/2) <= e)
         e, n = c[:, 0, 0] + c[:, 1, 1], c.sum((1, 2))
         j = torch.arange(int(n.max()) + 2, dtype=c.dtype, device=c.device)
-        m = (n + 1).unsqueeze(1)
-        log_pmf = torch.lgamma(m + 1) - torch.lgamma(j + 1) - torch.lgamma(m - j + 1)
-        log_pmf = log_pmf - m * math.log(2.0)
+        half = torch.tensor(0.5, dtype=c.dtype, device=c.device)
+        log_pmf = Binomial((n + 1).unsqueeze(1), probs=half, validate_args=False).log_prob(j)
         p0 = torch.where(j <= e.unsqueeze(1), log_pmf.exp(), 0.0).sum(dim=1).clamp(0.0, 1.0)
         return torch.stack([p0, 1 - p0], dim=1)
     qa, qb = prior.fixed_probs
