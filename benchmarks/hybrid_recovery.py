@@ -1,4 +1,4 @@
-"""Parameter recovery of the Daw 2011 hybrid-model fit (issue 5 target: r(w) >= 0.9).
+"""Parameter recovery of the Daw 2011 hybrid-model fit (target: r(w) >= 0.9).
 
 Simulates subjects with known parameters on the Daw 2011 two-step task and fits each by
 maximum likelihood (``none``), by MAP with weak priors (``weak``) and by empirical Bayes

@@ -272,6 +272,14 @@ def replace_paths(cfg: Config, changes: Mapping[str, Any]) -> Config:
     Used by the CLI's ``--set key=value`` overrides. All changes are applied before the
     config is checked, so fields whose checks depend on each other (``lr_final`` and
     ``learning_rate``, the start and end of a blend) can be changed together in any order.
+
+    Examples
+    --------
+    >>> import neurometa as nm
+    >>> config = nm.get_preset("bandit/independent")
+    >>> short = nm.replace_paths(config, {"optim.num_updates": 100, "workers": 1})
+    >>> short.optim.num_updates, short.workers
+    (100, 1)
     """
     data = cfg.to_dict()
     for dotted, value in changes.items():

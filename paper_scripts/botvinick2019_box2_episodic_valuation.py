@@ -213,36 +213,57 @@ def tables(ds: xr.Dataset) -> dict[str, pd.DataFrame]:
 
 
 def plot(ds: xr.Dataset) -> Figure:
-    """Learning curves (mean ± s.e.m. over seeds) and episodes to criterion per method."""
-    fig = Figure(figsize=(10, 4))
-    curves, bars = fig.subplots(1, 2, gridspec_kw={"width_ratios": [2, 1]})
+    """Learning curves (mean ± 1 SEM over seeds) and episodes to criterion per method."""
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import LogLocator, ScalarFormatter
+
+    from neurometa.analysis.plotting import OUTSIDE
+
+    fig, (curves, points) = plt.subplots(
+        1, 2, figsize=(11, 4.2), width_ratios=[2, 1], layout="constrained"
+    )
     colours = {"mfec": "C0", "nec": "C1", "box2": "C2", "a2c": "C3"}
     per_seed = tables(ds)["episodes_to_criterion"]
+    num_seeds = ds.sizes["seed"]
     for method in ds["learner"].values:
         r = ds["returns"].sel(learner=method)
+        n = r.notnull().sum("seed").values  # seeds still learning at each point
+        keep = n >= 2
         mean = r.mean("seed", skipna=True).values
-        sem = r.std("seed", ddof=1).values / np.sqrt(ds.sizes["seed"])
+        sem = r.std("seed", ddof=1, skipna=True).values / np.sqrt(np.maximum(n, 1))
         x = ds["episodes"].values
-        keep = ~np.isnan(mean)
         colour = colours[str(method)]
         curves.plot(x[keep], mean[keep], color=colour, label=str(method))
         curves.fill_between(x[keep], (mean - sem)[keep], (mean + sem)[keep], color=colour,
-                            alpha=0.2)  # fmt: skip
+                            alpha=0.2, lw=0)  # fmt: skip
     curves.axhline(ds.attrs["threshold"], color="k", ls="--", lw=0.8, label="criterion")
     curves.set_xscale("log")
-    curves.set(xlabel="episodes consumed", ylabel="return per episode",
-               title="learning on gridworld/5x5")  # fmt: skip
-    curves.legend(frameon=False)
+    curves.xaxis.set_major_formatter(ScalarFormatter())
+    curves.set(xlabel="episodes consumed (log scale)", ylabel="return per episode")
+    curves.set_title(
+        f"A   learning on gridworld/5x5\nn = {num_seeds} seeds; bands: ± 1 SEM over seeds",
+        loc="left", fontsize="small",
+    )  # fmt: skip
+    curves.legend(**OUTSIDE, fontsize="small")
     for i, method in enumerate(ds["learner"].values):
         rows = per_seed[per_seed["method"] == str(method)]
         values = rows["episodes_censored"].to_numpy(dtype=float)
-        bars.bar(i, values.mean(), color=colours[str(method)], alpha=0.6)
-        marker = np.where(rows["reached"].to_numpy(dtype=bool), "o", "^")
-        for value, m in zip(values, marker, strict=True):
-            bars.plot(i, value, marker=m, color="k", ms=4, ls="none")
-    bars.set_xticks(range(ds.sizes["learner"]), [str(m) for m in ds["learner"].values])
-    bars.set_yscale("log")
-    bars.set(ylabel="episodes to criterion", title="sample efficiency (^ = censored)")
+        reached = rows["reached"].to_numpy(dtype=bool)
+        jitter = np.linspace(-0.15, 0.15, len(values))
+        colour = colours[str(method)]
+        points.plot(i + jitter[reached], values[reached], "o", color=colour, ms=4)
+        points.plot(i + jitter[~reached], values[~reached], "^", color=colour, ms=5, mfc="none")
+        points.plot([i - 0.3, i + 0.3], [np.median(values)] * 2, color="k", lw=1.5)
+    points.set_xticks(range(ds.sizes["learner"]), [str(m) for m in ds["learner"].values])
+    points.set_yscale("log")
+    points.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    points.yaxis.set_major_formatter(ScalarFormatter())
+    points.set_ylabel("episodes to criterion (log scale)")
+    points.set_title(
+        f"B   sample efficiency, n = {num_seeds} seeds\none point per seed; line: median;"
+        " open triangle: not reached (budget shown)",
+        loc="left", fontsize="small",
+    )  # fmt: skip
     return fig
 
 

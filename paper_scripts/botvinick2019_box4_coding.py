@@ -27,6 +27,7 @@ from _common import cache_dir, cached_dataset, recorded, run_script, trained_run
 from matplotlib.figure import Figure
 
 from neurometa.analysis.coding import coding_fractions
+from neurometa.analysis.plotting import plot_coding_fractions
 from neurometa.config import Config, check_range, replace_path
 from neurometa.learn import get_preset, load_agent
 
@@ -118,39 +119,9 @@ def tables(ds: xr.Dataset) -> dict[str, pd.DataFrame]:
 
 
 def plot(ds: xr.Dataset) -> Figure:
-    """Bars: fraction of units coding each regressor; grey bars: the shuffle chance level."""
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    terms = [t for t in ds["term"].values if t != "intercept"]
-    sub = ds.sel(term=terms)
-    x = np.arange(len(terms))
-    frac = sub["fraction"].values
-    fig, ax = plt.subplots(figsize=(4.5, 3.2))
-    ax.bar(
-        x - 0.2,
-        frac,
-        0.4,
-        label="meta-RL units",
-        color="tab:blue",
-        yerr=[frac - sub["fraction_low"].values, sub["fraction_high"].values - frac],
-    )
-    chance = sub["chance"].values
-    ax.bar(
-        x + 0.2,
-        chance,
-        0.4,
-        label="shuffled (chance)",
-        color="0.7",
-        yerr=[chance - sub["chance_low"].values, sub["chance_high"].values - chance],
-    )
-    ax.set_xticks(x, ["a(t−1)", "r(t−1)", "a×r", "V(t)"])
-    ax.set_ylim(0, 1)
-    ax.set_ylabel("fraction of units (p < α)")
-    ax.set_title(f"single-unit coding, {int(ds.attrs['num_units'])} units", fontsize=9)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    """Fraction of units coding each regressor (bars) beside its shuffle chance level."""
+    ax = plot_coding_fractions(ds, title="meta-RL units, dynamic foraging (Box 4 A–B)")
+    return ax.figure
 
 
 def main(argv: list[str] | None = None) -> int:

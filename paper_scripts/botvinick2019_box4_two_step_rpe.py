@@ -31,6 +31,7 @@ from _common import cache_dir, cached_dataset, recorded, run_script, trained_run
 from matplotlib.figure import Figure
 
 from neurometa.agents.baselines import make_baseline
+from neurometa.analysis.plotting import plot_rpe_decomposition, plot_stay_probabilities
 from neurometa.analysis.rpe import rpe_decomposition
 from neurometa.analysis.two_step import stay_probabilities, stay_regression, two_step_trials
 from neurometa.config import Config, check_range, replace_path
@@ -140,9 +141,11 @@ def _recordings(config: TwoStepRPEConfig, out_dir: Path, cache: Path) -> dict[st
 def _agent_results(ds: xr.Dataset) -> xr.Dataset:
     """Stay probabilities and the stay regression of one recording, as a Dataset."""
     trials = two_step_trials(ds)
-    stays = stay_probabilities(trials).set_index(["transition", "outcome"])
+    table = stay_probabilities(trials)
+    stays = table.set_index(["transition", "outcome"])
     logit = stay_regression(trials)
     out = stays[["p_stay", "ci_low", "ci_high", "num_trials"]].to_xarray()
+    out.attrs.update(stay_resampled=table.attrs["resampled"], stay_ci=table.attrs["ci"])
     for col in ("coef", "se", "p"):
         out[f"stay_{col}"] = xr.DataArray(
             logit[col].to_numpy(), dims="term", coords={"term": logit.index.to_numpy()}
@@ -184,36 +187,35 @@ def tables(ds: xr.Dataset) -> dict[str, pd.DataFrame]:
     return {"stay_probabilities": stays, "stay_regression": logit, "rpe_regression": rpe}
 
 
+def _stay_table(ds: xr.Dataset, agent: str) -> pd.DataFrame:
+    """One agent's stay probabilities as :func:`stay_probabilities` returns them."""
+    sub = ds[["p_stay", "ci_low", "ci_high", "num_trials"]].sel(agent=agent)
+    table = sub.to_dataframe().reset_index()[
+        ["transition", "outcome", "p_stay", "ci_low", "ci_high", "num_trials"]
+    ]
+    table.attrs.update(
+        resampled=ds.attrs.get("stay_resampled", "session"), ci=ds.attrs.get("stay_ci", 0.95)
+    )
+    return table
+
+
 def plot(ds: xr.Dataset) -> Figure:
     """Panel C (stay probabilities per agent) and panel D (RPE regression weights)."""
     import matplotlib.pyplot as plt
-    import numpy as np
 
-    agents = list(ds["agent"].values)
-    fig, axes = plt.subplots(1, len(agents) + 1, figsize=(3.2 * (len(agents) + 1), 3.2))
-    colours = {"rewarded": "tab:blue", "unrewarded": "tab:red"}
+    agents = [str(a) for a in ds["agent"].values]
+    fig, axes = plt.subplots(
+        1, len(agents) + 1, figsize=(4.4 * (len(agents) + 1), 3.6), layout="constrained"
+    )
     for ax, agent in zip(axes, agents, strict=False):
-        sub = ds.sel(agent=agent)
-        for j, outcome in enumerate(("rewarded", "unrewarded")):
-            p = sub["p_stay"].sel(outcome=outcome, transition=["common", "rare"]).values
-            lo = sub["ci_low"].sel(outcome=outcome, transition=["common", "rare"]).values
-            hi = sub["ci_high"].sel(outcome=outcome, transition=["common", "rare"]).values
-            x = np.arange(2) + (j - 0.5) * 0.35
-            ax.bar(x, p, 0.35, yerr=[p - lo, hi - p], color=colours[outcome], label=outcome)
-        ax.set_xticks([0, 1], ["common", "rare"])
-        ax.set_ylim(0, 1)
-        inter = float(sub["stay_coef"].sel(term="reward:transition"))
-        ax.set_title(f"{agent}\nreward×transition {inter:+.2f}", fontsize=9)
-    axes[0].set_ylabel("P(stay)")
-    axes[0].legend(fontsize=8, loc="lower left")
-    ax = axes[-1]
-    onset = ds.sel(event="second_stage_onset", rpe_term=["rpe_mf", "rpe_mb_minus_mf"])
-    ax.bar([0, 1], onset["rpe_coef"].values, yerr=onset["rpe_se"].values, color="tab:green")
-    ax.set_xticks([0, 1], ["MF RPE", "MB − MF RPE"])
-    ax.axhline(0, color="k", lw=0.8)
-    ax.set_title("meta-RL rpe at 2nd-stage onset", fontsize=9)
-    ax.set_ylabel("regression weight")
-    fig.tight_layout()
+        inter = float(ds["stay_coef"].sel(agent=agent, term="reward:transition"))
+        plot_stay_probabilities(
+            _stay_table(ds, agent), ax=ax, title=f"{agent}: reward×transition {inter:+.2f}"
+        )
+    rpe = xr.Dataset(
+        {"coef": ds["rpe_coef"], "se": ds["rpe_se"]}, attrs={**ds.attrs, "signal": "rpe"}
+    ).rename(rpe_term="term")
+    plot_rpe_decomposition(rpe, ax=axes[-1], title=f"{META_RL} rpe (Box 4 D)")
     return fig
 
 

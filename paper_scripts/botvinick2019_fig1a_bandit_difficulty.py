@@ -138,15 +138,29 @@ def tables(ds: xr.Dataset) -> dict[str, pd.DataFrame]:
     }
 
 
-def plot(ds: xr.Dataset) -> Figure:
-    """Example episodes per bandit (top rows) and P(better arm) over trials (bottom)."""
-    import matplotlib.pyplot as plt
+def _bandit_label(name: str) -> str:
+    """``fixed_0.25_0.75`` -> ``{0.25, 0.75}``."""
+    probs = name.removeprefix("fixed_").split("_")
+    return "{" + ", ".join(probs) + "}" if name.startswith("fixed_") else name
 
-    bandits = list(ds["bandit"].values)
+
+def plot(ds: xr.Dataset) -> Figure:
+    """Example episodes per bandit (panels A, B, ...) and P(better arm) over trials (last)."""
+    import json
+
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    from neurometa.analysis.plotting import OUTSIDE
+
+    bandits = [str(b) for b in ds["bandit"].values]
     num_examples = ds.sizes["example"]
-    fig, axes = plt.subplots(len(bandits) + 1, 1, figsize=(5.5, 1.0 + 1.2 * (len(bandits) + 1)))
+    episodes = json.loads(ds.attrs.get("config_json", "{}")).get("test_episodes", "?")
+    fig, axes = plt.subplots(
+        len(bandits) + 1, 1, figsize=(6.8, 1.4 + 1.5 * (len(bandits) + 1)), layout="constrained"
+    )
     trial = ds["trial"].values
-    for ax, bandit in zip(axes, bandits, strict=False):
+    for i, (ax, bandit) in enumerate(zip(axes, bandits, strict=False)):
         sub = ds.sel(bandit=bandit)
         for k in range(num_examples):
             better = sub["example_action"][k] == sub["example_best_arm"][k]
@@ -154,17 +168,38 @@ def plot(ds: xr.Dataset) -> Figure:
             rewarded = sub["example_reward"][k].values > 0
             ax.scatter(trial[rewarded], y[rewarded], s=10, c="k", marker="o")
             ax.scatter(trial[~rewarded], y[~rewarded], s=10, facecolors="none", edgecolors="k")
-        ax.set_yticks([])
-        ax.set_title(f"{bandit}: upper dot better arm, lower worse; filled = rewarded", fontsize=8)
+        ax.set_yticks(range(num_examples), [f"episode {k + 1}" for k in range(num_examples)])
+        ax.set_ylim(-0.6, num_examples - 0.4)
+        ax.set_xlabel("trial")
+        ax.set_title(
+            f"{chr(65 + i)}   arms {_bandit_label(bandit)}: {num_examples} example episodes "
+            f"(weights frozen)", loc="left", fontsize="small",
+        )  # fmt: skip
+    marks = [
+        Line2D([], [], ls="none", marker="o", color="k", ms=4, label="rewarded"),
+        Line2D([], [], ls="none", marker="o", mfc="none", color="k", ms=4, label="unrewarded"),
+    ]
+    axes[0].legend(
+        handles=marks, title="upper dot: better arm\nlower dot: worse arm", **OUTSIDE,
+        fontsize="x-small", title_fontsize="x-small",
+    )  # fmt: skip
     ax = axes[-1]
     for bandit in bandits:
         sub = ds.sel(bandit=bandit)
-        ax.errorbar(trial, sub["p_better"], sub["p_better_sem"], label=str(bandit), lw=1.2)
+        ax.plot(trial, sub["p_better"], label=_bandit_label(bandit), lw=1.2)
+        ax.fill_between(
+            trial, sub["p_better"] - sub["p_better_sem"], sub["p_better"] + sub["p_better_sem"],
+            alpha=0.3, lw=0,
+        )  # fmt: skip
     ax.set_xlabel("trial")
     ax.set_ylabel("P(better arm)")
     ax.set_ylim(0.3, 1.02)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
+    ax.legend(title="arms", **OUTSIDE, fontsize="x-small", title_fontsize="x-small")
+    ax.set_title(
+        f"{chr(65 + len(bandits))}   choices of the better arm\n"
+        f"n = {episodes} test episodes per bandit; bands: ± 1 SEM over episodes",
+        loc="left", fontsize="small",
+    )  # fmt: skip
     return fig
 
 

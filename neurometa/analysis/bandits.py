@@ -83,6 +83,16 @@ def regret_curve(ds: xr.Dataset) -> xr.Dataset:
     xarray.Dataset, dim trial
         ``mean``, ``sem`` (over episodes) of the cumulative regret after trial ``trial``
         (trial coordinate counts from 1); attrs ``num_episodes``, ``agent``, ``task``.
+
+    Examples
+    --------
+    >>> import neurometa as nm
+    >>> task = nm.make_task("bandit/independent", 100)
+    >>> agent = nm.make_baseline("thompson", task)
+    >>> ds = nm.record_agent(agent, task, 200, seed=0, progress=False)
+    >>> curve = nm.regret_curve(ds)
+    >>> curve["mean"].dims, int(curve["trial"][-1]), curve.attrs["num_episodes"]
+    (('trial',), 100, 200)
     """
     cum = expected_regret(ds).cumsum("trial")
     num = cum.sizes["episode"]
@@ -116,6 +126,16 @@ def regret_summary(ds: xr.Dataset, *, at: tuple[int, ...] = (10, 25, 50)) -> xr.
         :func:`regret_curve` at the trials ``at`` and the last trial (sorted, unique); attrs
         as :func:`regret_curve` plus ``num_trials`` (the last trial: the final regret is
         ``summary.sel(trial=summary.attrs["num_trials"])``).
+
+    Examples
+    --------
+    >>> import neurometa as nm
+    >>> task = nm.make_task("bandit/independent", 100)
+    >>> agent = nm.make_baseline("thompson", task)
+    >>> ds = nm.record_agent(agent, task, 200, seed=0, progress=False)
+    >>> summary = nm.regret_summary(ds)
+    >>> summary["trial"].values.tolist(), summary.attrs["num_episodes"]
+    ([10, 25, 50, 100], 200)
     """
     curve = regret_curve(ds)
     num_trials = curve.sizes["trial"]
@@ -191,6 +211,16 @@ def better_arm_by_difficulty(
     pandas.DataFrame, index ``difficulty_bin``
         ``bin_low, bin_high, p_better, ci_low, ci_high`` (Wilson 95 %, statsmodels
         ``proportion_confint``), ``num_trials``. Trials with tied best arms are left out.
+
+    Examples
+    --------
+    >>> import neurometa as nm
+    >>> task = nm.make_task("bandit/independent", 100)
+    >>> agent = nm.make_baseline("thompson", task)
+    >>> ds = nm.record_agent(agent, task, 200, seed=0, progress=False)
+    >>> table = nm.better_arm_by_difficulty(ds, num_bins=3)
+    >>> list(table.columns)
+    ['bin_low', 'bin_high', 'p_better', 'ci_low', 'ci_high', 'num_trials']
     """
     check_recording(ds, ["action", "arm_probs"], analysis="better arm")
     probs = by_trial(ds["arm_probs"], ds, 0).transpose("episode", "trial", ...)
@@ -250,6 +280,16 @@ def harlow_accuracy(ds: xr.Dataset, *, stage: str | int = -1) -> xr.Dataset:
     -------
     xarray.Dataset, dim trial
         ``accuracy`` and ``sem`` over episodes; trial coordinate counts from 1.
+
+    Examples
+    --------
+    >>> import neurometa as nm
+    >>> task = nm.make_task("harlow/wang2018", 50)
+    >>> agent = nm.make_baseline("harlow_ideal", task)
+    >>> ds = nm.record_agent(agent, task, 50, seed=0, progress=False)
+    >>> acc = nm.harlow_accuracy(ds)
+    >>> float(acc["accuracy"][1:].min())  # after the first trial the ideal observer knows
+    1.0
     """
     check_recording(ds, ["correct"], analysis="Harlow accuracy")
     correct = by_trial(ds["correct"], ds, stage).astype(np.float64)

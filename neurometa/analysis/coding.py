@@ -32,6 +32,8 @@ from neurometa.analysis.trials import choice_variable, trial_choice
 __all__ = [
     "CODING_TERMS",
     "OLSDesign",
+    "RankDeficientError",
+    "rank_problem",
     "ols_attrs",
     "ols_units",
     "coding_design",
@@ -41,6 +43,51 @@ __all__ = [
 
 #: Names of the regressors of the coding regression, in design-column order.
 CODING_TERMS: tuple[str, ...] = ("intercept", "prev_action", "prev_reward", "interaction", "value")
+
+
+class RankDeficientError(AnalysisError):
+    """A regression design whose columns are not independent; ``regressor`` names the one."""
+
+    def __init__(self, regressor: str, message: str) -> None:
+        self.regressor = regressor
+        super().__init__(message)
+
+
+def rank_problem(X: np.ndarray, names: tuple[str, ...]) -> tuple[str, str]:
+    """The first regressor that makes ``X (n, k)`` rank deficient, and why.
+
+    A column of ones is the intercept; any other constant column is reported as constant
+    (with its value), else the first column that is a linear combination of the ones before
+    it is reported as collinear with them.
+
+    Examples
+    --------
+    >>> X = np.column_stack([np.ones(4), [1.0, -1, 1, -1], np.ones(4)])
+    >>> regressor, why = rank_problem(X, ("intercept", "prev_action", "prev_reward"))
+    >>> regressor, why.split(",")[0]
+    ('prev_reward', "regressor 'prev_reward' is constant (1 on all 4 rows)")
+    """
+    n, k = X.shape
+    for j in range(k):
+        col = X[:, j]
+        if np.ptp(col) == 0 and j > 0:
+            return names[j], (
+                f"regressor {names[j]!r} is constant ({col[0]:g} on all {n} rows), so it "
+                "cannot be told apart from the intercept"
+            )
+        if np.linalg.matrix_rank(X[:, : j + 1]) < j + 1:
+            before = ", ".join(repr(m) for m in names[:j])
+            return names[j], f"regressor {names[j]!r} is a linear combination of {before}"
+    return names[-1], "the regressors are collinear"  # pragma: no cover - rank tests agree
+
+
+#: Why a coding regressor can be constant in a recording.
+_CONSTANT_REASONS = {
+    "prev_action": "the same option was chosen on every trial used",
+    "prev_reward": "every trial used was rewarded, or none was",
+    "interaction": "a(t-1)·r(t-1) does not vary",
+    "value": "the value regressor does not change",
+}
 
 
 class OLSDesign:
@@ -58,7 +105,7 @@ class OLSDesign:
     ``p_j = 2 P(T_{n-k} > |t_j|)`` (the same statistics as ``statsmodels.OLS``).
     """
 
-    def __init__(self, X: np.ndarray) -> None:
+    def __init__(self, X: np.ndarray, names: tuple[str, ...] | None = None) -> None:
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2:
             raise AnalysisError(f"design must be 2-D (n, k), got shape {X.shape}")
@@ -69,9 +116,9 @@ class OLSDesign:
             raise AnalysisError("design contains NaN or infinite values")
         q, r = np.linalg.qr(X)
         if np.linalg.matrix_rank(r) < k:
-            raise AnalysisError(
-                "design is rank deficient (a regressor is constant or collinear with others)"
-            )
+            names = tuple(names) if names is not None else tuple(f"x{j}" for j in range(k))
+            regressor, why = rank_problem(X, names)
+            raise RankDeficientError(regressor, f"design is rank deficient: {why}")
         self.X = X
         self.q = q
         self.r = r
@@ -149,7 +196,13 @@ def ols_attrs(response_units: str = "1") -> dict[str, dict[str, str]]:
     }
 
 
-def ols_units(X: np.ndarray, Y: np.ndarray, *, chunk_units: int = 2048) -> dict[str, np.ndarray]:
+def ols_units(
+    X: np.ndarray,
+    Y: np.ndarray,
+    *,
+    chunk_units: int = 2048,
+    names: tuple[str, ...] | None = None,
+) -> dict[str, np.ndarray]:
     """OLS of every unit's activity on a shared design, chunked over units.
 
     Parameters
@@ -160,13 +213,15 @@ def ols_units(X: np.ndarray, Y: np.ndarray, *, chunk_units: int = 2048) -> dict[
         chunk).
     chunk_units : int
         Units per chunk; peak extra memory is about ``3 * n * chunk_units * 8`` bytes.
+    names : tuple of str, optional
+        Names of the regressors, for the error that a rank-deficient design raises.
 
     Returns
     -------
     dict
         ``coef``, ``se``, ``t``, ``p`` of shape (k, U).
     """
-    design = OLSDesign(X)
+    design = OLSDesign(X, names)
     num_units = Y.shape[1]
     out = {key: np.empty((X.shape[1], num_units)) for key in ("coef", "se", "t", "p")}
     for start in range(0, num_units, chunk_units):
@@ -264,9 +319,40 @@ def coding_regression(
     xarray.Dataset
         ``coef``, ``se``, ``t``, ``p`` and boolean ``significant``, dims (term, unit); attrs
         ``alpha``, ``num_obs``, ``df_resid``, ``stage``, ``activity``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import neurometa as nm
+    >>> rng = np.random.default_rng(0)  # 4 sessions of 100 trials, 20 units
+    >>> frame = pd.DataFrame({"subject": "m1", "session": np.repeat([1, 2, 3, 4], 100),
+    ...                       "trial": np.tile(np.arange(100), 4),
+    ...                       "choice": rng.integers(0, 2, 400),
+    ...                       "reward": rng.integers(0, 2, 400)})
+    >>> ds = nm.from_dataframe(frame, "bandit")
+    >>> prev_reward = ds["reward"].shift(step=1, fill_value=0) * 2 - 1  # r(t-1) coded ±1
+    >>> rates = rng.normal(size=(4, 100, 20))
+    >>> rates[..., :10] += prev_reward.values[..., None]  # units 0-9 code the previous reward
+    >>> ds["activity"] = (("episode", "step", "unit"), rates)
+    >>> ds = ds.assign_coords(unit=np.arange(20))
+    >>> ds["value"] = ds["reward"].rolling(step=5, min_periods=1).mean()  # a stand-in estimate
+    >>> fit = nm.coding_regression(ds, activity="activity")
+    >>> bool(fit["significant"].sel(term="prev_reward")[:10].all())  # the 10 planted units
+    True
     """
     X, Y = _checked_inputs(ds, activity, stage, value, alpha)
-    return _unit_table(ols_units(X, Y, chunk_units=chunk_units), ds, activity, stage, alpha, X)
+    return _unit_table(_coding_ols(X, Y, chunk_units), ds, activity, stage, alpha, X)
+
+
+def _coding_ols(X: np.ndarray, Y: np.ndarray, chunk_units: int = 2048) -> dict[str, np.ndarray]:
+    """:func:`ols_units` of the coding design; a rank-deficient one says which term and why."""
+    try:
+        return ols_units(X, Y, chunk_units=chunk_units, names=CODING_TERMS)
+    except RankDeficientError as err:
+        reason = _CONSTANT_REASONS.get(err.regressor, "")
+        raise RankDeficientError(
+            err.regressor, f"coding regression: {err}" + (f" ({reason})" if reason else "")
+        ) from err
 
 
 def _checked_inputs(
@@ -353,10 +439,30 @@ def coding_fractions(
         the denominator), ``num_constant_units`` and ``num_incomplete_units`` (activity NaN
         in some trials, e.g. outside a unit's recording intervals; both left out),
         ``num_shuffles``, ``seed``, ``ci`` and those of the fit.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import neurometa as nm
+    >>> rng = np.random.default_rng(0)  # 4 sessions of 100 trials, 20 units
+    >>> frame = pd.DataFrame({"subject": "m1", "session": np.repeat([1, 2, 3, 4], 100),
+    ...                       "trial": np.tile(np.arange(100), 4),
+    ...                       "choice": rng.integers(0, 2, 400),
+    ...                       "reward": rng.integers(0, 2, 400)})
+    >>> ds = nm.from_dataframe(frame, "bandit")
+    >>> prev_reward = ds["reward"].shift(step=1, fill_value=0) * 2 - 1  # r(t-1) coded ±1
+    >>> rates = rng.normal(size=(4, 100, 20))
+    >>> rates[..., :10] += prev_reward.values[..., None]  # units 0-9 code the previous reward
+    >>> ds["activity"] = (("episode", "step", "unit"), rates)
+    >>> ds = ds.assign_coords(unit=np.arange(20))
+    >>> ds["value"] = ds["reward"].rolling(step=5, min_periods=1).mean()  # a stand-in estimate
+    >>> fr = nm.coding_fractions(ds, activity="activity", num_shuffles=5)
+    >>> bool(fr["fraction"].sel(term="prev_reward") >= 0.5), fr.attrs["num_units"]
+    (True, 20)
     """
     X, Y = _checked_inputs(ds, activity, stage, value, alpha)
     if fit is None:
-        fit = _unit_table(ols_units(X, Y), ds, activity, stage, alpha, X)
+        fit = _unit_table(_coding_ols(X, Y), ds, activity, stage, alpha, X)
     elif (fit.attrs.get("activity"), fit.attrs.get("stage"), fit.attrs.get("alpha")) != (
         activity,
         str(stage),

@@ -193,6 +193,27 @@ def compare_coding(
         its interval corrected for false positives, :func:`false_positive_corrected`);
         ``difference`` (agent - neural) with ``difference_low/high`` (Newcombe),
         ``z``/``p_z`` (two-proportion z-test) and ``p_fisher`` (Fisher exact).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import neurometa as nm
+    >>> rng = np.random.default_rng(0)  # 4 sessions of 100 trials, 20 units
+    >>> frame = pd.DataFrame({"subject": "m1", "session": np.repeat([1, 2, 3, 4], 100),
+    ...                       "trial": np.tile(np.arange(100), 4),
+    ...                       "choice": rng.integers(0, 2, 400),
+    ...                       "reward": rng.integers(0, 2, 400)})
+    >>> ds = nm.from_dataframe(frame, "bandit")
+    >>> prev_reward = ds["reward"].shift(step=1, fill_value=0) * 2 - 1  # r(t-1) coded ±1
+    >>> rates = rng.normal(size=(4, 100, 20))
+    >>> rates[..., :10] += prev_reward.values[..., None]  # units 0-9 code the previous reward
+    >>> ds["activity"] = (("episode", "step", "unit"), rates)
+    >>> ds = ds.assign_coords(unit=np.arange(20))
+    >>> ds["value"] = ds["reward"].rolling(step=5, min_periods=1).mean()  # a stand-in estimate
+    >>> agent = ds.rename(activity="h")  # stands in for an agent run on the same trials
+    >>> cmp = nm.compare_coding(agent, ds, num_shuffles=5)
+    >>> [str(t) for t in cmp["term"].values][:2]
+    ['prev_action', 'prev_reward']
     """
     parts = []
     for ds, activity, stage in (
@@ -303,6 +324,18 @@ def compare_behaviour(agent: xr.Dataset, subjects: xr.Dataset, *, ci: float = 0.
     xarray.Dataset, dim condition
         ``agent_*`` and ``subjects_*`` from :func:`stay_counts`, plus
         ``difference``, ``difference_low/high``, ``z``, ``p_z``, ``p_fisher``.
+
+    Examples
+    --------
+    >>> import neurometa as nm
+    >>> task = nm.make_task("bandit/independent", 100)
+    >>> agent = nm.make_baseline("thompson", task)
+    >>> ds = nm.record_agent(agent, task, 200, seed=0, progress=False)
+    >>> ucb = nm.make_baseline("ucb1", task)
+    >>> other = nm.record_agent(ucb, task, 200, seed=1, progress=False)
+    >>> cmp = nm.compare_behaviour(ds, other)
+    >>> [str(o) for o in cmp["condition"].values]
+    ['rewarded', 'unrewarded']
     """
     first, second = stay_counts(agent, ci=ci), stay_counts(subjects, ci=ci)
     if list(first["condition"].values) != list(second["condition"].values):

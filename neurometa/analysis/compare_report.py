@@ -155,7 +155,7 @@ def _write_all(
         fh.write("measure,statistic,p_value,null_mean\n")
         for name, row in summary.items():
             fh.write(f"{name},{row['statistic']},{row['p_value']},{row['null_mean']}\n")
-    write_figure(out, "compare", lambda: plot_comparison(coding, behaviour, geometry))
+    write_figure(out, "compare", lambda: plot_comparison(coding, behaviour, geometry)[0])
     names = (
         "coding_comparison.csv",
         "coding_comparison.nc",
@@ -210,7 +210,9 @@ def _geometry_panel(ax: Any, geometry: xr.Dataset) -> None:
     )
 
 
-def plot_comparison(coding: xr.Dataset, behaviour: xr.Dataset, geometry: xr.Dataset) -> Any:
+def plot_comparison(
+    coding: xr.Dataset, behaviour: xr.Dataset, geometry: xr.Dataset, *, ax: Any = None
+) -> Any:
     """Figure with coding fractions, stay probabilities, both RDMs and the geometry measures.
 
     Parameters
@@ -219,17 +221,28 @@ def plot_comparison(coding: xr.Dataset, behaviour: xr.Dataset, geometry: xr.Data
         From :func:`neurometa.analysis.compare.compare_coding`,
         :func:`~neurometa.analysis.compare.compare_behaviour` and
         :func:`neurometa.analysis.compare_rsa.compare_geometry`.
+    ax : sequence of 5 matplotlib.axes.Axes, optional
+        The five panels (default: a new figure of five panels in a row).
 
     Returns
     -------
-    matplotlib.figure.Figure
-        Error bars: 95 % intervals (Clopper-Pearson for coding fractions, Wilson for stay
-        probabilities); the geometry panel shows each permutation null's 5-95 % range.
+    numpy.ndarray of matplotlib.axes.Axes
+        The five panels. Error bars: 95 % intervals (Clopper-Pearson for coding
+        fractions, Wilson for stay probabilities); the geometry panel shows each
+        permutation null's 5-95 % range.
     """
-    from matplotlib.figure import Figure
+    from neurometa.analysis.plotting import OUTSIDE
 
-    fig = Figure(figsize=(17, 3.8), layout="constrained")
-    axes = fig.subplots(1, 5, width_ratios=[1.3, 0.9, 1, 1, 0.9])
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(
+            1, 5, figsize=(19, 4), width_ratios=[1.3, 0.9, 1, 1, 0.9], layout="constrained"
+        )
+    axes = np.asarray(ax).ravel()
+    if axes.size != 5:
+        raise ValueError(f"plot_comparison draws 5 panels; got {axes.size} axes")
+    fig = axes[0].figure
     terms = [str(t) for t in coding["term"].values]
     _bars(axes[0], terms, [("agent", coding, "agent"), ("neurons", coding, "neural")])
     for prefix, style in (("agent", "--"), ("neural", ":")):
@@ -246,22 +259,26 @@ def plot_comparison(coding: xr.Dataset, behaviour: xr.Dataset, geometry: xr.Data
         f"{int(coding['neural_total'][0])} neurons; 95% CI",
         fontsize=8,
     )
-    axes[0].legend(fontsize=7)
+    axes[0].legend(**OUTSIDE, fontsize=7)
     outcomes = [str(o) for o in behaviour["condition"].values]
     _bars(axes[1], outcomes, [("agent", behaviour, "agent"), ("subjects", behaviour, "subjects")])
     axes[1].set_ylabel("P(stay)")
     axes[1].set_ylim(0, 1)
-    axes[1].set_title("95% Wilson CI", fontsize=8)
-    axes[1].legend(fontsize=7)
-    for ax, key, title in (
+    axes[1].set_title(
+        f"n = {int(behaviour['agent_total'].sum())} agent, "
+        f"{int(behaviour['subjects_total'].sum())} subject trial pairs; 95% Wilson CI",
+        fontsize=8,
+    )
+    axes[1].legend(**OUTSIDE, fontsize=7)
+    for panel, key, title in (
         (axes[2], "rdm_agent", "agent RDM"),
         (axes[3], "rdm_neural", "neural RDM"),
     ):
-        image = ax.imshow(geometry[key].values, cmap="viridis", vmin=0, vmax=2)
+        image = panel.imshow(geometry[key].values, cmap="viridis", vmin=0, vmax=2)
         ticks = np.arange(geometry.sizes["condition"])
-        ax.set_xticks(ticks, geometry["condition"].values, rotation=90, fontsize=6)
-        ax.set_yticks(ticks, geometry["condition"].values, fontsize=6)
-        ax.set_title(title, fontsize=9)
+        panel.set_xticks(ticks, geometry["condition"].values, rotation=90, fontsize=6)
+        panel.set_yticks(ticks, geometry["condition"].values, fontsize=6)
+        panel.set_title(title, fontsize=9)
     fig.colorbar(image, ax=axes[3], label="1 - r")
     _geometry_panel(axes[4], geometry)
     fig.suptitle(
@@ -269,7 +286,7 @@ def plot_comparison(coding: xr.Dataset, behaviour: xr.Dataset, geometry: xr.Data
         f"{float(geometry['noise_ceiling']):.2f}",
         fontsize=9,
     )
-    return fig
+    return axes
 
 
 def run_compare(

@@ -206,6 +206,27 @@ def compare_rsa(
         ``neural_reliability`` (split-half, Spearman-Brown), ``noise_ceiling``
         (``sqrt`` of the neural reliability); attrs ``num_permutations``, ``num_splits``,
         ``seed``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import neurometa as nm
+    >>> rng = np.random.default_rng(0)  # 4 sessions of 100 trials, 20 units
+    >>> frame = pd.DataFrame({"subject": "m1", "session": np.repeat([1, 2, 3, 4], 100),
+    ...                       "trial": np.tile(np.arange(100), 4),
+    ...                       "choice": rng.integers(0, 2, 400),
+    ...                       "reward": rng.integers(0, 2, 400)})
+    >>> ds = nm.from_dataframe(frame, "bandit")
+    >>> prev_reward = ds["reward"].shift(step=1, fill_value=0) * 2 - 1  # r(t-1) coded ±1
+    >>> rates = rng.normal(size=(4, 100, 20))
+    >>> rates[..., :10] += prev_reward.values[..., None]  # units 0-9 code the previous reward
+    >>> ds["activity"] = (("episode", "step", "unit"), rates)
+    >>> ds = ds.assign_coords(unit=np.arange(20))
+    >>> ds["value"] = ds["reward"].rolling(step=5, min_periods=1).mean()  # a stand-in estimate
+    >>> agent = ds.rename(activity="h")
+    >>> rsa = nm.compare_rsa(agent, ds, num_permutations=50, num_splits=5)
+    >>> round(float(rsa["similarity"]), 2)
+    1.0
     """
     if num_permutations < 1 or num_splits < 1:
         raise AnalysisError("num_permutations and num_splits must be positive")

@@ -72,6 +72,27 @@ def decode(
         training fold's most common class; regression: 0), their means ``mean_score`` and
         ``mean_chance`` (scalars); attrs ``target``, ``features``, ``metric``,
         ``num_trials``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import neurometa as nm
+    >>> rng = np.random.default_rng(0)  # 4 sessions of 100 trials, 20 units
+    >>> frame = pd.DataFrame({"subject": "m1", "session": np.repeat([1, 2, 3, 4], 100),
+    ...                       "trial": np.tile(np.arange(100), 4),
+    ...                       "choice": rng.integers(0, 2, 400),
+    ...                       "reward": rng.integers(0, 2, 400)})
+    >>> ds = nm.from_dataframe(frame, "bandit")
+    >>> prev_reward = ds["reward"].shift(step=1, fill_value=0) * 2 - 1  # r(t-1) coded ±1
+    >>> rates = rng.normal(size=(4, 100, 20))
+    >>> rates[..., :10] += prev_reward.values[..., None]  # units 0-9 code the previous reward
+    >>> ds["activity"] = (("episode", "step", "unit"), rates)
+    >>> ds = ds.assign_coords(unit=np.arange(20))
+    >>> ds["value"] = ds["reward"].rolling(step=5, min_periods=1).mean()  # a stand-in estimate
+    >>> ds["prev_reward"] = prev_reward > 0
+    >>> scores = nm.decode(ds, "prev_reward", features="activity", num_folds=4)
+    >>> bool(scores["mean_score"] > 0.9)
+    True
     """
     X, y, groups = decoding_data(ds, target, features=features, stage=stage)
     num_groups = len(np.unique(groups))

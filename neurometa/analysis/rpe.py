@@ -83,7 +83,7 @@ def model_rpes(
 def _fit_event(y: np.ndarray, mf: np.ndarray, diff: np.ndarray | None) -> dict[str, np.ndarray]:
     """OLS of ``y (n, m)`` on ``[1, mf, diff]`` (diff omitted when None); NaN-filled to 3 terms."""
     cols = [np.ones_like(mf), mf] + ([diff] if diff is not None else [])
-    res = OLSDesign(np.column_stack(cols)).fit(y)
+    res = OLSDesign(np.column_stack(cols), RPE_TERMS[: len(cols)]).fit(y)
     if diff is None:
         res = {
             k: np.vstack([v, np.full((1, v.shape[1]), np.nan)])
@@ -134,6 +134,17 @@ def rpe_decomposition(
         (completed trials whose signal is finite at that event, in every unit); attrs
         ``num_trials`` (completed trials) and ``fit_<parameter>``: the mean over subjects
         of the hybrid-model parameters that gave the RPEs.
+
+    Examples
+    --------
+    >>> import neurometa as nm
+    >>> task = nm.make_task("two_step/daw2011", 20, num_trials=100)
+    >>> agent = nm.make_baseline("hybrid", task, w=0.8)
+    >>> ds = nm.record_agent(agent, task, 20, seed=0, progress=False)
+    >>> trials = nm.two_step_trials(ds)
+    >>> res = nm.rpe_decomposition(ds, num_restarts=1)
+    >>> res["coef"].dims, [str(e) for e in res["event"].values]
+    (('event', 'term'), ['second_stage_onset', 'outcome'])
     """
     from neurometa.behaviour import fit, get_model
 

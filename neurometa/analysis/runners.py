@@ -217,7 +217,7 @@ def run_hybrid(
             seed=seed,
             prior=_prior(prior),
             common_prob=common_prob,
-            progress=False,
+            progress=True,  # stderr: the --json summary stays alone on stdout
         )
         write_result(out, f"hybrid_fits_{name}", fits.rename_axis("fit"))
         totals = fits.groupby("model")[["nll", "aic", "bic"]].sum()

@@ -103,6 +103,16 @@ def two_step_trials(ds: xr.Dataset) -> pd.DataFrame:
     pandas.DataFrame, index ``completed_trial``
         The trial table; ``attrs["second_stage_choice"]`` is False for the Wang/Miller
         variant (reward probabilities per state only).
+
+    Examples
+    --------
+    >>> import neurometa as nm
+    >>> task = nm.make_task("two_step/daw2011", 20, num_trials=100)
+    >>> agent = nm.make_baseline("hybrid", task, w=0.8)
+    >>> ds = nm.record_agent(agent, task, 20, seed=0, progress=False)
+    >>> trials = nm.two_step_trials(ds)
+    >>> len(trials), "common" in trials
+    (2000, True)
     """
     check_recording(ds, ["reward", "state2"], analysis="two-step")
     trial = np.asarray(ds["trial"].values)
@@ -250,6 +260,17 @@ def stay_probabilities(
         Index ``condition`` (``"common/rewarded"``, ...) in :data:`CONDITIONS` order;
         columns ``transition, outcome, p_stay, ci_low, ci_high, num_trials``; ``attrs``:
         ``resampled`` (the resampled unit) and ``averaged`` (``"subjects"`` or ``"trials"``).
+
+    Examples
+    --------
+    >>> import neurometa as nm
+    >>> task = nm.make_task("two_step/daw2011", 20, num_trials=100)
+    >>> agent = nm.make_baseline("hybrid", task, w=0.8)
+    >>> ds = nm.record_agent(agent, task, 20, seed=0, progress=False)
+    >>> trials = nm.two_step_trials(ds)
+    >>> stay = nm.stay_probabilities(trials, num_boot=200)
+    >>> stay[["transition", "outcome", "num_trials"]].shape
+    (4, 3)
     """
     stays = stay_table(trials)
     codes, unit = _clusters(stays)
@@ -293,7 +314,12 @@ def stay_probabilities(
         out["ci_low"] = np.nanquantile(boot, tail, axis=0)
         out["ci_high"] = np.nanquantile(boot, 1 - tail, axis=0)
     out["num_trials"] = np.bincount(cond, minlength=4).astype(np.int64)
-    out.attrs.update(resampled=unit, averaged="subjects" if num_subjects > 1 else "trials")
+    out.attrs.update(
+        resampled=unit,
+        averaged="subjects" if num_subjects > 1 else "trials",
+        num_subjects=int(num_subjects),
+        ci=ci,
+    )
     return out
 
 
@@ -364,6 +390,17 @@ def stay_regression(trials: pd.DataFrame) -> pd.DataFrame:
 
     Reward +1 rewarded / −1 not; transition +1 common / −1 rare (of the previous trial).
     A model-free learner shows a reward main effect; a model-based one the interaction.
+
+    Examples
+    --------
+    >>> import neurometa as nm
+    >>> task = nm.make_task("two_step/daw2011", 20, num_trials=100)
+    >>> agent = nm.make_baseline("hybrid", task, w=0.8)
+    >>> ds = nm.record_agent(agent, task, 20, seed=0, progress=False)
+    >>> trials = nm.two_step_trials(ds)
+    >>> table = nm.stay_regression(trials)
+    >>> bool(table.loc["reward:transition", "coef"] > 0)  # the model-based signature
+    True
     """
     stays = stay_table(trials)
     r = np.where(stays["rewarded"], 1.0, -1.0)
@@ -432,6 +469,17 @@ def lagged_regression(
         ci_low, ci_high`` of each sum of coefficients, from the fitted model's Wald test
         (statsmodels ``t_test``: same covariance and reference distribution as the
         coefficients).
+
+    Examples
+    --------
+    >>> import neurometa as nm
+    >>> task = nm.make_task("two_step/daw2011", 20, num_trials=100)
+    >>> agent = nm.make_baseline("hybrid", task, w=0.8)
+    >>> ds = nm.record_agent(agent, task, 20, seed=0, progress=False)
+    >>> trials = nm.two_step_trials(ds)
+    >>> coefs, summary = nm.lagged_regression(trials, num_lags=3)
+    >>> len(coefs) > 0
+    True
     """
     if num_lags < 1:
         raise AnalysisError(f"num_lags must be >= 1, got {num_lags}")

@@ -43,6 +43,8 @@ class Analysis:
     config: str | None = None
     """``"module:Class"`` of a config dataclass whose fields are the options (their
     defaults), for a function that takes ``**options``."""
+    inputs_help: str = "recording files"
+    """What the positional inputs are, for ``--help``."""
 
 
 _CODING = ("activity", "stage", "value", "alpha", "num_shuffles", "seed")
@@ -89,7 +91,8 @@ ANALYSES: dict[str, Analysis] = {
         ("target", "features", "stage", "num_folds"),
     ),
     "compare": Analysis(
-        "agent vs neurons: coding fractions, RSA, behaviour (Wang 2018 vs Tsutsui 2016)",
+        "agent vs neurons: coding fractions, RSA, behaviour (Wang 2018 vs Tsutsui 2016); "
+        "give AGENT.nc then NEURONS.nc",
         "neurometa.analysis.compare_report:run_compare",
         (
             "agent_activity",
@@ -104,6 +107,12 @@ ANALYSES: dict[str, Analysis] = {
             "seed",
         ),  # fmt: skip
         config="neurometa.analysis.compare_report:CompareConfig",
+        inputs_help=(
+            "two recordings, in this order: AGENT.nc, the agent's recording (its units in "
+            "--agent-activity, default h: `neurometa record`), then NEURONS.nc, the lab "
+            "recording with the neurons (in --neural-activity, default activity: "
+            "`neurometa import`)"
+        ),
     ),
     "encoding": Analysis(
         "encoding models: cross-validated ridge per neuron from predictor sets, nulls, ceiling",
@@ -271,10 +280,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     for name in sorted(ANALYSES):
         analysis = ANALYSES[name]
         sp = sub.add_parser(name, help=analysis.help, description=analysis.help)
-        sp.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="recording files")
+        sp.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help=analysis.inputs_help)
         sp.add_argument("--out", type=Path, default=None, help="folder for results and figures")
         add_json_flag(sp)
         add_options(sp, analysis)
+
+
+def _rounded(value: object) -> str:
+    """A figure for reading: 4 significant digits (``--json`` keeps full precision)."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_rounded(v) for v in value) + "]"
+    return str(value)
 
 
 def _print_summary(summary: dict, indent: str = "") -> None:
@@ -282,8 +300,13 @@ def _print_summary(summary: dict, indent: str = "") -> None:
         if isinstance(value, dict):
             print(f"{indent}{key}:")
             _print_summary(value, indent + "  ")
+        elif isinstance(value, list | tuple) and value and all(isinstance(v, dict) for v in value):
+            print(f"{indent}{key}:")
+            for item in value:
+                print(f"{indent}  -")
+                _print_summary(item, indent + "    ")
         else:
-            print(f"{indent}{key}: {value}")
+            print(f"{indent}{key}: {_rounded(value)}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -301,7 +324,13 @@ def run(args: argparse.Namespace) -> int:
             list(args.inputs), args.out, **chosen_options(args, ANALYSES[args.analysis])
         )
     except (ValueError, KeyError, OSError) as err:
-        raise CLIError(f"{args.analysis}: {err}".replace("\n", " ")) from err
+        files = ", ".join(str(p) for p in args.inputs)
+        # str() of a KeyError quotes its message
+        message = str(err.args[0]) if isinstance(err, KeyError) and err.args else str(err)
+        head = args.analysis.replace("-", " ")
+        if not message.lower().startswith((args.analysis, head)):
+            message = f"{args.analysis}: {message}"
+        raise CLIError(f"{message} [input: {files}]".replace("\n", " ")) from err
     if args.out is not None:
         summary = {"out": str(args.out), **summary}
     if args.json:

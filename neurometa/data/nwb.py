@@ -66,7 +66,15 @@ _SAMPLE_TOL = 1e-6
 
 @dataclass(frozen=True)
 class NWBImportConfig(Config):
-    """Options of :func:`read_nwb` (also the flags of ``neurometa import nwb``)."""
+    """Options of :func:`read_nwb` (also the flags of ``neurometa import nwb``).
+
+    Examples
+    --------
+    >>> import neurometa as nm
+    >>> config = nm.NWBImportConfig(event="start_time", window=(0.0, 0.5), measure="count")
+    >>> config.window, config.measure
+    ((0.0, 0.5), 'count')
+    """
 
     event: str = "start_time"
     """Trial column (seconds) that the activity window is aligned to."""
@@ -157,6 +165,28 @@ def read_nwb(
     NWBFormatError
         No trials table, no units table (or no such TimeSeries), unknown column names (the
         message lists the columns present), missing values, or windows outside a trial.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import neurometa as nm
+    >>> rng = np.random.default_rng(0)  # 4 sessions of 100 trials, 20 units
+    >>> frame = pd.DataFrame({"subject": "m1", "session": np.repeat([1, 2, 3, 4], 100),
+    ...                       "trial": np.tile(np.arange(100), 4),
+    ...                       "choice": rng.integers(0, 2, 400),
+    ...                       "reward": rng.integers(0, 2, 400)})
+    >>> ds = nm.from_dataframe(frame, "bandit")
+    >>> prev_reward = ds["reward"].shift(step=1, fill_value=0) * 2 - 1  # r(t-1) coded ±1
+    >>> rates = rng.normal(size=(4, 100, 20))
+    >>> rates[..., :10] += prev_reward.values[..., None]  # units 0-9 code the previous reward
+    >>> ds["activity"] = (("episode", "step", "unit"), rates)
+    >>> ds = ds.assign_coords(unit=np.arange(20))
+    >>> ds["value"] = ds["reward"].rolling(step=5, min_periods=1).mean()  # a stand-in estimate
+    >>> import tempfile, pathlib
+    >>> path = nm.export_nwb(ds, pathlib.Path(tempfile.mkdtemp()) / "m1.nwb")
+    >>> lab = nm.read_nwb(path, timeseries="activity", window=(0.0, 0.1))
+    >>> lab["activity"].shape
+    (4, 100, 20)
     """
     cfg = config or NWBImportConfig()
     if overrides:

@@ -110,6 +110,20 @@ def read_nwb_behaviour(
         the columns present).
     TableError
         Values out of range, non-numeric cells, duplicate trials — every problem with its row.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import neurometa as nm
+    >>> rng = np.random.default_rng(0)
+    >>> frame = pd.DataFrame({"subject": "m1", "trial": np.arange(300),
+    ...                       "choice": rng.integers(0, 2, 300),
+    ...                       "reward": rng.integers(0, 2, 300)})
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "m1.nwb"
+    >>> path = nm.export_nwb(nm.from_dataframe(frame, "bandit"), path)
+    >>> nm.read_nwb_behaviour(path, "bandit")[["subject", "trial", "choice", "reward"]].shape
+    (300, 4)
     """
     if layout not in LAYOUTS:
         raise ValueError(f"unknown layout {layout!r}; choose from {', '.join(LAYOUTS)}")

@@ -176,6 +176,20 @@ def export_nwb(
     -------
     pathlib.Path
         The written file.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import neurometa as nm
+    >>> rng = np.random.default_rng(0)
+    >>> frame = pd.DataFrame({"subject": "m1", "trial": np.arange(300),
+    ...                       "choice": rng.integers(0, 2, 300),
+    ...                       "reward": rng.integers(0, 2, 300)})
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "m1.nwb"
+    >>> path = nm.export_nwb(nm.from_dataframe(frame, "bandit"), path)
+    >>> nm.read_nwb_behaviour(path, "bandit")[["subject", "trial", "choice", "reward"]].shape
+    (300, 4)
     """
     from pynwb import NWBHDF5IO, NWBFile
     from pynwb.file import Subject

@@ -276,14 +276,38 @@ def _maybe_numeric(col: pd.Series) -> pd.Series:
 
 
 def read_two_step_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read a two-step table (see the module docstring); adds ``common`` (bool)."""
+    r"""Read a two-step table (see the module docstring); adds ``common`` (bool).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import neurometa as nm
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "rat1.csv"
+    >>> _ = path.write_text("subject,trial,choice1,state2,choice2,reward\n"
+    ...                     "rat1,1,0,0,1,1\nrat1,2,0,1,0,0\nrat1,3,1,1,,0\n")
+    >>> table = nm.read_two_step_csv(path)  # trial 3 has no second-stage choice: missed
+    >>> table["common"].tolist(), table.attrs["num_missed_trials"]
+    ([True, False], 1)
+    """
     table = read_table(path, "two_step")
     table["common"] = table["state2"] == table["choice1"]
     return table
 
 
 def read_bandit_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read a bandit table (see the module docstring)."""
+    r"""Read a bandit table (see the module docstring).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import neurometa as nm
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "m1.csv"
+    >>> _ = path.write_text("subject,trial,choice,reward,rt_ms\nm1,1,0,1,310\nm1,2,1,0,295\n")
+    >>> table = nm.read_bandit_csv(path)
+    >>> ds = nm.table_to_recording(table)
+    >>> ds["action"].values.tolist(), ds["rt_ms"].values.tolist()
+    ([[0, 1]], [[310.0, 295.0]])
+    """
     return read_table(path, "bandit")
 
 
@@ -294,7 +318,7 @@ _BEHAVIOUR = {"subject", "trial", "session", "transition", "common"}
 
 
 def table_to_recording(table: pd.DataFrame, *, preset: str | None = None) -> xr.Dataset:
-    """Lay a checked table out as a lab recording (``docs/schema.md``, ``source = "lab"``).
+    r"""Lay a checked table out as a lab recording (``docs/schema.md``, ``source = "lab"``).
 
     Parameters
     ----------
@@ -311,6 +335,17 @@ def table_to_recording(table: pd.DataFrame, *, preset: str | None = None) -> xr.
         of a trial and ``reward`` on the second; bandit: ``action`` and ``reward``. Every
         layout: ``trial_id`` (the file's trial numbers) and the extra columns. Padding:
         -1 for integers, NaN for numbers, False for booleans, "" for text.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import neurometa as nm
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "m1.csv"
+    >>> _ = path.write_text("subject,trial,choice,reward,rt_ms\nm1,1,0,1,310\nm1,2,1,0,295\n")
+    >>> table = nm.read_bandit_csv(path)
+    >>> ds = nm.table_to_recording(table)
+    >>> ds["action"].values.tolist(), ds["rt_ms"].values.tolist()
+    ([[0, 1]], [[310.0, 295.0]])
     """
     layout = table.attrs.get("layout")
     if layout not in LAYOUTS:

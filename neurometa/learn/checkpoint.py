@@ -168,6 +168,19 @@ def load_agent(
         ``act`` returns ``policy``, ``value``, ``h``, ``c`` (and an episodic network's
         read-outs; its memory starts empty: a new life-time); ``discount`` is the training γ;
         ``make_task(num_envs, device)`` builds the training task with its meta-RL inputs.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import neurometa as nm
+    >>> tiny = {"optim.num_updates": 2, "optim.batch_size": 16, "workers": 1,
+    ...         "eval.episodes": 16, "task.overrides": {"num_trials": 20}}
+    >>> config = nm.replace_paths(nm.get_preset("bandit/independent"), tiny)
+    >>> run = nm.train(config, tempfile.mkdtemp(), seed=0, progress=False)
+    >>> agent = nm.load_agent(run)
+    >>> ds = nm.record_agent(agent, agent.make_task(8), 8, seed=1, progress=False)
+    >>> ds["h"].dims, ds.sizes["unit"]
+    (('episode', 'step', 'unit'), 48)
     """
     network, config, payload = load_network(run_dir, device, which)
     if isinstance(network, EpisodicNetwork):

@@ -139,7 +139,19 @@ class EvalConfig(Config):
 
 @dataclass(frozen=True)
 class TrainConfig(Config):
-    """A whole training run (the seed is given to ``train`` separately)."""
+    """A whole training run (the seed is given to ``train`` separately).
+
+    Examples
+    --------
+    >>> import neurometa as nm
+    >>> config = nm.TrainConfig.from_dict({"task": {"preset": "two_step/daw2011"}})
+    >>> config.task.preset, config.optim.discount
+    ('two_step/daw2011', 1.0)
+    >>> nm.TrainConfig.from_dict({"wokers": 2})
+    Traceback (most recent call last):
+    ...
+    neurometa.config.ConfigError: TrainConfig: unknown key 'wokers' (did you mean 'workers'?)...
+    """
 
     task: TaskConfig = field(default_factory=TaskConfig)
     """The task distribution."""

@@ -335,6 +335,17 @@ def train(
         When the loss or the gradient norm becomes NaN/inf (the last checkpoint is kept).
     FileExistsError
         When ``run_dir`` already holds a run and ``resume`` is False.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import neurometa as nm
+    >>> tiny = {"optim.num_updates": 2, "optim.batch_size": 16, "workers": 1,
+    ...         "eval.episodes": 16, "task.overrides": {"num_trials": 20}}
+    >>> config = nm.replace_paths(nm.get_preset("bandit/independent"), tiny)
+    >>> run = nm.train(config, tempfile.mkdtemp(), seed=0, progress=False)
+    >>> sorted(p.name for p in run.iterdir())
+    ['best.pt', 'checkpoint.pt', 'config.json', 'done.json', 'metrics.csv']
     """
     run_dir, device = Path(run_dir), _check_device(device)
     resuming = prepare_run_dir(config, run_dir, seed, resume)

@@ -129,6 +129,16 @@ def save_recording(
     -------
     Path
         ``path``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import neurometa as nm
+    >>> task = nm.make_task("bandit/independent", 4, num_trials=10)
+    >>> ds = nm.record_agent(nm.make_baseline("ucb1", task), task, 4, seed=0, progress=False)
+    >>> path = nm.save_recording(ds, pathlib.Path(tempfile.mkdtemp()) / "ucb1.nc")
+    >>> nm.open_recording(path)["action"].shape
+    (4, 10)
     """
     if not 1 <= compression_level <= 9:
         raise ValueError(f"compression_level must be in 1..9, got {compression_level}")
@@ -175,8 +185,14 @@ def open_recording(
 
     Examples
     --------
-    >>> ds = open_recording("run.nc", chunks={"episode": 1000})  # doctest: +SKIP
-    >>> ds.h.mean("episode").compute()  # doctest: +SKIP
+    >>> import tempfile, pathlib
+    >>> import neurometa as nm
+    >>> task = nm.make_task("bandit/independent", 4, num_trials=10)
+    >>> ds = nm.record_agent(nm.make_baseline("ucb1", task), task, 4, seed=0, progress=False)
+    >>> path = nm.save_recording(ds, pathlib.Path(tempfile.mkdtemp()) / "ucb1.nc")
+    >>> lazy = nm.open_recording(path, chunks={"episode": 2})  # dask arrays, read on demand
+    >>> float(lazy["reward"].mean().compute()) == float(ds["reward"].mean())
+    True
     """
     path = Path(path)
     if not path.exists():

@@ -339,6 +339,17 @@ def replay(
         ``choice_loglik`` the log-probability of the animal's choice under the agent's
         policy (NaN on steps without a choice); attrs ``replayed_on`` (the behaviour's
         task, preset and source).
+
+    Examples
+    --------
+    >>> import neurometa as nm
+    >>> task = nm.make_task("bandit/independent", 4, num_trials=20)
+    >>> animal = nm.record_agent(nm.make_baseline("thompson", task), task, 4, seed=0,
+    ...                          progress=False)  # stands in for a lab's behaviour file
+    >>> ucb = nm.record_on_trials(lambda t: nm.make_baseline("ucb1", t), animal,
+    ...                           preset="bandit/independent", progress=False)
+    >>> bool((ucb["action"] == animal["action"]).all()), ucb["choice_loglik"].dims
+    (True, ('episode', 'step'))
     """
     from neurometa.record.recorder import record
     from neurometa.tasks import MetaRLInputs, make

@@ -228,6 +228,17 @@ def validate_recording(
     RecordingError
         With ``.problems``, one line per problem, each naming the variable, coordinate or
         attribute.
+
+    Examples
+    --------
+    >>> import neurometa as nm
+    >>> task = nm.make_task("bandit/independent", 4, num_trials=10)
+    >>> ds = nm.record_agent(nm.make_baseline("ucb1", task), task, 4, seed=0, progress=False)
+    >>> nm.validate_recording(ds)  # silent when the recording fits the schema
+    >>> nm.validate_recording(ds.drop_vars("reward"))
+    Traceback (most recent call last):
+    ...
+    neurometa.record.validate.RecordingError: ...
     """
     if not isinstance(ds, xr.Dataset):
         raise RecordingError([f"expected an xarray.Dataset, got {type(ds).__name__}"], what)

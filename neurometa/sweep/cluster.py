@@ -77,7 +77,7 @@ def slurm_cluster(options: SlurmOptions, threads_per_run: int = 1) -> Any:
         from dask_jobqueue import SLURMCluster
     except ImportError as err:  # pragma: no cover - dask-jobqueue is in the dist extra
         raise ConfigError(
-            "--cluster slurm needs dask-jobqueue (pip install neurometa[dist])"
+            "--cluster slurm needs dask-jobqueue (pip install neurometa-rl[dist])"
         ) from err
     kwargs: dict[str, Any] = {
         "cores": options.processes * threads_per_run,

@@ -210,6 +210,21 @@ def run_sweep(
     SweepReport
         Counts, failures of this invocation, the results path and the summary. No cluster is
         started when every run is already done.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from distributed import Client
+    >>> import neurometa as nm
+    >>> spec = nm.SweepSpec(action="train", base="bandit/independent", seeds=(0, 1),
+    ...                     overrides={"optim.num_updates": 2, "optim.batch_size": 16,
+    ...                                "workers": 1, "eval.episodes": 16})
+    >>> out = tempfile.mkdtemp()
+    >>> with Client(processes=False, n_workers=1, dashboard_address=":0") as client:
+    ...     report = nm.run_sweep(spec, out, client=client, progress=False)
+    >>> results = nm.open_results(f"{out}/results.nc")
+    >>> results.sizes["seed"]
+    2
     """
     start = time.perf_counter()
     out = Path(out_dir).resolve()

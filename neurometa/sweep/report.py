@@ -20,24 +20,46 @@ from neurometa.sweep.results import open_results, summarize_sweep, summary_table
 __all__ = ["run_sweep_report", "plot_settings"]
 
 
-def plot_settings(table: pd.DataFrame, top: int = 20):  # noqa: ANN201 - matplotlib Figure
-    """Mean ± sem of the metric for the ``top`` first settings of :func:`summary_table`."""
-    import matplotlib
+def plot_settings(table: pd.DataFrame, top: int = 20, *, ax: Any = None) -> Any:
+    """Mean ± 1 SEM over seeds of the metric for the ``top`` best settings, best first.
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`neurometa.sweep.results.summary_table` (best first).
+    top : int
+        Settings drawn.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (default: a new figure).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"lr": [1e-3, 3e-3], "mean": [1.1, 1.3], "std": [0.1, 0.2],
+    ...                       "sem": [0.06, 0.12], "n_done": [3, 3], "n_failed": [0, 0]})
+    >>> table.attrs.update(metric="regret", goal="min")
+    >>> plot_settings(table).get_title()
+    'n = 3 seeds per setting; error bars: ± 1 SEM over seeds'
+    """
+    from neurometa.analysis.plotting import describe, new_axes
 
     rows = table.head(top)
     params = [c for c in rows.columns if c not in ("mean", "std", "sem", "n_done", "n_failed")]
     labels = [", ".join(f"{p}={r[p]}" for p in params) or "all" for _, r in rows.iterrows()]
-    fig, ax = plt.subplots(figsize=(6, 0.35 * len(rows) + 1.2))
-    ax.errorbar(rows["mean"], range(len(rows)), xerr=rows["sem"].fillna(0), fmt="o", capsize=3)
+    ax = new_axes(ax, (6, 0.35 * len(rows) + 1.4))
+    ax.errorbar(rows["mean"], range(len(rows)), xerr=rows["sem"], fmt="o", capsize=3)
     ax.set_yticks(range(len(rows)), labels, fontsize=7)
     ax.invert_yaxis()
-    goal = table.attrs.get("goal", "min")
-    ax.set_xlabel(f"{table.attrs.get('metric', '')} (mean ± sem over seeds; best: {goal})")
-    fig.tight_layout()
-    return fig
+    ax.set_xlabel(f"{table.attrs.get('metric', '')} (best: {table.attrs.get('goal', 'min')})")
+    done = sorted({int(n) for n in rows["n_done"]})
+    n = f"n = {done[0]} seeds per setting" if len(done) == 1 else (
+        f"n = {done[0]}–{done[-1]} seeds per setting"
+    )  # fmt: skip
+    return describe(ax, f"{n}; error bars: ± 1 SEM over seeds")
 
 
 def run_sweep_report(

@@ -146,7 +146,23 @@ def save_results(ds: xr.Dataset, path: str | Path) -> Path:
 
 
 def open_results(path: str | Path) -> xr.Dataset:
-    """Load a sweep results file written by :func:`save_results` (fully into memory)."""
+    """Load a sweep results file written by :func:`save_results` (fully into memory).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from distributed import Client
+    >>> import neurometa as nm
+    >>> spec = nm.SweepSpec(action="train", base="bandit/independent", seeds=(0, 1),
+    ...                     overrides={"optim.num_updates": 2, "optim.batch_size": 16,
+    ...                                "workers": 1, "eval.episodes": 16})
+    >>> out = tempfile.mkdtemp()
+    >>> with Client(processes=False, n_workers=1, dashboard_address=":0") as client:
+    ...     report = nm.run_sweep(spec, out, client=client, progress=False)
+    >>> results = nm.open_results(f"{out}/results.nc")
+    >>> results.sizes["seed"]
+    2
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"sweep results not found: {path}")

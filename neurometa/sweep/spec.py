@@ -48,6 +48,15 @@ class SweepSpec(Config):
     """What a sweep runs: base preset x overrides x seeds, and the metric that ranks settings.
 
     Every field has the JSON key of the same name in a spec file.
+
+    Examples
+    --------
+    >>> import neurometa as nm
+    >>> spec = nm.SweepSpec(action="train", base="bandit/independent",
+    ...                     grid={"optim.learning_rate": (0.003, 0.008)}, seeds=(0, 1, 2))
+    >>> from neurometa.sweep import plan_runs
+    >>> len(plan_runs(spec))  # 2 settings x 3 seeds
+    6
     """
 
     action: str = "train"

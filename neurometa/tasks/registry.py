@@ -127,7 +127,15 @@ PRESETS: dict[str, Preset] = _build_presets()
 
 
 def list_presets() -> list[tuple[str, str, str]]:
-    """Every registered preset as ``(id, one-line description, paper)``, sorted by id."""
+    """Every registered preset as ``(id, one-line description, paper)``, sorted by id.
+
+    Examples
+    --------
+    >>> import neurometa as nm
+    >>> name, paper, description = nm.list_tasks()[0]
+    >>> name
+    'bandit/correlated'
+    """
     return [(p.id, p.description, p.paper) for p in sorted(PRESETS.values(), key=lambda p: p.id)]
 
 
@@ -168,6 +176,14 @@ def make(
         For an id that is not registered (listing the valid ones).
     neurometa.config.ConfigError
         For an unknown override key or a value out of range.
+
+    Examples
+    --------
+    >>> import neurometa as nm
+    >>> task = nm.make_task("two_step/daw2011", 4, num_trials=20)
+    >>> obs, info = task.reset(seed=0)
+    >>> tuple(obs.shape), task.num_actions, task.episode_length
+    ((4, 3), 2, 40)
     """
     if not isinstance(preset_name, str):
         raise UnknownTaskError(f"task preset must be a string, got {preset_name!r}")

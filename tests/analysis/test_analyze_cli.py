@@ -193,3 +193,58 @@ def test_hybrid_cli_prior_option_selects_ml_or_map(tmp_path, capsys, prior, expe
     fits = pd.read_csv(out / "hybrid_fits_lab.csv")
     assert set(fits["prior"]) == {expected}
     assert set(fits["model"]) == {"hybrid", "model_free", "model_based"}
+
+
+def test_printed_figures_are_rounded_and_json_keeps_full_precision(bandit_file, capsys):
+    assert main(["analyze", "regret", str(bandit_file)]) == 0
+    printed = capsys.readouterr().out
+    tokens = printed.replace(",", " ").replace("[", " ").replace("]", " ").split()
+    numbers = [tok for tok in tokens if tok.replace(".", "").replace("-", "").isdigit()]
+    assert numbers
+    for tok in numbers:
+        digits = tok.lstrip("-").split("e")[0].replace(".", "").lstrip("0")
+        assert len(digits) <= 4, tok
+    assert main(["analyze", "regret", str(bandit_file), "--json"]) == 0
+    full = _json(capsys)
+    assert full == json.loads(json.dumps(full))  # unrounded floats survive in JSON
+
+
+def test_rank_deficient_coding_design_names_the_regressor_the_reason_and_the_file(
+    tmp_path, capsys
+):
+    from neurometa.data.frames import from_dataframe
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {"subject": "m1", "session": np.repeat([1, 2], 50), "trial": np.tile(np.arange(50), 2),
+         "choice": rng.integers(0, 2, 100), "reward": 1}
+    )  # fmt: skip
+    ds = from_dataframe(frame, "bandit")
+    ds["activity"] = (("episode", "step", "unit"), rng.normal(size=(2, 50, 3)))
+    ds["value"] = (("episode", "step"), rng.random((2, 50)))
+    path = tmp_path / "all_rewarded.nc"
+    save_recording(ds.assign_coords(unit=np.arange(3)), path, validate=False)
+    assert main(["analyze", "coding", str(path), "--activity", "activity"]) == 2
+    err = capsys.readouterr().err
+    assert "regressor 'prev_reward' is constant" in err
+    assert "every trial used was rewarded" in err
+    assert "all_rewarded.nc" in err
+    assert err.count("\n") == 1
+
+
+def test_collinear_regressor_is_named():
+    from neurometa.analysis.coding import OLSDesign, RankDeficientError
+
+    a = np.array([1.0, -1, 1, -1, 1, 1])
+    X = np.column_stack([np.ones(6), a, 2 * a])
+    with pytest.raises(RankDeficientError, match="'double' is a linear combination of") as err:
+        OLSDesign(X, ("intercept", "a", "double"))
+    assert err.value.regressor == "double"
+
+
+def test_compare_help_says_which_input_is_the_agent_and_which_the_neurons(capsys):
+    with pytest.raises(SystemExit):
+        main(["analyze", "compare", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "AGENT.nc, the agent's recording" in text
+    assert "then NEURONS.nc, the lab recording with the neurons" in text

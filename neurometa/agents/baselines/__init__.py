@@ -102,6 +102,12 @@ def list_baselines(family: str | None = None) -> list[tuple[str, tuple[str, ...]
     ----------
     family : str, optional
         Keep only the baselines that play this task family (e.g. ``"two_step"``).
+
+    Examples
+    --------
+    >>> import neurometa as nm
+    >>> [name for name, families, description in nm.list_baselines("two_step")]
+    ['hybrid', 'model_based', 'model_free']
     """
     return [
         (name, info.families, info.description)
@@ -136,6 +142,15 @@ def make_baseline(name: str, task: Any, **params: Any) -> Any:
         If the baseline does not apply to the task's family.
     neurometa.config.ConfigError
         For an unknown parameter or a value out of range.
+
+    Examples
+    --------
+    >>> import neurometa as nm
+    >>> task = nm.make_task("bandit/independent", 16)
+    >>> agent = nm.make_baseline("thompson", task)
+    >>> ds = nm.record_agent(agent, task, 16, seed=0, progress=False)
+    >>> ds.attrs["agent"]
+    'thompson'
     """
     if name not in BASELINES:
         close = difflib.get_close_matches(str(name), BASELINES, n=1)
