@@ -153,11 +153,12 @@ def fit(
 
     Examples
     --------
-    >>> from neurometa.behaviour import simulate_bandit
-    >>> table = simulate_bandit("q_learning", {"alpha": [0.3], "beta": [5.0]}, 200, seed=1)
+    >>> from neurometa.behaviour import simulate
+    >>> table = simulate("q_learning", {"alpha": [0.3], "beta": [5.0]}, "bandit/reversal", 500,
+    ...                  seed=1)
     >>> fits = fit("q_learning", table, family="bandit", progress=False)
-    >>> fits[["subject", "alpha", "beta"]].round(1).to_dict("records")
-    [{'subject': '0', 'alpha': 0.3, 'beta': 4.7}]
+    >>> round(float(fits["alpha"].iloc[0]), 1), bool(fits["converged"].iloc[0])
+    (0.3, True)
     """
     _check(prior, num_restarts)
     model = get_model(model)
