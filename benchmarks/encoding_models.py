@@ -117,7 +117,10 @@ def main() -> None:
         full_s = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        ref, _ = sklearn_ridge_cv(X, Y[:, : args.sample], folds, penalties)
+        # encoding_models z-scores each predictor over all trials (standardize="all"), then
+        # fits Ridge per fold: the same estimator in scikit-learn
+        Z = (X - X.mean(0)) / X.std(0)
+        ref, _ = sklearn_ridge_cv(Z, Y[:, : args.sample], folds, penalties, standardize=False)
         ref_s = (time.perf_counter() - t0) / args.sample * args.neurons
     diff = float(np.max(np.abs(ref - res["r2"].values[0, : args.sample])))
     half = args.neurons // 2
