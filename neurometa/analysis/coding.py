@@ -474,6 +474,11 @@ def coding_fractions(
     Y = Y[:, varies]
     num_units = Y.shape[1]
     if num_units == 0:
+        if not complete.any():
+            raise AnalysisError(
+                f"every unit of {activity!r} has missing values (NaN) in the trials used: "
+                "no unit was recorded in all of them"
+            )
         raise AnalysisError(f"every unit of {activity!r} is constant over the trials used")
     count = fit["significant"].sum("unit").values.astype(np.int64)
     low, high = proportion_confint(count, num_units, alpha=1 - ci, method="beta")

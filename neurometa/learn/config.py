@@ -103,7 +103,8 @@ class OptimConfig(Config):
     def __post_init__(self) -> None:
         check_range(self, "num_updates", low=1)
         check_range(self, "batch_size", low=1)
-        check_range(self, "learning_rate", low=0.0, low_inclusive=False)
+        # above 1 no Adam/RMSprop step is meaningful (1e38 overflowed inside torch unnamed)
+        check_range(self, "learning_rate", low=0.0, high=1.0, low_inclusive=False)
         check_range(self, "lr_final", low=0.0)
         check_range(self, "adam_eps", low=0.0, low_inclusive=False)
         if self.max_grad_norm is not None:

@@ -199,8 +199,14 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
 
 def test_existing_run_needs_resume_and_matching_config(tmp_path):
     run = train(_config(2), tmp_path / "run", seed=0, progress=False)
-    with pytest.raises(FileExistsError, match="resume"):
+    before = (run / "checkpoint.pt").read_bytes()
+    # a finished run of the same config and seed (a notebook cell run again): returned as is
+    assert train(_config(2), run, seed=0, progress=False) == run
+    assert (run / "checkpoint.pt").read_bytes() == before
+    (run / "done.json").unlink()  # as if stopped before the end: an unfinished run
+    with pytest.raises(FileExistsError, match="resume=True"):
         train(_config(2), run, seed=0, progress=False)
+    train(_config(2), run, seed=0, resume=True, progress=False)  # finishes it again
     with pytest.raises(ConfigError, match="optim.learning_rate"):
         train(
             _config(2).replace(optim=_config(2).optim.replace(learning_rate=0.5)),
