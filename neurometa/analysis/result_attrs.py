@@ -66,7 +66,13 @@ RESULT_ATTRS: dict[str, tuple[str, str | None]] = {
     "lam": ("eligibility trace lambda", "1"),
     "beta1": ("first-stage inverse temperature beta1", "1"),
     "beta2": ("second-stage inverse temperature beta2", "1"),
-    "pers": ("perseveration bonus p", "1"),
+    "converged": ("whether the optimiser converged", "1"),
+    "log_evidence": ("Laplace log evidence of the subject's choices", "1"),
+    "ibic": ("integrated Bayesian information criterion", "1"),
+    "heldout_loglik": ("held-out log-likelihood of the choices", "1"),
+    "heldout_choices": ("number of held-out choices", "1"),
+    "loglik_per_choice": ("held-out log-likelihood per choice", "1"),
+    "choice_probability": ("geometric-mean probability of a held-out choice", "1"),
     "w": ("model-based weight w", "1"),
     "fit": ("index of the fit (subject)", "1"),
     "model": ("model fitted", None),
@@ -115,6 +121,15 @@ def result_attrs(name: str) -> dict[str, str] | None:
             base, units = RESULT_ATTRS[name[: -len(suffix)]]
             attrs = {"long_name": f"{bound} bound of the confidence interval of {base}"}
             return {**attrs, "units": units} if units else attrs
+    from neurometa.behaviour.params import PARAMETERS  # the models' parameter vocabulary
+
+    if name.startswith("se_") and name[3:] in PARAMETERS:
+        return {
+            "long_name": f"standard error of the {PARAMETERS[name[3:]].long_name}",
+            "units": "1",
+        }
+    if name in PARAMETERS and name not in RESULT_ATTRS:
+        return {"long_name": PARAMETERS[name].long_name, "units": "1"}
     if name not in RESULT_ATTRS:
         return None
     long_name, units = RESULT_ATTRS[name]

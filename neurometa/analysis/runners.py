@@ -15,6 +15,7 @@ Example::
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -64,10 +65,12 @@ def run_coding(
     """Single-unit coding regression and fractions of coding units of each recording.
 
     Writes ``coding_units_<stem>`` (per unit), ``coding_fractions_<stem>`` (per term) and
-    its figure. ``value`` names the value regressor: a variable of the recording, or
-    ``"hybrid"`` for the value of a hybrid model fitted to the recording's two-step
-    behaviour (lab data without a value of its own;
-    :func:`neurometa.analysis.rpe.model_value`).
+    its figure. ``value`` names the value regressor: a variable of the recording; or, when
+    the recording has no such variable, ``"value"`` (the default) or a ``model_*`` latent
+    name: the family's default behavioural model is fitted to the recording's choices and
+    its latent used (``"value"``: ``model_chosen_value``; :func:`neurometa.behaviour.add_latents`),
+    which the summary says (``value_regressor``); a model name (e.g. ``"hybrid"``): that
+    model's ``model_chosen_value``; ``"none"``: the value term is left out.
 
     Returns
     -------
@@ -79,7 +82,8 @@ def run_coding(
 
     summary: dict[str, Any] = {}
     for path, name, ds in _labelled(inputs):
-        kw = dict(activity=activity, stage=stage, value=_value(ds, value, seed, path))
+        ds, regressor, note = _value(ds, value, seed, path)
+        kw = dict(activity=activity, stage=stage, value=regressor)
         fit = coding_regression(ds, **kw, alpha=alpha)
         frac = coding_fractions(
             ds, **kw, alpha=alpha, num_shuffles=num_shuffles, seed=seed, fit=fit
@@ -88,20 +92,37 @@ def run_coding(
         write_result(out, f"coding_fractions_{name}", frac)
         write_figure(out, f"coding_fractions_{name}", lambda f=frac: plot_coding_fractions(f))
         summary[name] = frac[["fraction", "chance"]].to_dataframe().to_dict(orient="index")
+        if note:
+            summary[name]["value_regressor"] = note
     return summary
 
 
-def _value(ds: Any, value: str, seed: int, path: Path) -> Any:
-    """The value regressor named ``value`` (a variable, or ``"hybrid"``)."""
+def _value(ds: Any, value: str, seed: int, path: Path) -> tuple[Any, Any, str]:
+    """The recording (with latents if a model was fitted), the regressor and a note."""
+    if value == "none":
+        return ds, False, "none (value term left out)"
     if value in ds:
-        return ds[value]
-    if value == "hybrid":
-        from neurometa.analysis.hybrid_fit import fit_hybrid
-        from neurometa.analysis.rpe import model_value
-        from neurometa.analysis.two_step import two_step_trials
+        return ds, ds[value], ""
+    from neurometa.behaviour import MODELS, add_latents
 
-        return model_value(ds, fit_hybrid(two_step_trials(ds), seed=seed))
-    raise AnalysisError(f"{path}: no value variable {value!r} (see --value; or 'hybrid')")
+    if value in MODELS:
+        model, latent = value, "model_chosen_value"
+    elif value == "value" or value.startswith("model_"):
+        model, latent = None, "model_chosen_value" if value == "value" else value
+    else:
+        raise AnalysisError(
+            f"{path}: no value variable {value!r} (see --value: a variable, 'none', a model "
+            f"name or a model_* latent)"
+        )
+    ds, fits = add_latents(ds, model, seed=seed, progress=False)
+    if latent not in ds:
+        raise AnalysisError(f"{path}: the fitted model has no latent {latent!r}")
+    note = (
+        f"{latent} of the {fits['model'].iloc[0]} model fitted by maximum likelihood to this "
+        f"recording's choices (the recording has no {value!r})"
+    )
+    print(f"coding {path}: value regressor = {note}", file=sys.stderr)
+    return ds, ds[latent], note
 
 
 def run_two_step(
@@ -175,8 +196,8 @@ def run_hybrid(
     """Hybrid-model fits with the nested model-free and model-based fits (Daw 2011).
 
     ``prior``: None (or ``"none"``) for maximum likelihood, ``"weak"`` for MAP with weak
-    priors, ``"empirical"`` for empirical Bayes (see
-    :func:`neurometa.analysis.hybrid_fit.fit_hybrid`). Writes ``hybrid_fits_<stem>`` (one
+    priors, ``"empirical"`` for empirical Bayes (see :func:`neurometa.behaviour.fit`).
+    Writes ``hybrid_fits_<stem>`` (one
     row per model and subject).
 
     Returns
@@ -186,32 +207,25 @@ def run_hybrid(
         summed ``nll``/``aic``/``bic`` per model, ``best_by_bic`` (and with empirical
         Bayes ``ibic``, ``best_by_ibic``, ``group_prior_hybrid``).
     """
-    from neurometa.analysis.hybrid_fit import fit_nested
     from neurometa.analysis.two_step import two_step_trials
 
     summary: dict[str, Any] = {}
     for _path, name, ds in _labelled(inputs):
-        fits = fit_nested(
-            two_step_trials(ds),
-            num_restarts=num_restarts,
-            seed=seed,
-            prior=_prior(prior),
-            common_prob=common_prob,
-            progress=True,  # stderr: the --json summary stays alone on stdout
-        )
+        trials = two_step_trials(ds)
+        fits, num_failed = _fit_nested(trials, num_restarts, seed, _prior(prior), common_prob)
+        if fits is None:
+            raise AnalysisError(
+                f"{name}: every fit failed (a fit needs more choices than parameters and at "
+                "least 2 completed trials per subject); nothing to compare"
+            )
         write_result(out, f"hybrid_fits_{name}", fits.rename_axis("fit"))
         failed = _failed_fits(fits)
-        if failed.all():
-            raise AnalysisError(
-                f"{name}: every fit failed (a fit needs a finite likelihood and more choices "
-                f"than parameters; choices per fit: {sorted(set(fits['num_choices']))}); "
-                "nothing to compare"
-            )
+        num_failed += int(failed.sum())
         kept = fits[~failed]
         totals = kept.groupby("model")[["nll", "aic", "bic"]].sum()
         hybrid = kept[kept["model"] == "hybrid"]
         summary[name] = {
-            "num_failed_fits": int(failed.sum()),
+            "num_failed_fits": num_failed,
             "num_subjects": int(hybrid.shape[0]),
             "mean_w": float(hybrid["w"].mean()),
             "models": totals.to_dict(orient="index"),
@@ -223,6 +237,46 @@ def run_hybrid(
             summary[name]["best_by_ibic"] = str(ibic.idxmin())
             summary[name]["group_prior_hybrid"] = fits.attrs["hybrid"]["group_prior"]
     return summary
+
+
+def _fit_nested(
+    trials: Any, num_restarts: int, seed: int, prior: str | None, common_prob: float | None
+) -> tuple[Any, int]:
+    """Hybrid, model-free and model-based fits of the subjects each model can be fitted to.
+
+    A subject with no more choices than a model's parameters (or fewer than 2 completed
+    trials) is left out of that model's fit and counted as a failed fit.
+    """
+    import pandas as pd
+
+    from neurometa.behaviour import fit, get_model
+
+    per_trial = 2 if trials.attrs.get("second_stage_choice", True) else 1
+    choices = trials.groupby("subject").size() * per_trial
+    fits, failed = [], 0
+    for model in ("hybrid", "model_free", "model_based"):
+        k = len(get_model(model).parameters)
+        keep = choices.index[(choices > k) & (choices >= 2 * per_trial)]
+        failed += len(choices) - len(keep)
+        if len(keep):
+            part = trials[trials["subject"].isin(keep)]
+            fits.append(
+                fit(
+                    model,
+                    part,
+                    family="two_step",
+                    num_restarts=num_restarts,
+                    seed=seed,
+                    prior=prior,
+                    common_prob=common_prob,
+                    progress=True,
+                )
+            )
+    if not fits:
+        return None, failed
+    out = pd.concat(fits, ignore_index=True)
+    out.attrs = {str(f["model"].iloc[0]): dict(f.attrs) for f in fits}
+    return out, failed
 
 
 def _failed_fits(fits: Any) -> Any:

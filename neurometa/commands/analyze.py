@@ -149,8 +149,9 @@ OPTIONS: dict[str, tuple[str, dict[str, Any]]] = {
     "value": (
         "--value",
         {
-            "help": "value regressor: a variable, or 'hybrid' (a hybrid model fitted to the "
-            "recording's two-step behaviour)"
+            "help": "value regressor: a variable; if the recording has none, the family's "
+            "default behavioural model is fitted and its model_chosen_value used (or the "
+            "named model_* latent, or a model name such as hybrid); 'none' drops the term"
         },
     ),  # fmt: skip
     "alpha": ("--alpha", {"type": float, "help": "significance level of the coding tests"}),
