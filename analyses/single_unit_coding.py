@@ -3,9 +3,10 @@
 For every input recording with unit activity: one OLS per unit of activity ~ 1 + a(t−1) +
 r(t−1) + a(t−1)·r(t−1) + V(t) (±1 coding) at a chosen stage, the fraction of units coding
 each regressor with a shuffle chance level, results as NetCDF + CSV and a PNG per input.
-The value regressor is the recording's own (``--value value``, agents) or, for two-step
-recordings without one (lab data), the value of a hybrid model fitted to the same
-behaviour (``--value hybrid``).
+The value regressor is the recording's own (``--value value``, agents) or, for recordings
+without one (lab data), the chosen value of a behavioural model fitted to the same
+behaviour (the family's default model, or ``--value hybrid``, ``--value q_learning``, ...;
+docs/behaviour_models.md).
 
 Example::
 

@@ -3,7 +3,7 @@
 Simulates subjects with known parameters on the Daw 2011 two-step task and fits each by
 maximum likelihood (``none``), by MAP with weak priors (``weak``) and by empirical Bayes
 (``empirical``: EM over a Gaussian group prior with the Laplace approximation, Huys et al.
-2011) with :func:`neurometa.analysis.hybrid_fit.fit_hybrid`. Prints, per seed and fit, the
+2011) with :func:`neurometa.behaviour.fit`. Prints, per seed and fit, the
 correlation of true and fitted values of every parameter, w's mean absolute error, how many
 subjects' fits reach at least the ML objective of the true parameters (a check that the
 optimiser is not trapped; ML only) and the fit time; then r(w) over the seeds. As a
@@ -13,7 +13,7 @@ other six parameters at their true values (:func:`oracle_r_w`).
 Simulator (``--simulator``): ``agent`` (default) plays every subject with the project's
 torch hybrid agent (``neurometa record --agent hybrid``: :class:`HybridAgent` built by
 ``make_baseline("hybrid", ...)``) on the ``two_step/daw2011`` task; ``numpy`` uses
-:func:`neurometa.analysis.hybrid_model.simulate_hybrid`. Both are the same model on the same
+:func:`neurometa.behaviour.simulate`. Both are the same model on the same
 task (``tests/analysis/test_hybrid_agent_model.py`` checks it); they draw different random
 numbers, so their recovery figures differ by sampling noise only.
 
@@ -43,23 +43,27 @@ import pandas as pd
 import torch
 from threadpoolctl import threadpool_limits
 
+from neurometa import behaviour
 from neurometa.agents.baselines import make_baseline
-from neurometa.analysis.hybrid_fit import _objective, _subject_nll, fit_hybrid, trial_arrays
-from neurometa.analysis.hybrid_model import PARAM_NAMES, simulate_hybrid
+from neurometa.behaviour.objective import Objective
+from neurometa.behaviour.params import log_prior
 from neurometa.record.recorder import play_batch
 from neurometa.seeding import RunSeeds
 from neurometa.tasks import make
 
+PARAM_NAMES = behaviour.get_model("hybrid").parameters
+
 #: Generating distribution (uniform ranges) of the simulated subjects (see module docstring).
 RANGES = {
     "alpha1": (0.2, 0.8), "alpha2": (0.2, 0.8), "lam": (0.2, 0.8), "beta1": (3.0, 8.0),
-    "beta2": (2.0, 6.0), "pers": (0.0, 0.3), "w": (0.0, 1.0),
+    "beta2": (2.0, 6.0), "perseveration": (0.0, 0.3), "w": (0.0, 1.0),
 }  # fmt: skip
 
 #: Mid-range values held fixed by ``--vary w``; recalled as Daw et al. 2011's Table 1
 #: medians but NOT verified against the paper (see the module docstring).
 NOMINAL_MEDIANS = {
-    "alpha1": 0.54, "alpha2": 0.42, "lam": 0.57, "beta1": 5.19, "beta2": 3.69, "pers": 0.11,
+    "alpha1": 0.54, "alpha2": 0.42, "lam": 0.57, "beta1": 5.19, "beta2": 3.69,
+    "perseveration": 0.11,
 }  # fmt: skip
 
 
@@ -73,7 +77,6 @@ def simulate_agent(true: np.ndarray, num_trials: int, seed: int) -> dict[str, np
     out = {k: np.zeros((len(true), num_trials)) for k in keys}
     for i, row in enumerate(true):
         params = dict(zip(PARAM_NAMES, row.tolist(), strict=True))
-        params["perseveration"] = params.pop("pers")
         task = make("two_step/daw2011", 1, num_trials=num_trials)
         agent = make_baseline("hybrid", task, **params)
         steps, _, _ = play_batch(
@@ -101,7 +104,8 @@ def simulate_table(
     if simulator == "agent":
         sim = simulate_agent(true, num_trials, seed)
     else:
-        sim = simulate_hybrid(true, num_trials, rng)
+        sim = behaviour.simulate("hybrid", true, "two_step/daw2011", num_trials, seed=seed)
+        sim = {k: sim[k].to_numpy().reshape(num_subjects, num_trials) for k in sim}
     table = pd.DataFrame({k: sim[k].ravel() for k in ("choice1", "state2", "choice2", "reward")})
     table[["choice1", "state2", "choice2"]] = table[["choice1", "state2", "choice2"]].astype(int)
     table["common"] = sim["common"].ravel().astype(bool)
@@ -116,15 +120,31 @@ def recover(
 ) -> dict[str, float]:
     """Fit one simulated set; return r per parameter, w's MAE, the optimiser check, time."""
     t0 = time.perf_counter()
-    fit = fit_hybrid(table, num_restarts=restarts, seed=seed, prior=prior)
+    fit = behaviour.fit(
+        "hybrid",
+        table,
+        family="two_step",
+        num_restarts=restarts,
+        seed=seed,
+        prior=prior,
+        progress=False,
+    )
     seconds = time.perf_counter() - t0
-    fitted = fit.set_index("subject").loc[np.arange(len(true)), list(PARAM_NAMES)].to_numpy()
+    labels = [str(i) for i in range(len(true))]
+    fitted = fit.set_index("subject").loc[labels, list(PARAM_NAMES)].to_numpy()
     out = {"seconds": seconds, "w_mae": float(np.abs(true[:, 6] - fitted[:, 6]).mean())}
     out["em_iterations"] = fit.attrs.get("em_iterations", 0)
     if prior in (None, "weak"):
-        data = trial_arrays(table)
-        obj_true = _objective(data, "hybrid", true[:, None], data.common_prob, prior)[:, 0]
-        obj_fit = _objective(data, "hybrid", fitted[:, None], data.common_prob, prior)[:, 0]
+        objective = Objective(
+            behaviour.get_model("hybrid"), behaviour.behaviour_data(table, "two_step")
+        )
+        order = np.argsort([str(i) for i in range(len(true))])  # subjects sort as text
+
+        def value(x: np.ndarray) -> np.ndarray:
+            nll = -objective.loglik(x[order][:, None], np.arange(len(x)))[:, 0]
+            return nll - (log_prior(x[order], PARAM_NAMES) if prior else 0.0)
+
+        obj_true, obj_fit = value(true), value(fitted)
         out["reached_true"] = float(np.mean(obj_fit <= obj_true + 1e-6))
     for j, name in enumerate(PARAM_NAMES):
         varies = np.ptp(true[:, j]) > 0
@@ -138,11 +158,15 @@ def oracle_r_w(true: np.ndarray, table: pd.DataFrame, num_grid: int = 101) -> fl
     A reference for how much 200 trials can say about w: no fit of all seven parameters
     can be expected to do better. ML over a grid of ``num_grid`` values of w in [0, 1].
     """
-    data = trial_arrays(table)
+    objective = Objective(
+        behaviour.get_model("hybrid"), behaviour.behaviour_data(table, "two_step")
+    )
+    order = np.argsort([str(i) for i in range(len(true))])  # subjects sort as text
     grid = np.linspace(0.0, 1.0, num_grid)
-    params = np.repeat(true[:, None], num_grid, axis=1)
+    params = np.repeat(true[order][:, None], num_grid, axis=1)
     params[..., 6] = grid
-    w_hat = grid[_subject_nll(data, params, data.common_prob).argmin(axis=1)]
+    w_hat = np.empty(len(true))
+    w_hat[order] = grid[objective.loglik(params, np.arange(len(true))).argmax(axis=1)]
     return float(np.corrcoef(true[:, 6], w_hat)[0, 1])
 
 

@@ -163,6 +163,20 @@ def report(preset: str, args: argparse.Namespace, eval_task: TaskConfig | None) 
             f"regret {other['regret']:.3f} ± {other['regret_sem']:.3f} "
             f"(ratio {other['regret'] / optimum:.3f})"
         )
+        last = load_network(run_dir, which="last")
+        if last[2]["update"] != payload["update"]:  # best.pt was chosen on selection episodes
+            final = evaluate(
+                last[0],
+                task_config,
+                episodes=args.test_episodes,
+                seed=TEST_SEED_BASE + seed,
+                greedy=config.eval.greedy,
+            )
+            print(
+                f"# seed {seed}: last weights (update {last[2]['update']}) instead of best.pt "
+                f"(update {payload['update']}): regret {final['regret']:.3f} ± "
+                f"{final['regret_sem']:.3f} (ratio {final['regret'] / optimum:.3f})"
+            )
         if args.diagnose:
             diagnose(run_dir, task_config, 5000, TEST_SEED_BASE + seed)
         curve = learning_curve(run_dir)
@@ -195,10 +209,18 @@ def report(preset: str, args: argparse.Namespace, eval_task: TaskConfig | None) 
             f"{seed:4d}  {regret:6.3f}  {sem:5.3f}  {ratio:5.3f}  {steps:9,d}  {secs:7.0f}  "
             f"{best:11d}"
         )
+    print(spread_summary(ratios))
+
+
+def spread_summary(ratios: list[float]) -> str:
+    """Mean, sd, median, best, worst and the fractions within 5 % and 10 % of the optimum."""
     spread = statistics.stdev(ratios) if len(ratios) > 1 else float("nan")
-    print(
-        f"ratio to Bayes-optimal: mean {statistics.mean(ratios):.3f}, sd {spread:.3f}, "
-        f"min {min(ratios):.3f}, max {max(ratios):.3f}"
+    within = {p: sum(r <= 1 + p / 100 for r in ratios) for p in (5, 10)}
+    return (
+        f"ratio to Bayes-optimal over {len(ratios)} seeds: mean {statistics.mean(ratios):.3f}, "
+        f"sd {spread:.3f}, median {statistics.median(ratios):.3f}, min {min(ratios):.3f}, "
+        f"max {max(ratios):.3f}; within 5 %: {within[5]}/{len(ratios)}, within 10 %: "
+        f"{within[10]}/{len(ratios)}"
     )
 
 

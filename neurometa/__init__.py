@@ -57,8 +57,10 @@ _API: dict[str, str] = {
     "from_dataframe": "neurometa.data.frames:from_dataframe",
     "export_nwb": "neurometa.data.nwb_export:export_nwb",
     # behaviour models
-    "fit_hybrid": "neurometa.analysis.hybrid_fit:fit_hybrid",
-    "fit_hybrid_em": "neurometa.analysis.hybrid_em:fit_hybrid_em",
+    "fit_model": "neurometa.behaviour.fitting:fit",
+    "compare_models": "neurometa.behaviour.compare:compare_models",
+    "add_latents": "neurometa.behaviour.latents:add_latents",
+    "simulate_model": "neurometa.behaviour.simulation:simulate",
     # analyses
     "coding_regression": "neurometa.analysis.coding:coding_regression",
     "coding_fractions": "neurometa.analysis.coding:coding_fractions",

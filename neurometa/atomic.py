@@ -15,7 +15,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_path", "atomic_open", "write_text_atomic", "write_json_atomic"]
+__all__ = [
+    "atomic_path",
+    "atomic_open",
+    "write_text_atomic",
+    "write_json_atomic",
+    "remove_stale_temps",
+    "pid_alive",
+]
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -61,9 +68,10 @@ def atomic_path(path: str | os.PathLike[str], *, suffix: str | None = None) -> I
     """
     dest = Path(path)
     dest.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(dest)
     suffix = dest.suffix if suffix is None else suffix
     fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{dest.name}.", suffix=f".tmp{suffix}", dir=dest.parent
+        prefix=f".{dest.name}.{os.getpid()}.", suffix=f".tmp{suffix}", dir=dest.parent
     )
     os.close(fd)
     tmp = Path(tmp_name)
@@ -87,6 +95,56 @@ def atomic_path(path: str | os.PathLike[str], *, suffix: str | None = None) -> I
     except BaseException:
         _remove(tmp)
         raise
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists on this machine."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, owned by someone else
+        return True
+    return True
+
+
+def remove_stale_temps(dest: str | os.PathLike[str], prefix: str | None = None) -> list[Path]:
+    """Remove temporary siblings of ``dest`` left by writers that were killed.
+
+    Temporary names carry the writer's process id (``.<name>.<pid>.<random>.tmp<suffix>``);
+    a temporary whose process no longer exists is a leftover of a kill (SIGKILL, power
+    loss) and is removed. Temporaries of live processes (a concurrent writer) are kept.
+
+    Parameters
+    ----------
+    dest : path-like
+        The destination whose leftovers to remove.
+    prefix : str, optional
+        Name prefix of the temporaries (default ``.<dest name>.``), followed by the pid.
+
+    Returns
+    -------
+    list of Path
+        What was removed.
+    """
+    dest = Path(dest)
+    prefix = f".{dest.name}." if prefix is None else prefix
+    removed = []
+    if not dest.parent.is_dir():
+        return removed
+    for tmp in dest.parent.glob(f"{glob_escape(prefix)}*"):
+        pid_text = tmp.name[len(prefix) :].split(".", 1)[0].split("-", 1)[0]
+        if pid_text.isdigit() and not pid_alive(int(pid_text)):
+            _remove(tmp)
+            removed.append(tmp)
+    return removed
+
+
+def glob_escape(text: str) -> str:
+    """``text`` with glob's special characters escaped."""
+    import glob
+
+    return glob.escape(text)
 
 
 def _remove(path: Path) -> None:

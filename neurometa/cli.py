@@ -23,9 +23,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from neurometa import __version__
+from neurometa.config import ConfigError
 from neurometa.jsonable import jsonable
 
-__all__ = ["main", "build_parser", "add_json_flag", "emit_json", "CLIError"]
+__all__ = ["main", "build_parser", "add_json_flag", "emit_json", "seed_arg", "CLIError"]
+
+#: Seeds are stored as int64 (recording attrs, sweep coords) and split by numpy's SeedSequence.
+MAX_SEED = 2**63 - 1
 
 
 class CLIError(Exception):
@@ -37,6 +41,23 @@ def add_json_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--json", action="store_true", help="print the figures as one JSON object on stdout"
     )
+
+
+def seed_arg(text: str) -> int:
+    """An argparse ``type`` for seeds: an integer in ``[0, 2**63 - 1]``, checked before any work.
+
+    Examples
+    --------
+    >>> seed_arg("7")
+    7
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a seed must be a whole number, got {text!r}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"a seed must lie in [0, 2**63 - 1], got {text}")
+    return value
 
 
 def emit_json(obj: dict[str, Any]) -> None:
@@ -78,10 +99,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: parse ``argv`` and run the chosen subcommand."""
+    from neurometa.netcdf import set_command
+
     # Figures go to files: a command never opens windows (a library import never sets this).
     os.environ.setdefault("MPLBACKEND", "Agg")
     parser = build_parser()
     args = parser.parse_args(argv)
+    set_command(["neurometa", *(sys.argv[1:] if argv is None else argv)])
     if not getattr(args, "_run", None):
         parser.print_help()
         return 0
@@ -93,6 +117,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"neurometa {args.command}: interrupted", file=sys.stderr)
         return 130
+    except OSError as err:  # read-only folder, a file where a folder must be, disk full...
+        print(f"neurometa {args.command}: error: {_os_message(err)}", file=sys.stderr)
+        return 2
+    except ConfigError as err:
+        print(f"neurometa {args.command}: error: invalid configuration: {err}", file=sys.stderr)
+        return 2
+    finally:
+        set_command(None)
+
+
+def _os_message(err: OSError) -> str:
+    """An OS error as one line naming the file(s) and the reason."""
+    where = " -> ".join(str(f) for f in (err.filename, err.filename2) if f is not None)
+    reason = err.strerror or str(err)
+    return f"{where}: {reason}" if where else reason
 
 
 if __name__ == "__main__":  # pragma: no cover

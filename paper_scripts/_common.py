@@ -28,6 +28,7 @@ import xarray as xr
 from neurometa.atomic import atomic_path, write_text_atomic
 from neurometa.config import Config
 from neurometa.learn import TrainConfig, train
+from neurometa.netcdf import write_netcdf
 from neurometa.record import open_recording, record
 
 __all__ = [
@@ -132,11 +133,9 @@ def cached_dataset(path: Path, build: Callable[[], xr.Dataset]) -> xr.Dataset:
     if path.is_file():
         with xr.open_dataset(path) as ds:
             return ds.load()
-    ds = build()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
-        ds.to_netcdf(tmp)
-    return ds
+    write_netcdf(build(), path, title=f"neurometa paper script result: {path.stem}")
+    with xr.open_dataset(path) as ds:  # as a later call reads it (CF attributes included)
+        return ds.load()
 
 
 def recorded(

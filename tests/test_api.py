@@ -49,7 +49,8 @@ API_NAMES = [n for n in neurometa.__all__ if n not in ("__version__", "plotting"
 #: Examples that train, start Dask or write NWB files: seconds each, so they run with the
 #: slow checks (``pytest -m slow tests/test_api.py``); ``make docs`` renders them all.
 SLOW_EXAMPLES = {"train", "load_agent", "run_sweep", "open_results", "read_nwb", "export_nwb",
-                 "read_nwb_behaviour", "rpe_decomposition", "fit_hybrid_em"}  # fmt: skip
+                 "read_nwb_behaviour", "rpe_decomposition", "compare_models",
+                 "add_latents"}  # fmt: skip
 
 
 @pytest.mark.parametrize("name", API_NAMES)

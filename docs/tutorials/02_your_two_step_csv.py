@@ -77,13 +77,15 @@ nm.stay_regression(trials).round(3)
 # %% [markdown]
 # ## The hybrid model, fitted per subject
 # Maximum likelihood over both stages' choices with bounded parameters and random restarts
-# (`prior="weak"` for MAP, `fit_hybrid_em` for empirical Bayes across subjects). Compare
+# (`prior="weak"` for MAP, `prior="empirical"` for empirical Bayes across subjects). Compare
 # the fitted `w` with the simulated one: a few hundred trials carry little information
 # about `w` (at the quick settings, 150 trials, single subjects can be far off; the
-# hybrid-fit guide measures recovery by number of trials and fitting method).
+# behavioural-models guide measures recovery by number of trials and fitting method).
 
 # %%
-fits = nm.fit_hybrid(trials, num_restarts=2 if QUICK else 5, seed=0)
+fits = nm.fit_model(
+    "hybrid", trials, family="two_step", num_restarts=2 if QUICK else 5, seed=0, progress=False
+)
 fits["true_w"] = fits["subject"].map(true_w)
 print(f"correlation of fitted and simulated w: {fits['w'].corr(fits['true_w']):.2f}")
 fits[["subject", "true_w", "w", "alpha1", "beta1", "nll"]].round(2)

@@ -10,7 +10,8 @@
 - :mod:`~neurometa.agents.baselines`: classic agents with no learned weights;
 - :mod:`~neurometa.agents.registry`: :func:`make_agent`, any of them by name.
 
-Names are imported lazily, so ``neurometa.agents.baselines.hybrid`` stays torch-free.
+Names are imported lazily. The behavioural models the simple baselines run live in the
+torch-free :mod:`neurometa.behaviour`.
 """
 
 from __future__ import annotations

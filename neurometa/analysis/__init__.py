@@ -6,8 +6,8 @@ Modules (import the one you need; nothing heavy is imported here):
   fractions of coding units with shuffle chance levels (Tsutsui 2016; Wang 2018).
 - :mod:`~neurometa.analysis.two_step`: trial tables from two-step recordings, stay
   probabilities, ``stay ~ reward × transition``, Miller 2017 and Akam 2015 regressions.
-- :mod:`~neurometa.analysis.hybrid_model` / :mod:`~neurometa.analysis.hybrid_fit`: the
-  Daw 2011 hybrid learner (likelihood, simulation) and its maximum-likelihood fits.
+- behavioural models (Q-learning family, Daw 2011 hybrid) and their fits live in the
+  torch-free :mod:`neurometa.behaviour`.
 - :mod:`~neurometa.analysis.rpe`: RPE decomposition into model-free and (MB − MF) parts.
 - :mod:`~neurometa.analysis.bandits`: regret curves, P(better arm) by difficulty,
   win-stay/lose-shift, Harlow accuracy by trial.

@@ -320,6 +320,11 @@ def win_stay_lose_shift(ds: xr.Dataset) -> pd.DataFrame:
         ``num_stays`` and ``num_trials`` (pairs).
     """
     check_recording(ds, ["action", "reward"], analysis="win-stay/lose-shift")
+    if len(set(np.asarray(ds["stage"].values).tolist())) > 1:  # e.g. two-step: two choices
+        raise AnalysisError(
+            f"win-stay/lose-shift needs one choice per trial; this {ds.attrs.get('preset', '')} "
+            "recording has several stages per trial (use the two-step analysis)"
+        )
     action = by_trial(ds["action"], ds, 0).transpose("episode", "trial").values
     reward = by_trial(ds["reward"], ds, 0).transpose("episode", "trial").values
     ok = (action[:, 1:] >= 0) & (action[:, :-1] >= 0) & np.isfinite(reward[:, :-1])

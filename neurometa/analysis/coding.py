@@ -268,6 +268,9 @@ def _coding_inputs(
     reward = trial_sum(ds["reward"], ds).transpose("episode", "trial").values
     if value is None:
         value = ds["value"]
+    drop = value is False  # the value term left out
+    if drop:
+        value = xr.zeros_like(ds["reward"], dtype=np.float64)
     v = by_trial(value, ds, stage).transpose("episode", "trial").values
     y = by_trial(ds[activity], ds, stage).transpose("episode", "trial", "unit").values
     num_episodes, num_trials = action.shape
@@ -277,6 +280,7 @@ def _coding_inputs(
     rows &= np.isfinite(reward[:, :-1])
     rows &= consecutive_trials(ds)  # lab tables: no pair across a dropped (missed) trial
     X = coding_design(action[:, :-1][rows], reward[:, :-1][rows], v[:, 1:][rows])
+    X = X[:, :-1] if drop else X
     episodes = np.broadcast_to(np.arange(num_episodes)[:, None], rows.shape)[rows]
     return X, y[:, 1:][rows], episodes
 
@@ -301,8 +305,10 @@ def coding_regression(
         Name of the unit-activity variable (``"h"``, ``"c"``, or recorded rates).
     stage : str or int
         Stage within the trial at which activity and value are taken.
-    value : xarray.DataArray, optional, dims (episode, step)
-        Value regressor, e.g. from a model fitted to lab behaviour; default ``ds.value``.
+    value : xarray.DataArray or False, optional, dims (episode, step)
+        Value regressor, e.g. a fitted model's ``model_chosen_value``
+        (:func:`neurometa.behaviour.add_latents`); default ``ds.value``; False leaves the
+        value term out.
     alpha : float
         Significance level of the two-sided t-tests.
     chunk_units : int
@@ -376,7 +382,7 @@ def _unit_table(
     described = ols_attrs(ds[activity].attrs.get("units", "1"))
     out = xr.Dataset(
         {key: (("term", "unit"), res[key], attrs) for key, attrs in described.items()},
-        coords={"term": list(CODING_TERMS), "unit": ds[activity]["unit"].values},
+        coords={"term": list(CODING_TERMS[: X.shape[1]]), "unit": ds[activity]["unit"].values},
     )
     out["significant"] = out["p"] < alpha
     describe(out, {"significant": f"p < {alpha}"})
@@ -468,6 +474,11 @@ def coding_fractions(
     Y = Y[:, varies]
     num_units = Y.shape[1]
     if num_units == 0:
+        if not complete.any():
+            raise AnalysisError(
+                f"every unit of {activity!r} has missing values (NaN) in the trials used: "
+                "no unit was recorded in all of them"
+            )
         raise AnalysisError(f"every unit of {activity!r} is constant over the trials used")
     count = fit["significant"].sum("unit").values.astype(np.int64)
     low, high = proportion_confint(count, num_units, alpha=1 - ci, method="beta")
@@ -488,7 +499,7 @@ def coding_fractions(
             "chance_low": ("term", np.quantile(shuffled, tail, axis=0)),
             "chance_high": ("term", np.quantile(shuffled, 1 - tail, axis=0)),
         },
-        coords={"term": list(CODING_TERMS)},
+        coords={"term": list(CODING_TERMS[: X.shape[1]])},
     )
     describe(out, {
         "fraction": "fraction of units coding the term",

@@ -27,8 +27,10 @@ import xarray as xr
 from neurometa.analysis.compare import compare_behaviour, compare_coding
 from neurometa.analysis.compare_rsa import compare_geometry
 from neurometa.analysis.report import open_inputs, write_figure, write_result
-from neurometa.atomic import atomic_open, atomic_path
+from neurometa.analysis.result_attrs import describe_result
+from neurometa.atomic import atomic_open
 from neurometa.config import Config, check_range
+from neurometa.netcdf import write_netcdf
 
 __all__ = ["CompareConfig", "run_comparison", "run_compare", "plot_comparison"]
 
@@ -149,8 +151,9 @@ def _write_all(
     out.mkdir(parents=True, exist_ok=True)
     write_result(out, "coding_comparison", coding)
     write_result(out, "behaviour_comparison", behaviour)
-    with atomic_path(out / "geometry.nc") as tmp:
-        geometry.to_netcdf(tmp, engine="h5netcdf")
+    described = describe_result(geometry.copy(deep=False))
+    title = "neurometa agent-neuron comparison: representational geometry"
+    write_netcdf(described, out / "geometry.nc", title=title)
     with atomic_open(out / "geometry_summary.csv") as fh:
         fh.write("measure,statistic,p_value,null_mean\n")
         for name, row in summary.items():

@@ -309,7 +309,7 @@ _GEOMETRY_META = {
     "measure": ("geometry measure", ""),
     "condition": ("task condition", ""),
     "condition_b": ("task condition", ""),
-    "permutation": ("permutation of the conditions", ""),
+    "permutation": ("permutation of the conditions", "1"),
 }
 
 
@@ -420,5 +420,7 @@ def compare_geometry(
     out.attrs["num_conditions"] = len(m["labels"])
     for name, (long_name, units) in _GEOMETRY_META.items():
         if name in out.variables:
-            out[name].attrs.update(long_name=long_name, units=units)
+            out[name].attrs.update(long_name=long_name)
+            if units:  # CF: text labels carry no units (an empty string says nothing)
+                out[name].attrs["units"] = units
     return out

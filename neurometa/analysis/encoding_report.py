@@ -80,10 +80,12 @@ def build_predictor_sets(
 
 def _write(res: xr.Dataset, out: Path) -> None:
     """``encoding.nc`` and the per-neuron table ``encoding_neurons.csv``, atomically."""
-    from neurometa.atomic import atomic_open, atomic_path
+    from neurometa.analysis.result_attrs import describe_result
+    from neurometa.atomic import atomic_open
+    from neurometa.netcdf import write_netcdf
 
-    with atomic_path(out / "encoding.nc") as tmp:
-        res.to_netcdf(tmp, engine="h5netcdf")
+    described = describe_result(res.copy(deep=False))
+    write_netcdf(described, out / "encoding.nc", title="neurometa encoding models per neuron")
     neurons = res[["r2", "p_value", "explained"]].to_dataframe().unstack("predictor_set")
     neurons.columns = [f"{var}_{name}" for var, name in neurons.columns]
     neurons["best_set"] = res["best_set"].values

@@ -96,6 +96,11 @@ def decode(
     """
     X, y, groups = decoding_data(ds, target, features=features, stage=stage)
     num_groups = len(np.unique(groups))
+    if num_groups < 2:
+        raise AnalysisError(
+            f"decoding needs at least 2 episodes (its folds never split an episode); the "
+            f"recording has {num_groups}"
+        )
     if num_folds < 2 or num_folds > num_groups:
         raise AnalysisError(f"num_folds must lie in [2, {num_groups}] (episodes), got {num_folds}")
     classify = y.dtype.kind in "biu"

@@ -18,9 +18,18 @@ import pandas as pd
 import xarray as xr
 
 from neurometa.analysis._common import AnalysisError
-from neurometa.atomic import atomic_open, atomic_path
+from neurometa.analysis.result_attrs import describe_result
+from neurometa.atomic import atomic_open
+from neurometa.netcdf import write_netcdf
 
-__all__ = ["open_inputs", "write_result", "write_figure", "stem", "summary_json"]
+__all__ = [
+    "open_inputs",
+    "write_result",
+    "write_figure",
+    "stem",
+    "input_labels",
+    "summary_json",
+]
 
 
 def open_inputs(paths: list[Path]) -> list[xr.Dataset]:
@@ -124,8 +133,8 @@ def write_result(out: Path | None, name: str, result: xr.Dataset | pd.DataFrame)
     for var in ds.variables:
         if ds[var].dtype == object:
             ds[var] = ds[var].astype(str)
-    with atomic_path(Path(out) / f"{name}.nc") as tmp:
-        ds.to_netcdf(tmp, engine="h5netcdf")
+    describe_result(ds)  # long_name/units the analysis left out, from the shared vocabulary
+    write_netcdf(ds, Path(out) / f"{name}.nc", title=f"neurometa analysis result: {name}")
     with atomic_open(Path(out) / f"{name}.csv") as fh:
         frame.to_csv(fh, index=bool(ds.dims))
 
@@ -141,8 +150,38 @@ def write_figure(out: Path | None, name: str, make: Callable[[], Any]) -> None:
 
 
 def stem(path: Path) -> str:
-    """File name without its extension (labels results of several inputs)."""
+    """File name without its extension."""
     return os.path.splitext(Path(path).name)[0]
+
+
+def input_labels(paths: list[Path]) -> list[str]:
+    """A distinct label per input, naming its results: the file stem, with folders if needed.
+
+    Inputs that share a file name (``runs/a/recording.nc runs/b/recording.nc``, as a sweep
+    writes them) are told apart by their parent folders (``a-recording``, ``b-recording``);
+    the same file given twice gets ``-2``, ``-3``...
+
+    Examples
+    --------
+    >>> input_labels([Path("a/rec.nc"), Path("b/rec.nc"), Path("c/other.nc")])
+    ['a-rec', 'b-rec', 'other']
+    """
+    absolute = [Path(os.path.abspath(p)) for p in paths]
+    distinct = list(dict.fromkeys(absolute))
+    labels = {p: stem(p) for p in distinct}
+    for depth in range(1, 1 + max(len(p.parts) for p in distinct) if distinct else 1):
+        taken = list(labels.values())
+        clash = [p for p in distinct if taken.count(labels[p]) > 1]
+        if not clash:
+            break
+        for p in clash:
+            labels[p] = "-".join([*p.parts[:-1][-depth:], stem(p)])
+    seen: dict[Path, int] = {}
+    unique = []
+    for p in absolute:
+        seen[p] = seen.get(p, 0) + 1
+        unique.append(labels[p] if seen[p] == 1 else f"{labels[p]}-{seen[p]}")
+    return unique
 
 
 def summary_json(summary: Any) -> str:

@@ -2,8 +2,8 @@
 
 Daw et al. 2011 (Neuron 69:1204) and Wang et al. 2018 (Nat Neurosci 21:860, Box 4) regress
 a prediction-error signal on the model-free RPE and on the difference between the
-model-based and model-free RPEs, both computed from the hybrid model fitted to the same
-behaviour (:mod:`neurometa.analysis.hybrid_fit`):
+model-based and model-free RPEs, both computed from the hybrid model
+(:mod:`neurometa.behaviour.models.two_step`) fitted to the same behaviour:
 
 - second-stage onset: ``δ_MF = Q2(s, a2) - Q_MF(a1)``, ``δ_MB = Q2(s, a2) - Q_MB(a1)``;
   ``y = b0 + b_MF δ_MF + b_diff (δ_MB - δ_MF) + e``;
@@ -21,10 +21,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from neurometa.analysis._common import AnalysisError, by_trial, check_recording
+from neurometa.analysis._common import by_trial, check_recording
 from neurometa.analysis.coding import OLSDesign, ols_attrs
-from neurometa.analysis.hybrid_fit import fit_hybrid, trial_arrays
-from neurometa.analysis.hybrid_model import PARAM_NAMES, hybrid_recursion
 from neurometa.analysis.two_step import two_step_trials
 
 __all__ = ["RPE_TERMS", "model_rpes", "model_value", "rpe_decomposition"]
@@ -43,8 +41,8 @@ def model_rpes(
     trials : pandas.DataFrame
         Two-step trial table.
     fits : pandas.DataFrame
-        One row per subject with a ``subject`` column and the seven parameters (as
-        returned by :func:`fit_hybrid`).
+        One row per subject with a ``subject`` column and the hybrid model's parameters
+        (as returned by ``neurometa.behaviour.fit("hybrid", ...)``).
     common_prob : float, optional
         Default: the observed common-transition rate.
 
@@ -52,32 +50,32 @@ def model_rpes(
     -------
     pandas.DataFrame
         ``trials`` with ``rpe_onset_mf``, ``rpe_onset_mb``, ``rpe_outcome``, ``q_mf``,
-        ``q_mb`` and ``q2`` added (same row order).
+        ``q_mb`` (of the chosen first-stage option) and ``q2`` (of the chosen second-stage
+        option) added (same row order).
     """
-    data = trial_arrays(trials)
-    by_subject = fits.assign(subject=fits["subject"].astype(str)).set_index("subject")
-    labels = data.subjects.astype(str)
-    missing = sorted(set(labels) - set(by_subject.index))
-    if missing:
-        raise AnalysisError(f"no fitted parameters for subject(s) {', '.join(missing)}")
-    params = by_subject.loc[labels[data.seq_subject], list(PARAM_NAMES)].to_numpy()
-    trace = hybrid_recursion(
-        params,
-        data.choice1,
-        data.state2,
-        data.choice2,
-        data.reward,
-        data.valid,
-        common_prob=data.common_prob if common_prob is None else common_prob,
-        num_choice2=data.num_choice2,
-        store=True,
+    from neurometa.behaviour.latents import trial_latents
+
+    table = trials.reset_index(drop=True)
+    lat = trial_latents(
+        "hybrid",
+        table.assign(source_row=np.arange(len(table))),
+        fits,
+        family="two_step",
+        common_prob=common_prob,
     )
-    out = trials.reset_index(drop=True).copy()
-    rows = data.row_index[data.valid]
-    for name in ("rpe_onset_mf", "rpe_onset_mb", "rpe_outcome", "q_mf", "q_mb", "q2"):
+    out = table.copy()
+    names = {
+        "rpe": "rpe_onset_mf",
+        "rpe_mb": "rpe_onset_mb",
+        "rpe_outcome": "rpe_outcome",
+        "q_mf_chosen": "q_mf",
+        "q_mb_chosen": "q_mb",
+        "chosen_value2": "q2",
+    }
+    for src, dst in names.items():
         col = np.full(len(out), np.nan)
-        col[rows] = getattr(trace, name)[data.valid]
-        out[name] = col
+        col[lat["source_row"].to_numpy()] = lat[src].to_numpy()
+        out[dst] = col
     out.attrs.update(trials.attrs)
     return out
 
@@ -123,11 +121,10 @@ def rpe_decomposition(
     onset_stage, outcome_stage : str or int
         Stage whose signal is taken at second-stage onset and at outcome.
     prior : {None, "weak", "empirical"}
-        Prior of the hybrid fit when ``fits`` is omitted (see
-        :func:`neurometa.analysis.hybrid_fit.fit_hybrid`).
+        Prior of the hybrid fit when ``fits`` is omitted (see :func:`neurometa.behaviour.fit`).
     common_prob : float, optional
         Common-transition probability of the model-based system, for the fit and the RPEs
-        (default: the observed rate; see :func:`~neurometa.analysis.hybrid_fit.fit_hybrid`).
+        (default: the observed rate).
 
     Returns
     -------
@@ -149,11 +146,20 @@ def rpe_decomposition(
     >>> res["coef"].dims, [str(e) for e in res["event"].values]
     (('event', 'term'), ['second_stage_onset', 'outcome'])
     """
+    from neurometa.behaviour import fit, get_model
+
     check_recording(ds, [signal], analysis="RPE decomposition")
     trials = two_step_trials(ds)
     if fits is None:
-        fits = fit_hybrid(
-            trials, num_restarts=num_restarts, seed=seed, prior=prior, common_prob=common_prob
+        fits = fit(
+            "hybrid",
+            trials,
+            family="two_step",
+            num_restarts=num_restarts,
+            seed=seed,
+            prior=prior,
+            common_prob=common_prob,
+            progress=False,
         )
     table = model_rpes(trials, fits, common_prob=common_prob)
     ep, tr = table["episode"].to_numpy(), table["trial_index"].to_numpy()
@@ -186,7 +192,7 @@ def rpe_decomposition(
         num_trials=len(table),
         note="at outcome the MB and MF RPEs coincide (shared second-stage values): b_diff is NaN",
     )
-    for name in PARAM_NAMES:
+    for name in get_model("hybrid").parameters:
         out.attrs[f"fit_{name}"] = float(fits[name].mean())
     return out
 
@@ -195,27 +201,15 @@ def model_value(ds: xr.Dataset, fits: pd.DataFrame) -> xr.DataArray:
     """The fitted hybrid model's value of the chosen option at each step (for lab data).
 
     First-stage step: ``Q_net(a1) = w Q_MB(a1) + (1 - w) Q_MF(a1)`` before the choice;
-    second-stage step: ``Q2(s, a2)``. Use it as the value regressor of the coding regression
-    when a recording has no ``value`` of its own.
+    second-stage step: ``Q2(s, a2)`` (the ``model_chosen_value`` latent of
+    :func:`neurometa.behaviour.model_latents`). Use it as the value regressor of the coding
+    regression when a recording has no ``value`` of its own.
 
     Returns
     -------
     xarray.DataArray, dims (episode, step)
         NaN on missed trials.
     """
-    trials = two_step_trials(ds)
-    table = model_rpes(trials, fits)
-    w = fits.assign(subject=fits["subject"].astype(str)).set_index("subject")["w"]
-    weight = w.loc[table["subject"].astype(str)].to_numpy()
-    net = weight * table["q_mb"].to_numpy() + (1 - weight) * table["q_mf"].to_numpy()
-    out = np.full((ds.sizes["episode"], ds.sizes["step"]), np.nan)
-    ep, tr = table["episode"].to_numpy(), table["trial_index"].to_numpy()
-    out[ep, 2 * tr] = net
-    out[ep, 2 * tr + 1] = table["q2"].to_numpy()
-    return xr.DataArray(
-        out,
-        dims=("episode", "step"),
-        coords={"episode": ds["episode"].values},
-        name="value",
-        attrs={"long_name": "hybrid-model value of the chosen option"},
-    )
+    from neurometa.behaviour.latents import model_latents
+
+    return model_latents("hybrid", ds, fits)["model_chosen_value"].rename("value")

@@ -15,11 +15,12 @@ Example::
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
 from neurometa.analysis._common import AnalysisError
-from neurometa.analysis.report import open_inputs, stem, write_figure, write_result
+from neurometa.analysis.report import input_labels, open_inputs, write_figure, write_result
 
 __all__ = [
     "run_coding",
@@ -37,6 +38,12 @@ Paths = list[str | os.PathLike[str]]
 
 def _paths(inputs: Paths) -> list[Path]:
     return [Path(p) for p in inputs]
+
+
+def _labelled(inputs: Paths) -> list[tuple[Path, str, Any]]:
+    """(path, distinct label, opened recording) of each input (labels: :func:`input_labels`)."""
+    paths = _paths(inputs)
+    return list(zip(paths, input_labels(paths), open_inputs(paths), strict=True))
 
 
 def _prior(prior: str | None) -> str | None:
@@ -58,10 +65,12 @@ def run_coding(
     """Single-unit coding regression and fractions of coding units of each recording.
 
     Writes ``coding_units_<stem>`` (per unit), ``coding_fractions_<stem>`` (per term) and
-    its figure. ``value`` names the value regressor: a variable of the recording, or
-    ``"hybrid"`` for the value of a hybrid model fitted to the recording's two-step
-    behaviour (lab data without a value of its own;
-    :func:`neurometa.analysis.rpe.model_value`).
+    its figure. ``value`` names the value regressor: a variable of the recording; or, when
+    the recording has no such variable, ``"value"`` (the default) or a ``model_*`` latent
+    name: the family's default behavioural model is fitted to the recording's choices and
+    its latent used (``"value"``: ``model_chosen_value``; :func:`neurometa.behaviour.add_latents`),
+    which the summary says (``value_regressor``); a model name (e.g. ``"hybrid"``): that
+    model's ``model_chosen_value``; ``"none"``: the value term is left out.
 
     Returns
     -------
@@ -72,31 +81,48 @@ def run_coding(
     from neurometa.analysis.plotting import plot_coding_fractions
 
     summary: dict[str, Any] = {}
-    for path, ds in zip(_paths(inputs), open_inputs(_paths(inputs)), strict=True):
-        kw = dict(activity=activity, stage=stage, value=_value(ds, value, seed, path))
+    for path, name, ds in _labelled(inputs):
+        ds, regressor, note = _value(ds, value, seed, path)
+        kw = dict(activity=activity, stage=stage, value=regressor)
         fit = coding_regression(ds, **kw, alpha=alpha)
         frac = coding_fractions(
             ds, **kw, alpha=alpha, num_shuffles=num_shuffles, seed=seed, fit=fit
         )
-        name = stem(path)
         write_result(out, f"coding_units_{name}", fit)
         write_result(out, f"coding_fractions_{name}", frac)
         write_figure(out, f"coding_fractions_{name}", lambda f=frac: plot_coding_fractions(f))
         summary[name] = frac[["fraction", "chance"]].to_dataframe().to_dict(orient="index")
+        if note:
+            summary[name]["value_regressor"] = note
     return summary
 
 
-def _value(ds: Any, value: str, seed: int, path: Path) -> Any:
-    """The value regressor named ``value`` (a variable, or ``"hybrid"``)."""
+def _value(ds: Any, value: str, seed: int, path: Path) -> tuple[Any, Any, str]:
+    """The recording (with latents if a model was fitted), the regressor and a note."""
+    if value == "none":
+        return ds, False, "none (value term left out)"
     if value in ds:
-        return ds[value]
-    if value == "hybrid":
-        from neurometa.analysis.hybrid_fit import fit_hybrid
-        from neurometa.analysis.rpe import model_value
-        from neurometa.analysis.two_step import two_step_trials
+        return ds, ds[value], ""
+    from neurometa.behaviour import MODELS, add_latents
 
-        return model_value(ds, fit_hybrid(two_step_trials(ds), seed=seed))
-    raise AnalysisError(f"{path}: no value variable {value!r} (see --value; or 'hybrid')")
+    if value in MODELS:
+        model, latent = value, "model_chosen_value"
+    elif value == "value" or value.startswith("model_"):
+        model, latent = None, "model_chosen_value" if value == "value" else value
+    else:
+        raise AnalysisError(
+            f"{path}: no value variable {value!r} (see --value: a variable, 'none', a model "
+            f"name or a model_* latent)"
+        )
+    ds, fits = add_latents(ds, model, seed=seed, progress=False)
+    if latent not in ds:
+        raise AnalysisError(f"{path}: the fitted model has no latent {latent!r}")
+    note = (
+        f"{latent} of the {fits['model'].iloc[0]} model fitted by maximum likelihood to this "
+        f"recording's choices (the recording has no {value!r})"
+    )
+    print(f"coding {path}: value regressor = {note}", file=sys.stderr)
+    return ds, ds[latent], note
 
 
 def run_two_step(
@@ -129,8 +155,7 @@ def run_two_step(
     )
 
     summary: dict[str, Any] = {}
-    for path, ds in zip(_paths(inputs), open_inputs(_paths(inputs)), strict=True):
-        name = stem(path)
+    for _path, name, ds in _labelled(inputs):
         trials = two_step_trials(ds)
         stay = stay_probabilities(trials, num_boot=num_boot, seed=seed)
         reg = stay_regression(trials)
@@ -171,35 +196,36 @@ def run_hybrid(
     """Hybrid-model fits with the nested model-free and model-based fits (Daw 2011).
 
     ``prior``: None (or ``"none"``) for maximum likelihood, ``"weak"`` for MAP with weak
-    priors, ``"empirical"`` for empirical Bayes (see
-    :func:`neurometa.analysis.hybrid_fit.fit_hybrid`). Writes ``hybrid_fits_<stem>`` (one
+    priors, ``"empirical"`` for empirical Bayes (see :func:`neurometa.behaviour.fit`).
+    Writes ``hybrid_fits_<stem>`` (one
     row per model and subject).
 
     Returns
     -------
     dict
-        Per input stem: ``num_subjects``, ``mean_w``, summed ``nll``/``aic``/``bic`` per
-        model, ``best_by_bic`` (and with empirical Bayes ``ibic``, ``best_by_ibic``,
-        ``group_prior_hybrid``).
+        Per input stem: ``num_failed_fits`` (left out), ``num_subjects``, ``mean_w``,
+        summed ``nll``/``aic``/``bic`` per model, ``best_by_bic`` (and with empirical
+        Bayes ``ibic``, ``best_by_ibic``, ``group_prior_hybrid``).
     """
-    from neurometa.analysis.hybrid_fit import fit_nested
     from neurometa.analysis.two_step import two_step_trials
 
     summary: dict[str, Any] = {}
-    for path, ds in zip(_paths(inputs), open_inputs(_paths(inputs)), strict=True):
-        name = stem(path)
-        fits = fit_nested(
-            two_step_trials(ds),
-            num_restarts=num_restarts,
-            seed=seed,
-            prior=_prior(prior),
-            common_prob=common_prob,
-            progress=True,  # stderr: the --json summary stays alone on stdout
-        )
+    for _path, name, ds in _labelled(inputs):
+        trials = two_step_trials(ds)
+        fits, num_failed = _fit_nested(trials, num_restarts, seed, _prior(prior), common_prob)
+        if fits is None:
+            raise AnalysisError(
+                f"{name}: every fit failed (a fit needs more choices than parameters and at "
+                "least 2 completed trials per subject); nothing to compare"
+            )
         write_result(out, f"hybrid_fits_{name}", fits.rename_axis("fit"))
-        totals = fits.groupby("model")[["nll", "aic", "bic"]].sum()
-        hybrid = fits[fits["model"] == "hybrid"]
+        failed = _failed_fits(fits)
+        num_failed += int(failed.sum())
+        kept = fits[~failed]
+        totals = kept.groupby("model")[["nll", "aic", "bic"]].sum()
+        hybrid = kept[kept["model"] == "hybrid"]
         summary[name] = {
+            "num_failed_fits": num_failed,
             "num_subjects": int(hybrid.shape[0]),
             "mean_w": float(hybrid["w"].mean()),
             "models": totals.to_dict(orient="index"),
@@ -211,6 +237,58 @@ def run_hybrid(
             summary[name]["best_by_ibic"] = str(ibic.idxmin())
             summary[name]["group_prior_hybrid"] = fits.attrs["hybrid"]["group_prior"]
     return summary
+
+
+def _fit_nested(
+    trials: Any, num_restarts: int, seed: int, prior: str | None, common_prob: float | None
+) -> tuple[Any, int]:
+    """Hybrid, model-free and model-based fits of the subjects each model can be fitted to.
+
+    A subject with no more choices than a model's parameters (or fewer than 2 completed
+    trials) is left out of that model's fit and counted as a failed fit.
+    """
+    import pandas as pd
+
+    from neurometa.behaviour import fit, get_model
+
+    per_trial = 2 if trials.attrs.get("second_stage_choice", True) else 1
+    choices = trials.groupby("subject").size() * per_trial
+    fits, failed = [], 0
+    for model in ("hybrid", "model_free", "model_based"):
+        k = len(get_model(model).parameters)
+        keep = choices.index[(choices > k) & (choices >= 2 * per_trial)]
+        failed += len(choices) - len(keep)
+        if len(keep):
+            part = trials[trials["subject"].isin(keep)]
+            fits.append(
+                fit(
+                    model,
+                    part,
+                    family="two_step",
+                    num_restarts=num_restarts,
+                    seed=seed,
+                    prior=prior,
+                    common_prob=common_prob,
+                    progress=True,
+                )
+            )
+    if not fits:
+        return None, failed
+    out = pd.concat(fits, ignore_index=True)
+    out.attrs = {str(f["model"].iloc[0]): dict(f.attrs) for f in fits}
+    return out, failed
+
+
+def _failed_fits(fits: Any) -> Any:
+    """Fits that say nothing: a non-finite likelihood, or no more choices than parameters.
+
+    With no more choices than parameters the likelihood is flat in some direction and the
+    estimate is wherever the optimiser started.
+    """
+    import numpy as np
+
+    nll = fits["nll"].to_numpy(dtype=float)
+    return ~np.isfinite(nll) | (fits["num_choices"] <= fits["num_params"]).to_numpy()
 
 
 def run_rpe(
@@ -240,8 +318,7 @@ def run_rpe(
     from neurometa.analysis.rpe import rpe_decomposition
 
     summary: dict[str, Any] = {}
-    for path, ds in zip(_paths(inputs), open_inputs(_paths(inputs)), strict=True):
-        name = stem(path)
+    for _path, name, ds in _labelled(inputs):
         res = rpe_decomposition(
             ds,
             signal=signal,
@@ -278,8 +355,9 @@ def run_regret(
 ) -> dict[str, Any]:
     """Mean cumulative expected regret (± SEM) of each recording; curves on one figure.
 
-    Writes ``regret_curves`` (dims input, trial; inputs labelled ``stem (agent)``, numbered
-    where two labels would be the same) and its figure.
+    Writes ``regret_curves`` (dims input, trial; inputs labelled ``label (agent)``, labels of
+    :func:`~neurometa.analysis.report.input_labels`: distinct even where file names are the
+    same) and its figure.
 
     Returns
     -------
@@ -294,13 +372,11 @@ def run_regret(
     from neurometa.analysis.plotting import plot_regret_curves
 
     results, curves = [], {}
-    for path, ds in zip(_paths(inputs), open_inputs(_paths(inputs)), strict=True):
+    for path, name, ds in _labelled(inputs):
         res = regret_summary(ds, at=tuple(at))
         results.append({"input": str(path), **_regret_json(res, at)})
-        label = f"{stem(path)} ({res.attrs['agent']})" if res.attrs["agent"] else stem(path)
-        if label in curves:  # same file name in two folders (or the same file twice)
-            label = f"{label} [{len(curves) + 1}]"
-        curves[label] = regret_curve(ds)
+        agent = res.attrs["agent"]  # labels are distinct (input_labels)
+        curves[f"{name} ({agent})" if agent else name] = regret_curve(ds)
     if out is not None:
         stacked = xr.concat(list(curves.values()), dim="input", join="outer")
         write_result(out, "regret_curves", stacked.assign_coords(input=list(curves)))
@@ -352,8 +428,7 @@ def run_bandit(
     summary: dict[str, Any] = {}
     paths = _paths(inputs)
     datasets = open_inputs(paths)
-    for path, ds in zip(paths, datasets, strict=True):
-        name = stem(path)
+    for name, ds in zip(input_labels(paths), datasets, strict=True):
         wsls = win_stay_lose_shift(ds)
         write_result(out, f"win_stay_lose_shift_{name}", wsls)
         result: dict[str, Any] = {"p_stay_after": wsls["p_stay"].to_dict()}
@@ -383,8 +458,7 @@ def run_harlow(inputs: Paths, out: str | os.PathLike[str] | None = None) -> dict
     from neurometa.analysis.plotting import plot_accuracy_by_trial
 
     summary: dict[str, Any] = {}
-    for path, ds in zip(_paths(inputs), open_inputs(_paths(inputs)), strict=True):
-        name = stem(path)
+    for _path, name, ds in _labelled(inputs):
         acc = harlow_accuracy(ds)
         write_result(out, f"harlow_accuracy_{name}", acc)
         write_figure(out, f"harlow_accuracy_{name}", lambda a=acc: plot_accuracy_by_trial(a))
@@ -416,8 +490,7 @@ def run_decode(
     from neurometa.analysis.population import decode
 
     summary: dict[str, Any] = {}
-    for path, ds in zip(_paths(inputs), open_inputs(_paths(inputs)), strict=True):
-        name = stem(path)
+    for _path, name, ds in _labelled(inputs):
         res = decode(ds, target, features=features, stage=stage, num_folds=num_folds)
         write_result(out, f"decode_{target}_{name}", res)
         summary[name] = {

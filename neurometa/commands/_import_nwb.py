@@ -111,10 +111,10 @@ def run_nwb(args: argparse.Namespace) -> int:
     """Import the NWB file and save the recording (errors -> one-line CLIError)."""
     from neurometa.config import ConfigError
     from neurometa.data import NWBFormatError, read_nwb
-    from neurometa.record import RecordingError, recording_format, save_recording
+    from neurometa.record import RecordingError, check_destination, save_recording
 
     try:
-        recording_format(args.out)  # reject an unknown suffix before reading the file
+        check_destination(args.out)  # refuse an unknown suffix or a user's folder up front
         ds = read_nwb(args.nwb_file, _config(args))
         save_recording(ds, args.out)
     except (ConfigError, NWBFormatError, RecordingError, ValueError) as err:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from neurometa.cli import CLIError, add_json_flag, emit_json
+from neurometa.cli import CLIError, add_json_flag, emit_json, seed_arg
 
 NAME = "analyze"
 HELP = "run an analysis (coding, two-step, hybrid, rpe, regret, bandit, harlow, ...) on recordings"
@@ -149,14 +149,15 @@ OPTIONS: dict[str, tuple[str, dict[str, Any]]] = {
     "value": (
         "--value",
         {
-            "help": "value regressor: a variable, or 'hybrid' (a hybrid model fitted to the "
-            "recording's two-step behaviour)"
+            "help": "value regressor: a variable; if the recording has none, the family's "
+            "default behavioural model is fitted and its model_chosen_value used (or the "
+            "named model_* latent, or a model name such as hybrid); 'none' drops the term"
         },
     ),  # fmt: skip
     "alpha": ("--alpha", {"type": float, "help": "significance level of the coding tests"}),
     "ci": ("--ci", {"type": float, "help": "coverage of the confidence intervals"}),
     "num_shuffles": ("--shuffles", {"type": int, "help": "shuffles for the chance level"}),
-    "seed": ("--seed", {"type": int, "help": "seed of shuffles/bootstraps/restarts"}),
+    "seed": ("--seed", {"type": seed_arg, "help": "seed of shuffles/bootstraps/restarts"}),
     "num_boot": ("--boot", {"type": int, "help": "bootstrap resamples"}),
     "num_lags": ("--lags", {"type": int, "help": "lags of the Miller 2017 regression"}),
     "num_restarts": ("--restarts", {"type": int, "help": "random restarts per subject"}),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from neurometa.cli import add_json_flag, emit_json
+from neurometa.cli import CLIError, add_json_flag, emit_json, seed_arg
 
 NAME = "demo"
 HELP = "train a small meta-RL bandit agent, record it, compare its regret with baselines, plot"
@@ -14,7 +14,7 @@ HELP = "train a small meta-RL bandit agent, record it, compare its regret with b
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``neurometa demo``."""
     parser.add_argument("--out", default="results/demo", help="output folder (results/demo)")
-    parser.add_argument("--seed", type=int, default=0, help="run seed (0)")
+    parser.add_argument("--seed", type=seed_arg, default=0, help="run seed (0)")
     parser.add_argument(
         "--updates", type=int, default=None, help="training updates (default: demo budget)"
     )
@@ -29,6 +29,10 @@ def run(args: argparse.Namespace) -> int:
 
     from neurometa.demo import DEMO_UPDATES, run_demo
 
+    for name in ("updates", "episodes"):  # before any training, not after it
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise CLIError(f"--{name} must be positive, got {value}")
     torch.set_num_threads(1)
     result = run_demo(
         args.out,

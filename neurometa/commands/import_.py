@@ -65,9 +65,11 @@ class TableImporter:
         """Read, check and convert the table; write the recording to ``args.out``."""
         from neurometa.data import NWBFormatError
         from neurometa.data.tables import TableError, read_table, table_to_recording
-        from neurometa.record.io import save_recording
+        from neurometa.record.io import check_destination, save_recording
+        from neurometa.record.validate import RecordingError
 
         try:
+            check_destination(args.out)  # refuse a user's folder or an unknown suffix first
             if self.source == "nwb":
                 from neurometa.data.nwb_behaviour import read_nwb_behaviour
 
@@ -82,9 +84,9 @@ class TableImporter:
             if self.layout == "two_step":
                 table["common"] = table["state2"] == table["choice1"]
             ds = table_to_recording(table, preset=args.preset)
-        except (TableError, NWBFormatError, FileNotFoundError, ValueError) as err:
+            save_recording(ds, args.out)
+        except (TableError, NWBFormatError, FileNotFoundError, RecordingError, ValueError) as err:
             raise CLIError(str(err)) from err
-        save_recording(ds, args.out)
         return {
             "out": str(args.out),
             "num_subjects": int(table["subject"].nunique()),

@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from neurometa.cli import CLIError, add_json_flag, emit_json
+from neurometa.cli import CLIError, add_json_flag, emit_json, seed_arg
 
 #: Default batch of the online-learning episodic-control agents (they learn between batches).
 EPISODIC_BATCH = 8
@@ -53,7 +54,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "outcomes and stimuli), one episode per session, lined up trial for trial",
     )
     parser.add_argument("--out", type=Path, required=True, help="output file (.nc or .zarr)")
-    parser.add_argument("--seed", type=int, default=0, help="the recording's seed (default 0)")
+    parser.add_argument(
+        "--seed", type=seed_arg, default=0, help="the recording's seed (default 0)"
+    )
     parser.add_argument(
         "--batch-size",
         type=int,
@@ -123,7 +126,29 @@ def _trained(args: argparse.Namespace, batch: int) -> tuple[Any, Any, str, dict[
     config = TrainConfig.load(args.run / "config.json")
     agent = make_agent(args.run, device=args.device, greedy=not args.sample)
     task = agent.make_task(batch, args.device)
-    return agent, task, config.task.preset, {"train": config.to_dict(), "run": str(args.run)}
+    weights = _weights_used(args.run, config.optim.num_updates)
+    if not weights["run_finished"]:
+        print(
+            f"neurometa record: warning: {args.run} is unfinished (no done.json: still "
+            f"training, stopped or diverged); recording the weights of update "
+            f"{weights['update']} of {weights['num_updates']} ({weights['file']})",
+            file=sys.stderr,
+        )
+    meta = {"train": config.to_dict(), "run": str(args.run), "weights": weights}
+    return agent, task, config.task.preset, meta
+
+
+def _weights_used(run: Path, num_updates: int) -> dict[str, Any]:
+    """Which checkpoint file a run's agent is loaded from, its update, whether the run ended."""
+    from neurometa.learn.checkpoint import BEST, CHECKPOINT, load_checkpoint
+
+    name = BEST if (run / BEST).is_file() else CHECKPOINT
+    return {
+        "file": name,
+        "update": int(load_checkpoint(run / name)["update"]),
+        "num_updates": int(num_updates),
+        "run_finished": (run / "done.json").is_file(),
+    }
 
 
 def _size(path: Path) -> int:
@@ -135,7 +160,7 @@ def _size(path: Path) -> int:
 def run(args: argparse.Namespace) -> int:
     """Record and report the file, its size and the throughput."""
     from neurometa.config import ConfigError
-    from neurometa.record import RecordingError, record, recording_format
+    from neurometa.record import RecordingError, check_destination, record
 
     if args.behaviour is not None:
         from neurometa.commands._record_behaviour import run_replay
@@ -150,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
     if batch < 1:
         raise CLIError(f"--batch-size must be positive, got {batch}")
     try:
-        recording_format(args.out)
+        check_destination(args.out)  # before any work: not a user's folder, a known suffix
         build = _named if args.agent else _trained
         agent, task, preset, config = build(args, batch)
     except (KeyError, ValueError, ConfigError, FileNotFoundError) as err:

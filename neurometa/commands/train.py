@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from neurometa.cli import CLIError, add_json_flag, emit_json
+from neurometa.cli import CLIError, add_json_flag, emit_json, seed_arg
 from neurometa.config import ConfigError, replace_paths
 
 NAME = "train"
@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "preset", nargs="?", help="training preset id (see --list) or a config.json path"
     )
     parser.add_argument("--out", type=Path, help="run folder to write (required to train)")
-    parser.add_argument("--seed", type=int, default=0, help="the run's seed (default 0)")
+    parser.add_argument("--seed", type=seed_arg, default=0, help="the run's seed (default 0)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out")
     parser.add_argument("--updates", type=int, help="number of updates (optim.num_updates)")
     add_set_flag(parser)
@@ -72,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from neurometa.learn import PRESETS, TrainingDivergedError, train
+    from neurometa.learn.checkpoint import CheckpointError
 
     if args.list:
         for name, cfg in PRESETS.items():
@@ -86,6 +87,11 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError("--out RUN_DIR is required")
     if args.threads < 1:
         raise CLIError(f"--threads must be positive, got {args.threads}")
+    if args.resume and not (args.out / "checkpoint.pt").is_file():
+        raise CLIError(
+            f"--resume: {args.out} holds no run to continue (no checkpoint.pt); leave out "
+            "--resume to start one"
+        )
     torch.set_num_threads(args.threads)
     try:
         config = build_config(args.preset, args.updates, args.overrides)
@@ -107,7 +113,13 @@ def run(args: argparse.Namespace) -> int:
         return 130
     except KeyError as err:
         raise CLIError(str(err.args[0])) from err
-    except (ConfigError, FileExistsError, TrainingDivergedError, RuntimeError) as err:
+    except (
+        ConfigError,
+        CheckpointError,
+        FileExistsError,
+        TrainingDivergedError,
+        RuntimeError,
+    ) as err:
         raise CLIError(str(err)) from err
     done = json.loads((run_dir / "done.json").read_text(encoding="utf-8"))
     if args.json:

@@ -106,11 +106,30 @@ def _trial_variables(trials: TrialTable, cfg: Any, shaped: Any) -> dict[str, Any
             values = values.astype(str)
         if name in _FLOAT32:
             values = values.astype(np.float32)
-        data[name] = (es, shaped(values), {"description": trials.descriptions.get(name, "")})
-    data["event_time"] = (es, shaped(frame[cfg.event].to_numpy(float)), {"units": "s"})
+        data[name] = (es, shaped(values), _column_attrs(name, trials, values))
+    event_time = {"long_name": f"time of the alignment event {cfg.event!r}", "units": "s"}
+    data["event_time"] = (es, shaped(frame[cfg.event].to_numpy(float)), event_time)
     for name, (values, dim) in trials.arrays.items():
-        data[name] = ((*es, dim), shaped(values), {"description": trials.descriptions[name]})
+        data[name] = ((*es, dim), shaped(values), _column_attrs(name, trials, values))
     return data
+
+
+def _column_attrs(name: str, trials: TrialTable, values: np.ndarray) -> dict[str, str]:
+    """``long_name`` (the file's column description), ``units`` and the description itself."""
+    from neurometa.netcdf import column_attrs
+    from neurometa.record.spec import variable_spec
+
+    description = trials.descriptions.get(name, "")
+    attrs = column_attrs(name, description, where="the NWB trials table")
+    spec = variable_spec(name)
+    if spec is not None:  # a schema variable (action, reward...): the schema's units
+        attrs["units"] = spec.units
+        attrs.pop("comment", None)
+    if values.dtype.kind not in "biuf":
+        attrs = {"long_name": attrs["long_name"]}  # CF: text has no units
+    if description:
+        attrs["description"] = description
+    return attrs
 
 
 def assemble_recording(
@@ -173,7 +192,7 @@ def assemble_recording(
             )
         data[cfg.activity_name] = (dims, act, activity["attrs"])
         coords["unit"] = np.asarray(activity["unit_ids"]).astype(np.int64)
-        coords.update({k: ("unit", v) for k, v in activity["coords"].items()})
+        coords.update(activity["coords"])
     ds = xr.Dataset(data, coords=coords)
     ds.attrs.update(_attrs(trials, cfg, meta))
     return ds

@@ -175,6 +175,8 @@ def trial_table(nwb: Any, cfg: Any) -> TrialTable:
         if "subject" in present and _column_kind(table, "subject") == "scalar":
             frame["__subject__"] = np.asarray(table["subject"].data[:]).astype(str)
     frame = frame.rename(columns={choice: "action", cfg.reward_column: "reward"})
+    descriptions["action"] = descriptions.get(choice, "")
+    descriptions["reward"] = descriptions.get(cfg.reward_column, "")
     return _clean_trials(TrialTable(frame, arrays, descriptions), cfg, choice)
 
 
@@ -280,16 +282,27 @@ def unit_obs_intervals(units: Any) -> list[np.ndarray] | None:
     return [np.asarray(column[u], dtype=float).reshape(-1, 2) for u in range(len(units))]
 
 
-def unit_coords(units: Any, num_units: int) -> dict[str, np.ndarray]:
-    """Unit-table columns with one scalar per unit, as ``unit_<column>`` coordinates."""
-    coords: dict[str, np.ndarray] = {}
+def unit_coords(units: Any, num_units: int) -> dict[str, tuple[str, np.ndarray, dict[str, str]]]:
+    """Unit-table columns with one scalar per unit, as ``unit_<column>`` coordinates.
+
+    Each is ``("unit", values, attrs)`` with the column's description as ``long_name`` and
+    its units (:func:`neurometa.netcdf.column_attrs`).
+    """
+    from neurometa.netcdf import column_attrs
+
+    coords: dict[str, tuple[str, np.ndarray, dict[str, str]]] = {}
     for name in units.colnames:
         if name == "spike_times" or _column_kind(units, name) != "scalar":
             continue
         values = np.asarray(units[name].data[:])
         if len(values) != num_units or values.dtype == object and not _all_str(values):
             continue
-        coords[f"unit_{name}"] = values.astype(str) if values.dtype == object else values
+        values = values.astype(str) if values.dtype == object else values
+        description = str(getattr(units[name], "description", "") or "")
+        attrs = column_attrs(name, description, where="the NWB units table")
+        if values.dtype.kind not in "biuf":
+            attrs = {"long_name": attrs["long_name"]}  # CF: text has no units
+        coords[f"unit_{name}"] = ("unit", values, attrs)
     return coords
 
 

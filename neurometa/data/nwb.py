@@ -43,6 +43,7 @@ import xarray as xr
 
 from neurometa.config import Config, ConfigError, check_choice, check_range
 from neurometa.data._nwb_layout import assemble_recording
+from neurometa.data._nwb_metadata import metadata_attrs
 from neurometa.data._nwb_tables import (
     NWBFormatError,
     exported_attrs,
@@ -83,7 +84,8 @@ class NWBImportConfig(Config):
     bin_width: float | None = None
     """Bin width in seconds; ``None`` gives one bin (no ``time_bin`` dim)."""
     measure: Literal["rate", "count"] = "rate"
-    """Spike ``rate`` (spikes/s) or ``count`` per bin (units table only)."""
+    """Spike ``rate`` (spikes/s, written as UDUNITS ``Hz``) or ``count`` per bin (units table
+    only)."""
     choice_column: str | None = None
     """Trial column holding the choice; ``None`` uses ``choice``, else ``action``."""
     reward_column: str = "reward"
@@ -214,7 +216,7 @@ def _activity(nwb: Any, trials: Any, cfg: NWBImportConfig) -> dict[str, Any]:
             "unit_ids": unit_ids,
             "coords": {},
             "attrs": {
-                "units": str(series.unit),
+                **_series_units(str(series.unit)),
                 "long_name": f"mean of TimeSeries {cfg.timeseries!r} in {cfg.window} s "
                 f"around {cfg.event}",
             },
@@ -233,10 +235,21 @@ def _activity(nwb: Any, trials: Any, cfg: NWBImportConfig) -> dict[str, Any]:
         "unit_ids": unit_ids,
         "coords": unit_coords(units, len(unit_ids)),
         "attrs": {
-            "units": "spikes" if cfg.measure == "count" else "spikes/s",
+            "units": "count" if cfg.measure == "count" else "Hz",  # UDUNITS: spikes per s
             "long_name": f"spike {cfg.measure} in {cfg.window} s around {cfg.event}",
         },
     }
+
+
+#: TimeSeries units that state no physical unit (NWB's default is "no unit").
+_NO_UNITS = frozenset({"", "a.u.", "au", "a.u", "arbitrary", "arbitrary units", "no unit", "n/a"})
+
+
+def _series_units(unit: str) -> dict[str, str]:
+    """CF ``units`` of a TimeSeries' samples: arbitrary units become ``"1"`` (with a comment)."""
+    if unit.strip().lower() in _NO_UNITS:
+        return {"units": "1", "comment": f"the TimeSeries states no physical unit ({unit!r})"}
+    return {"units": unit}
 
 
 def _check_windows(
@@ -320,6 +333,7 @@ def _session_meta(nwb: Any, path: Path) -> dict[str, Any]:
         "session_description": str(nwb.session_description),
         "session_start_time": nwb.session_start_time.isoformat(),
     }
+    meta.update(metadata_attrs(nwb))
     origin = exported_attrs(nwb)
     if origin is not None:
         meta["origin_attrs"] = origin

@@ -24,10 +24,8 @@ back exactly (a test checks the round trip).
 
 from __future__ import annotations
 
-import hashlib
 import json
-import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +33,9 @@ import numpy as np
 import xarray as xr
 
 from neurometa.atomic import atomic_path
+from neurometa.data._nwb_metadata import file_metadata
 
-__all__ = ["export_nwb", "critical_issues", "PROCESSING_MODULE", "DEFAULT_RATE"]
+__all__ = ["export_nwb", "dandi_issues", "PROCESSING_MODULE", "DEFAULT_RATE"]
 
 #: Name of the processing module holding unit activity (an NWB schema module name).
 PROCESSING_MODULE = "misc"
@@ -66,7 +65,10 @@ def _trial_bounds(ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray, list[str]]:
 
 
 def _description(var: xr.DataArray, name: str) -> str:
-    text = str(var.attrs.get("long_name") or var.attrs.get("description") or name)
+    """The column's description: a lab file's own verbatim, else long name and units."""
+    if var.attrs.get("description"):
+        return str(var.attrs["description"])
+    text = str(var.attrs.get("long_name") or name)
     units = var.attrs.get("units")
     return f"{text} (units: {units})" if units and units != "1" else text
 
@@ -158,8 +160,15 @@ def export_nwb(
     *,
     rate: float = DEFAULT_RATE,
     session_start_time: datetime | None = None,
+    subject: dict[str, Any] | None = None,
 ) -> Path:
     """Write a recording as NWB (trials table + unit activity at a nominal rate).
+
+    A lab recording imported from NWB gets its session (identifier, description, start
+    time, experimenter, institution, lab...) and its subject (id, species, sex, age,
+    strain...) back; an agent recording says that its subject is simulated (species
+    NCBITaxon_32630 "synthetic construct", sex "O"), so both pass the DANDI configuration
+    of ``nwbinspector`` (:func:`dandi_issues`).
 
     Parameters
     ----------
@@ -170,7 +179,11 @@ def export_nwb(
     rate : float
         Nominal sampling rate in Hz; one step lasts ``1 / rate`` s of nominal time.
     session_start_time : datetime, optional
-        Timezone-aware start time; defaults to now (UTC).
+        Timezone-aware start time; defaults to the lab file's, else now (UTC).
+    subject : dict, optional
+        ``pynwb.file.Subject`` fields that complete or override the recording's, e.g.
+        ``{"species": "Mus musculus", "sex": "F", "age": "P90D"}`` for a lab recording
+        imported from a CSV table (which states none).
 
     Returns
     -------
@@ -187,7 +200,8 @@ def export_nwb(
     ...                       "reward": rng.integers(0, 2, 300)})
     >>> import tempfile, pathlib
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "m1.nwb"
-    >>> path = nm.export_nwb(nm.from_dataframe(frame, "bandit"), path)
+    >>> mouse = {"species": "Mus musculus", "sex": "F", "age": "P90D"}
+    >>> path = nm.export_nwb(nm.from_dataframe(frame, "bandit"), path, subject=mouse)
     >>> nm.read_nwb_behaviour(path, "bandit")[["subject", "trial", "choice", "reward"]].shape
     (300, 4)
     """
@@ -199,29 +213,12 @@ def export_nwb(
     if not np.isfinite(rate) or rate <= 0:
         raise ValueError(f"rate must be a positive number of Hz, got {rate!r}")
     validate_recording(ds)
-    attrs = _json_attrs(ds.attrs)
-    digest = hashlib.sha256((attrs + repr(dict(ds.sizes))).encode()).hexdigest()
-    agent = str(ds.attrs.get("agent", "") or ds.attrs.get("source", "recording"))
-    nwb = NWBFile(
-        session_description=(
-            f"neurometa {ds.attrs.get('source', 'agent')} recording: {agent} on task "
-            f"{ds.attrs.get('task', '?')} (preset {ds.attrs.get('preset', '?')})"
-        ),
-        identifier=str(uuid.uuid5(uuid.NAMESPACE_URL, f"neurometa:{digest}")),
-        session_start_time=session_start_time or datetime.now(UTC),
-        experiment_description="Rollouts of an artificial agent recorded with neurometa.",
-        keywords=["neurometa", "meta-reinforcement learning", "artificial agent"],
-        notes=attrs,
-    )
-    nwb.subject = Subject(
-        subject_id=f"{agent}-seed{ds.attrs.get('seed', 'na')}",
-        description=(
-            "an artificial agent simulated by neurometa, not an animal; NWB requires a sex "
-            "and an age or birth date, so sex is 'U' and date_of_birth is the session time"
-        ),
-        sex="U",
-        date_of_birth=nwb.session_start_time,
-    )
+    session, fields = file_metadata(ds, session_start_time, subject)
+    try:
+        nwb = NWBFile(**session, notes=_json_attrs(ds.attrs))
+        nwb.subject = Subject(**fields)
+    except (TypeError, ValueError) as err:  # pynwb's own checks (e.g. a naive datetime)
+        raise ValueError(f"cannot describe the session or subject in NWB: {err}") from None
     as_series = _add_trials(nwb, ds, rate)
     _add_series(nwb, ds, as_series, rate)
     with atomic_path(path) as tmp, NWBHDF5IO(str(tmp), "w") as io:
@@ -229,8 +226,11 @@ def export_nwb(
     return Path(path)
 
 
-def critical_issues(path: str | Path) -> list[str]:
-    """Messages of ``nwbinspector`` at importance CRITICAL or above for ``path``.
+def dandi_issues(path: str | Path) -> list[str]:
+    """``nwbinspector`` messages, DANDI configuration, at BEST_PRACTICE_VIOLATION or above.
+
+    What ``dandi validate`` would refuse (CRITICAL: missing species, sex, age, ids with
+    slashes...) and the violations of NWB best practice.
 
     Parameters
     ----------
@@ -240,9 +240,18 @@ def critical_issues(path: str | Path) -> list[str]:
     Returns
     -------
     list of str
-        ``"<importance>: <check>: <message>"`` for each critical (or worse) issue.
-    """
-    from nwbinspector import Importance, inspect_nwbfile
+        ``"<importance>: <check>: <message>"`` for each issue.
 
-    messages = inspect_nwbfile(nwbfile_path=str(path), importance_threshold=Importance.CRITICAL)
+    Examples
+    --------
+    >>> dandi_issues("session.nwb")  # doctest: +SKIP
+    []
+    """
+    from nwbinspector import Importance, inspect_nwbfile, load_config
+
+    messages = inspect_nwbfile(
+        nwbfile_path=str(path),
+        config=load_config("dandi"),
+        importance_threshold=Importance.BEST_PRACTICE_VIOLATION,
+    )
     return [f"{m.importance.name}: {m.check_function_name}: {m.message}" for m in messages if m]

@@ -24,6 +24,8 @@ original trial numbers in ``trial_id`` and ``source = "lab"``.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 from pathlib import Path
@@ -45,6 +47,8 @@ __all__ = [
 ]
 
 _MISSING = {"", "na", "nan", "n/a", "null"}
+#: Largest whole number a table cell can hold exactly (float64 significand).
+_MAX_EXACT = 2.0**53
 _MAX_LISTED = 100
 
 
@@ -87,8 +91,9 @@ def _check_values(name: str, values: np.ndarray, allowed: tuple[int, ...] | None
     with np.errstate(invalid="ignore"):
         if allowed is None:
             return np.isinf(values)
-        if allowed == ():
-            return present & ((values < 0) | (values != np.round(values)) | np.isinf(values))
+        if allowed == ():  # whole numbers read exactly (float64 holds integers up to 2**53)
+            bad = (values < 0) | (values != np.round(values)) | (values > _MAX_EXACT)
+            return present & bad
         return present & ~np.isin(values, allowed)
 
 
@@ -117,9 +122,49 @@ def read_table(path: str | os.PathLike[str], layout: str) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no such table: {path}")
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    raw = _read_rows(path)
     raw.columns = [c.strip() for c in raw.columns]
     return check_table(raw, layout, source=str(path))
+
+
+def _read_rows(path: Path) -> pd.DataFrame:
+    """The CSV's cells as text, refusing rows whose field count differs from the header's.
+
+    A row with too few fields is a line cut short (a file truncated mid-write), not a missed
+    trial; text that is not UTF-8 (Latin-1, a binary file) is named with its line.
+    """
+    data = path.read_bytes()
+    if b"\x00" in data[:65536]:
+        raise TableError(str(path), ["the file holds binary data (NUL bytes), not CSV text"])
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        byte = data[err.start]
+        raise TableError(
+            str(path),
+            [f"line {line}: byte 0x{byte:02x} is not UTF-8 text; save the table as UTF-8 CSV"],
+        ) from None
+    reader = csv.reader(io.StringIO(text))
+    rows, lines, problems = [], [], []
+    for row in reader:
+        if not row or (len(row) == 1 and not row[0].strip()):
+            continue
+        rows.append(row)
+        lines.append(reader.line_num)
+    if not rows:
+        raise TableError(str(path), ["the file is empty (no header row)"])
+    width = len(rows[0])
+    for row, line in zip(rows[1:], lines[1:], strict=True):
+        if len(row) != width:
+            what = "too few" if len(row) < width else "too many"
+            problems.append(
+                f"line {line}: {len(row)} fields, {what} for the header's {width} "
+                f"({'a row cut short?' if len(row) < width else 'an unquoted comma?'})"
+            )
+    if problems:
+        raise TableError(str(path), problems)
+    return pd.DataFrame(rows[1:], columns=rows[0], dtype=str)
 
 
 def check_table(
@@ -209,11 +254,10 @@ def _parse_columns(
     trial, t_missing, t_bad = _numeric(raw["trial"])
     t_bad |= t_missing | _check_values("trial", trial, ())
     for i in np.flatnonzero(t_bad):
-        problems.append(
-            (line[i], f"column 'trial' must be an integer >= 0, got {raw['trial'][i]!r}")
-        )
+        rule = "an integer >= 0 (at most 2**53)"
+        problems.append((line[i], f"column 'trial' must be {rule}, got {raw['trial'][i]!r}"))
     out = pd.DataFrame(
-        {"subject": subject, "trial": np.nan_to_num(trial, nan=-1).astype(np.int64)}
+        {"subject": subject, "trial": np.where(t_bad, -1, np.nan_to_num(trial)).astype(np.int64)}
     )
     missed = np.zeros(len(raw), dtype=bool)
     for name, allowed in spec.items():
@@ -221,7 +265,8 @@ def _parse_columns(
         for i in np.flatnonzero(bad):
             problems.append((line[i], f"column {name!r} is not a number: {raw[name][i]!r}"))
         for i in np.flatnonzero(~bad & _check_values(name, values, allowed)):
-            rule = "0 or 1" if allowed else ("an integer >= 0" if allowed == () else "finite")
+            whole = "an integer >= 0 (at most 2**53)"
+            rule = "0 or 1" if allowed else (whole if allowed == () else "finite")
             problems.append((line[i], f"column {name!r} must be {rule}, got {raw[name][i]!r}"))
         missed |= miss
         out[name] = values
@@ -367,7 +412,8 @@ def table_to_recording(table: pd.DataFrame, *, preset: str | None = None) -> xr.
         return np.repeat(grid, spt, axis=1)
 
     dims = ("episode", "step")
-    data: dict[str, tuple] = {"trial_id": (dims, per_step("trial", -1, np.int64))}
+    trial_attrs = {"long_name": "trial number in the source table (-1: padding)", "units": "1"}
+    data: dict[str, tuple] = {"trial_id": (dims, per_step("trial", -1, np.int64), trial_attrs)}
     if layout == "two_step":
         for name in ("choice1", "choice2", "state2"):
             if name in ordered:  # choice2 is optional
@@ -380,11 +426,12 @@ def table_to_recording(table: pd.DataFrame, *, preset: str | None = None) -> xr.
         data["action"] = (dims, per_step("choice", -1, np.int64))
         data["reward"] = (dims, per_step("reward", np.nan, np.float64))
     preset = preset or DEFAULT_PRESETS[layout]
+    where = f"the lab table {Path(str(table.attrs.get('path', 'table'))).name}"
     for col in ordered.columns:
         if col in _BEHAVIOUR or col in LAYOUTS[layout]:
             continue
         values, pad, dtype = _extra_column(ordered[col], col, preset)
-        data[col] = (dims, per_step(values, pad, dtype))
+        data[col] = (dims, per_step(values, pad, dtype), _extra_attrs(col, dtype, where, preset))
     first = [ordered.loc[idx[0], keys] for idx in groups.values()]
     coords = {
         "episode": np.arange(len(groups), dtype=np.int64),
@@ -426,6 +473,23 @@ def _extra_column(values: pd.Series, name: str, preset: str) -> tuple[np.ndarray
     if spec.dtype == "bool":
         return np.nan_to_num(numbers, nan=0.0) > 0.5, False, bool
     return np.nan_to_num(numbers, nan=-1.0).astype(np.int64), -1, np.int64
+
+
+def _extra_attrs(name: str, dtype: object, where: str, preset: str) -> dict[str, str]:
+    """CF attributes of an extra column: the schema's where it knows the name, else guessed.
+
+    Units come from the name's suffix (``rt_ms`` -> ms, :func:`neurometa.netcdf.units_from_name`);
+    text columns get a ``long_name`` only.
+    """
+    from neurometa.netcdf import column_attrs
+    from neurometa.record.spec import variable_spec
+
+    if dtype is str:
+        return {"long_name": f"column {name!r} of {where}"}
+    spec = variable_spec(name, preset)
+    if spec is not None:
+        return {"long_name": spec.long_name, "units": spec.units}
+    return column_attrs(name, where=where)
 
 
 def _natural(column: pd.Series) -> pd.Series:

@@ -21,6 +21,7 @@ evaluation starts a new life-time (docs/episodic.md, "What a checkpoint saves").
 from __future__ import annotations
 
 import os
+import pickle
 from pathlib import Path
 from typing import Any, Literal
 
@@ -36,6 +37,7 @@ from neurometa.seeding import torch_generator
 
 __all__ = [
     "CHECKPOINT",
+    "CheckpointError",
     "BEST",
     "CONFIG",
     "save_checkpoint",
@@ -49,6 +51,10 @@ CHECKPOINT, BEST, CONFIG = "checkpoint.pt", "best.pt", "config.json"
 FORMAT = 2
 
 
+class CheckpointError(ValueError):
+    """A checkpoint file is truncated, corrupt or not a neurometa checkpoint."""
+
+
 def save_checkpoint(path: str | os.PathLike[str], payload: dict[str, Any]) -> None:
     """Write ``payload`` (tensors, numbers, strings, lists, dicts) to ``path`` atomically."""
     with atomic_path(path) as tmp:
@@ -60,7 +66,16 @@ def load_checkpoint(path: str | os.PathLike[str], device: str | torch.device = "
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
-    payload = torch.load(path, map_location=device, weights_only=True)
+    try:
+        payload = torch.load(path, map_location=device, weights_only=True)
+    except (RuntimeError, EOFError, OSError, ValueError, pickle.UnpicklingError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise CheckpointError(
+            f"{path}: not a readable checkpoint (truncated or corrupt: {first}); resume from "
+            "another copy or train again"
+        ) from None
+    if not isinstance(payload, dict):
+        raise CheckpointError(f"{path}: not a neurometa checkpoint")
     if payload.get("format") == 1:
         return _from_format_1(payload)
     if payload.get("format") != FORMAT:

@@ -103,7 +103,8 @@ class OptimConfig(Config):
     def __post_init__(self) -> None:
         check_range(self, "num_updates", low=1)
         check_range(self, "batch_size", low=1)
-        check_range(self, "learning_rate", low=0.0, low_inclusive=False)
+        # above 1 no Adam/RMSprop step is meaningful (1e38 overflowed inside torch unnamed)
+        check_range(self, "learning_rate", low=0.0, high=1.0, low_inclusive=False)
         check_range(self, "lr_final", low=0.0)
         check_range(self, "adam_eps", low=0.0, low_inclusive=False)
         if self.max_grad_norm is not None:
@@ -131,10 +132,16 @@ class EvalConfig(Config):
     """Episodes per evaluation (the same seeded episodes every time)."""
     greedy: bool = True
     """Greedy actions at test time (else sampled from the policy)."""
+    select_from: float = 0.0
+    """Fraction of the run before which evaluations are only logged: ``best.pt`` is chosen
+    among the evaluations at updates ``>= select_from * num_updates`` (and the last one),
+    so that early checkpoints, lucky on the selection episodes, cannot win. 0: every
+    evaluation competes."""
 
     def __post_init__(self) -> None:
         check_range(self, "interval", low=0)
         check_range(self, "episodes", low=1)
+        check_range(self, "select_from", low=0.0, high=1.0)
 
 
 @dataclass(frozen=True)

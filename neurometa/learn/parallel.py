@@ -30,6 +30,8 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from neurometa.atomic import remove_stale_temps
+
 __all__ = ["Sync", "worker_seed", "spawn_workers"]
 
 
@@ -164,13 +166,26 @@ def spawn_workers(fn: Callable, world_size: int, args: tuple, scratch: Path) -> 
             "use workers = 1 here (sweeps run one process per run)"
         )
     scratch.mkdir(parents=True, exist_ok=True)
-    fd, init_file = tempfile.mkstemp(prefix=".rendezvous-", dir=scratch)
+    remove_stale_temps(scratch / "rendezvous", prefix=".rendezvous-")  # of killed launchers
+    fd, init_file = tempfile.mkstemp(prefix=f".rendezvous-{os.getpid()}-", dir=scratch)
     os.close(fd)
     os.unlink(init_file)  # gloo's file store creates it
+    context = torch.multiprocessing.spawn(
+        _entry, args=(world_size, init_file, fn, args), nprocs=world_size, join=False
+    )
     try:
-        torch.multiprocessing.spawn(
-            _entry, args=(world_size, init_file, fn, args), nprocs=world_size, join=True
-        )
+        while not context.join():
+            pass
+    except BaseException:
+        # Ctrl-C or SIGINT/SIGTERM to this process alone: stop the workers now (their last
+        # checkpoint is complete), instead of letting the interpreter wait for them to
+        # train to the end (they are not daemonic).
+        for process in context.processes:
+            if process.is_alive():
+                process.terminate()
+        for process in context.processes:
+            process.join()
+        raise
     finally:
         if os.path.exists(init_file):
             os.unlink(init_file)

@@ -35,12 +35,10 @@ from neurometa.learn.metrics import summarise_window, write_metrics
 from neurometa.learn.networks import build_network
 from neurometa.learn.parallel import Sync, spawn_workers, worker_seed
 from neurometa.learn.rollout import Rollout, make_task, run_episodes
-from neurometa.learn.run_folder import prepare_run_dir
+from neurometa.learn.run_folder import DONE, prepare_run_dir, run_lock
 from neurometa.seeding import RunSeeds, torch_generator
 
 __all__ = ["train", "Trainer", "TrainingDivergedError"]
-
-DONE = "done.json"
 
 
 class TrainingDivergedError(RuntimeError):
@@ -269,7 +267,8 @@ def _evaluate(trainer: Trainer, run_dir: Path) -> dict:
         device=next(network.parameters()).device,
     )
     score = selection_score(result)
-    if score > trainer.best_score:
+    selectable = trainer.update >= config.eval.select_from * config.optim.num_updates
+    if selectable and score > trainer.best_score:
         trainer.best_score, trainer.best_update = score, trainer.update
         save_checkpoint(
             run_dir / BEST,
@@ -318,7 +317,8 @@ def train(
         The run's seed (all generators derive from it).
     resume : bool
         Continue the run in ``run_dir`` from its last checkpoint (same config and seed
-        required); without a checkpoint there, start it. A finished run returns at once.
+        required); without a checkpoint there, start it. A finished run of the same config
+        and seed returns at once, with or without ``resume``.
     device : str or torch.device
         ``"cpu"`` or ``"cuda"``.
     progress : bool
@@ -334,7 +334,8 @@ def train(
     TrainingDivergedError
         When the loss or the gradient norm becomes NaN/inf (the last checkpoint is kept).
     FileExistsError
-        When ``run_dir`` already holds a run and ``resume`` is False.
+        When ``run_dir`` holds an unfinished run and ``resume`` is False, or another process
+        is training in it.
 
     Examples
     --------
@@ -348,17 +349,18 @@ def train(
     ['best.pt', 'checkpoint.pt', 'config.json', 'done.json', 'metrics.csv']
     """
     run_dir, device = Path(run_dir), _check_device(device)
-    resuming = prepare_run_dir(config, run_dir, seed, resume)
-    args = (config, run_dir, seed, resuming, device, progress)
-    if config.workers == 1:
-        _run(*args)
-        return run_dir
-    try:
-        spawn_workers(_run, config.workers, args, scratch=run_dir)
-    except torch.multiprocessing.ProcessRaisedException as err:
-        if TrainingDivergedError.__name__ in str(err):
-            raise TrainingDivergedError(str(err).strip().splitlines()[-1]) from err
-        raise
+    with run_lock(run_dir):  # one trainer per folder (a second --resume is refused)
+        resuming = prepare_run_dir(config, run_dir, seed, resume)
+        args = (config, run_dir, seed, resuming, device, progress)
+        if config.workers == 1:
+            _run(*args)
+            return run_dir
+        try:
+            spawn_workers(_run, config.workers, args, scratch=run_dir)
+        except torch.multiprocessing.ProcessRaisedException as err:
+            if TrainingDivergedError.__name__ in str(err):
+                raise TrainingDivergedError(str(err).strip().splitlines()[-1]) from err
+            raise
     return run_dir
 
 

@@ -11,6 +11,7 @@
 from neurometa.record.io import (
     RecordingFileError,
     RecordingWriter,
+    check_destination,
     open_recording,
     recording_format,
     save_recording,
@@ -35,6 +36,7 @@ __all__ = [
     "RecordingFileError",
     "RecordingWriter",
     "annotate",
+    "check_destination",
     "open_recording",
     "play_batch",
     "record",

@@ -25,12 +25,15 @@ import xarray as xr
 from xarray.conventions import encode_cf_variable
 
 from neurometa.atomic import atomic_path
+from neurometa.netcdf import stamp_cf
 from neurometa.record.validate import RecordingError, validate_recording
 
 __all__ = [
+    "recording_title",
     "RecordingFileError",
     "RecordingWriter",
     "recording_format",
+    "check_destination",
     "save_recording",
     "open_recording",
     "NETCDF_SUFFIXES",
@@ -65,10 +68,54 @@ def recording_format(path: str | os.PathLike[str], file_format: str | None = Non
     suffix = Path(path).suffix.lower()
     if suffix in NETCDF_SUFFIXES:
         return "netcdf"
-    if suffix in ZARR_SUFFIXES or Path(path).is_dir():
+    if suffix in ZARR_SUFFIXES or _is_zarr_store(Path(path)):
         return "zarr"
     known = ", ".join(NETCDF_SUFFIXES + ZARR_SUFFIXES)
     raise ValueError(f"{path}: unknown recording format {suffix!r}; use one of {known}")
+
+
+def _is_zarr_store(path: Path) -> bool:
+    """Whether ``path`` is a Zarr store (v2 or v3 metadata at its root)."""
+    return path.is_dir() and any((path / m).is_file() for m in ("zarr.json", ".zgroup"))
+
+
+def check_destination(path: str | os.PathLike[str], file_format: str | None = None) -> str:
+    """The format to write ``path`` in, refusing to replace anything that is not a recording.
+
+    A recording may replace an earlier recording (a NetCDF file, or a Zarr store), never a
+    folder of the user's or a file of another kind: ``--out results`` naming an existing
+    folder is refused instead of turning it into a Zarr store and deleting its files.
+
+    Raises
+    ------
+    ValueError
+        The destination exists and is not a recording of the format to write, or its
+        suffix names no recording format.
+    """
+    path = Path(path)
+    fmt = recording_format(path, file_format)
+    if not path.exists() and not path.is_symlink():
+        return fmt
+    if fmt == "zarr" and not _is_zarr_store(path):
+        raise ValueError(
+            f"{path} exists and is not a Zarr store; refusing to replace it (and the files in "
+            "it): choose a new name, e.g. with the suffix .nc or .zarr"
+        )
+    if fmt == "netcdf" and not path.is_file():
+        raise ValueError(f"{path} exists and is not a file; refusing to replace it")
+    return fmt
+
+
+def recording_title(ds: xr.Dataset) -> str:
+    """The ``title`` of a recording file: its own, else who (agent or lab) on which task."""
+    attrs = ds.attrs
+    if attrs.get("title"):
+        return str(attrs["title"])
+    if attrs.get("source") == "lab":
+        who = f"lab recording of {attrs.get('task', 'a task')}"
+    else:
+        who = f"recording of agent {attrs.get('agent', '?')} (seed {attrs.get('seed', '?')})"
+    return f"neurometa {who} on task preset {attrs.get('preset', '?')}"
 
 
 def _episode_chunk(var: xr.Variable, batch: int) -> int:
@@ -142,10 +189,10 @@ def save_recording(
     """
     if not 1 <= compression_level <= 9:
         raise ValueError(f"compression_level must be in 1..9, got {compression_level}")
-    fmt = recording_format(path, file_format)
+    fmt = check_destination(path, file_format)
     if validate:
         validate_recording(ds)
-    ds = ds.drop_encoding()
+    ds = stamp_cf(ds.drop_encoding(), title=recording_title(ds))  # keeps an existing history
     encoding = _encoding(ds, fmt, compression_level)
     with atomic_path(path) as tmp:
         if fmt == "zarr":
@@ -243,7 +290,7 @@ class RecordingWriter:
         compression_level: int = 1,
     ) -> None:
         self.path = Path(path)
-        self.format = recording_format(path, file_format)
+        self.format = check_destination(path, file_format)
         self.level = compression_level
         self._context: contextlib.AbstractContextManager[Path] | None = None
         self._tmp: Path | None = None
@@ -275,6 +322,7 @@ class RecordingWriter:
         if self._context is None or self._tmp is None:
             raise RuntimeError("RecordingWriter.append() outside its `with` block")
         if self._first is None:
+            part = stamp_cf(part, title=recording_title(part))
             self._first = part.isel(episode=slice(0, 0))
             encoding = _encoding(part, self.format, self.level)
             if self.format == "zarr":

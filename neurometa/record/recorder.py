@@ -31,7 +31,8 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from neurometa import __version__
-from neurometa.record.io import RecordingWriter, open_recording
+from neurometa.netcdf import stamp_cf
+from neurometa.record.io import RecordingWriter, open_recording, recording_title
 from neurometa.record.spec import POLICY_DIM, SCHEMA_VERSION, annotate
 from neurometa.record.validate import RecordingError, validate_recording
 from neurometa.returns import td_errors
@@ -172,7 +173,7 @@ def _batch_dataset(
     ds = ds.assign_coords(coords)
     if "unit" in ds.dims:
         ds = ds.assign_coords(unit=np.arange(ds.sizes["unit"], dtype=np.int64))
-    return annotate(ds)
+    return stamp_cf(annotate(ds), title=recording_title(ds))
 
 
 def _attrs(agent: Any, task: Any, seed: int, preset: str | None, config: dict) -> dict[str, Any]:

@@ -32,6 +32,7 @@ __all__ = [
     "VARIABLES",
     "FAMILY_VARIABLES",
     "LAB_REQUIRED",
+    "AGENT_REQUIRED",
     "COORDS",
     "ATTRS",
     "task_family",
@@ -161,6 +162,12 @@ FAMILY_VARIABLES: dict[str, dict[str, VariableSpec]] = {
             _v("reached_goal", _ES, "bool", "whether the step's move reached the goal"),
         ),
     }.items()
+}
+
+#: Hidden task variables every agent recording of a family holds (the task reports them on
+#: every step), so that a file labelled with the family has the family's data.
+AGENT_REQUIRED: dict[str, tuple[str, ...]] = {
+    "two_step": ("choice1", "state2"),
 }
 
 #: Variables lab data must hold, per family (default: behaviour as ``action``/``reward``).

@@ -17,6 +17,7 @@ import numpy as np
 import xarray as xr
 
 from neurometa.record.spec import (
+    AGENT_REQUIRED,
     ATTRS,
     COORDS,
     CORE_DIMS,
@@ -151,7 +152,8 @@ def _check_coords(ds: xr.Dataset, source: str, problems: list[str]) -> None:
 def _required_variables(ds: xr.Dataset, source: str, family: str) -> list[str]:
     if source == "lab":
         return list(LAB_REQUIRED.get(family, LAB_REQUIRED["default"]))
-    return [name for name, spec in VARIABLES.items() if source in spec.required]
+    common = [name for name, spec in VARIABLES.items() if source in spec.required]
+    return common + list(AGENT_REQUIRED.get(family, ()))
 
 
 def _check_variable(name: str, var: xr.DataArray, spec: VariableSpec | None) -> list[str]:
@@ -252,9 +254,18 @@ def validate_recording(
     family = task_family(preset) if isinstance(preset, str) else ""
     _check_attrs(ds, source, problems)
     _check_coords(ds, source, problems)
+    for dim in CORE_DIMS:
+        if ds.sizes.get(dim, 1) == 0:
+            problems.append(f"dimension {dim!r} is empty: the recording holds no {dim}s")
     for name in _required_variables(ds, source, family):
         if name not in ds.data_vars:
-            problems.append(f"missing variable {name!r} (required in {source} recordings)")
+            where = f"{family} " if name in AGENT_REQUIRED.get(family, ()) else ""
+            problems.append(
+                f"missing variable {name!r} (required in {where}{source} recordings; is the "
+                f"preset {preset!r} right?)"
+                if where
+                else f"missing variable {name!r} (required in {source} recordings)"
+            )
     family_specs = FAMILY_VARIABLES.get(family, {})
     for name, var in ds.data_vars.items():
         spec = VARIABLES.get(str(name)) or family_specs.get(str(name))

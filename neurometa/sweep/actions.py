@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from neurometa.analysis.coding import CODING_TERMS
 from neurometa.config import Config, ConfigError
 from neurometa.sweep.builtin import (
     RECORD_EPISODES,
@@ -59,6 +60,22 @@ class SweepAction:
     """Import torch and call ``torch.set_num_threads`` before the run (False for pure numpy)."""
     description: str = ""
     """One line shown by ``neurometa sweep --list-actions``."""
+    results: tuple[str, ...] = ()
+    """Every result name a run may return, so that a misspelt ``metric`` is refused before
+    anything runs; empty: not known in advance (not checked)."""
+
+    def check_metric(self, metric: str) -> None:
+        """Raise ``ConfigError`` if ``metric`` is not one of :attr:`results` (when declared)."""
+        if not metric or not self.results or metric in self.results:
+            return
+        import difflib
+
+        close = difflib.get_close_matches(metric, self.results, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(
+            f"metric {metric!r} is not a result of action {self.name!r}{hint} "
+            f"(results: {', '.join(self.results)})"
+        )
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.replace("_", "").replace("-", "").isalnum():
@@ -71,19 +88,35 @@ class SweepAction:
             raise TypeError(f"action {self.name!r}: resolve and run must be callables")
 
 
+#: What the built-in actions return (see neurometa.sweep.builtin): the final evaluation
+#: (neurometa.learn.evaluate: return, regret where the task has one, their SEMs, the score),
+#: the training figures, the recording's figures and the coding fractions.
+TRAIN_RESULTS: tuple[str, ...] = (
+    "final_score", "final_return", "final_return_sem", "final_regret", "final_regret_sem",
+    "best_score", "best_update", "train_seconds", "env_steps", "train_return", "train_regret",
+)  # fmt: skip
+RECORD_RESULTS = (*TRAIN_RESULTS, "record_return", "record_regret")
+ANALYSE_RESULTS = (
+    *RECORD_RESULTS,
+    *(f"coding_{t}{s}" for t in CODING_TERMS if t != "intercept" for s in ("", "_chance")),
+)
+
 #: Registered actions by name: the built-in ones, and any added with :func:`register_action`.
 ACTIONS: dict[str, SweepAction] = {
     "train": SweepAction(
         "train", train_preset, train_run, "final_score", "max",
         description="train a trainer preset; results: final evaluation (score, regret, return)",
+        results=TRAIN_RESULTS,
     ),
     "record": SweepAction(
         "record", train_preset, record_run, "final_score", "max",
         description=f"train, then record {RECORD_EPISODES} episodes to recording.nc",
+        results=RECORD_RESULTS,
     ),
     "analyse": SweepAction(
         "analyse", train_preset, analyse_run, "final_score", "max",
         description="train, record, single-unit coding fractions (Tsutsui 2016; Wang 2018)",
+        results=ANALYSE_RESULTS,
     ),
 }  # fmt: skip
 

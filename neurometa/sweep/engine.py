@@ -231,6 +231,7 @@ def run_sweep(
     action = get_action(spec.action)
     if not spec.metric and action.metric:
         spec = spec.replace(metric=action.metric, goal=action.goal)
+    action.check_metric(spec.metric)  # a misspelt metric is refused before anything runs
     tasks, num_done = prepare_tasks(spec, out, action)
     spec.save(out / "sweep.json")
     failed: dict[str, str] = {}

@@ -21,7 +21,7 @@ import pandas as pd
 import xarray as xr
 
 from neurometa import __version__
-from neurometa.atomic import atomic_path
+from neurometa.netcdf import stamp_cf, write_netcdf
 from neurometa.sweep.runner import ERROR_FILE, RESULT_FILE, RUN_FILE, read_json
 from neurometa.sweep.spec import RESERVED_NAMES, RunPlan, SweepSpec, plan_runs
 
@@ -58,15 +58,39 @@ def _layout(spec: SweepSpec) -> tuple[list[str], dict[str, Any]]:
     coords: dict[str, Any] = {}
     if spec.settings:
         dims.append("setting")
-        coords["setting"] = np.arange(len(spec.settings))
+        coords["setting"] = ("setting", np.arange(len(spec.settings)), _SETTING)
         keys = sorted({k for s in spec.settings for k in s})
         for key in keys:
-            coords[key] = ("setting", _coord([s.get(key) for s in spec.settings]))
+            coords[key] = ("setting", *_swept(key, _coord([s.get(key) for s in spec.settings])))
     for key, values in spec.grid.items():
         dims.append(key)
-        coords[key] = _coord(list(values))
+        coords[key] = (key, *_swept(key, _coord(list(values))))
     coords["seed"] = np.array(spec.seeds, dtype=np.int64)
     return dims, coords
+
+
+_SETTING = {"long_name": "index of the setting in the sweep's settings list", "units": "1"}
+_STATUSES = "done, failed, running or pending"
+
+
+def _result_attrs(name: str, spec: SweepSpec) -> dict[str, str]:
+    """CF attributes of one result variable (the action reports plain numbers)."""
+    from neurometa.netcdf import units_from_name
+
+    attrs = {"long_name": f"result {name!r} of action {spec.action!r}"}
+    units = units_from_name(name)
+    if units is None:
+        attrs["comment"] = "as the action reports it; '1' (dimensionless) assumed"
+    attrs["units"] = units or "1"
+    return attrs
+
+
+def _swept(key: str, values: np.ndarray) -> tuple[Any, ...]:
+    """A swept field's coordinate values with CF attributes (text has no units)."""
+    attrs = {"long_name": f"swept config field {key!r}"}
+    if np.asarray(values).dtype.kind in "biuf":
+        attrs["units"] = "1"
+    return values, attrs
 
 
 def _run_state(run_dir: Path) -> tuple[str, dict[str, float], float, int]:
@@ -119,11 +143,14 @@ def collect_results(spec: SweepSpec, runs_dir: str | Path) -> xr.Dataset:
                 raise ValueError(f"the action returned a result named {name!r}, a reserved name")
             metrics.setdefault(name, np.full(shape, np.nan))[at] = value
     all_dims = (*dims, "seed")
-    data = {name: (all_dims, values) for name, values in sorted(metrics.items())}
-    data["status"] = (all_dims, status.astype(str))
-    data["wall_time_s"] = (all_dims, wall, {"units": "s"})
-    data["attempts"] = (all_dims, attempts)
-    data["run_id"] = (all_dims, ids.astype(str))
+    data = {
+        name: (all_dims, values, _result_attrs(name, spec))
+        for name, values in sorted(metrics.items())
+    }
+    data["status"] = (all_dims, status.astype(str), {"long_name": "run status: " + _STATUSES})
+    data["wall_time_s"] = (all_dims, wall, {"long_name": "wall time of the run", "units": "s"})
+    data["attempts"] = (all_dims, attempts, {"long_name": "attempts of the run", "units": "1"})
+    data["run_id"] = (all_dims, ids.astype(str), {"long_name": "run folder name under runs/"})
     attrs = {
         "source": "sweep",
         "name": spec.name,
@@ -134,15 +161,13 @@ def collect_results(spec: SweepSpec, runs_dir: str | Path) -> xr.Dataset:
         "spec_json": spec.to_json(indent=None),
         "neurometa_version": __version__,
     }
-    return xr.Dataset(data, coords=coords, attrs=attrs)
+    title = f"neurometa sweep {spec.name}: results of every run"
+    return stamp_cf(xr.Dataset(data, coords=coords, attrs=attrs), title=title)
 
 
 def save_results(ds: xr.Dataset, path: str | Path) -> Path:
     """Write ``ds`` to NetCDF (h5netcdf) atomically and return the path."""
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        ds.to_netcdf(tmp, engine="h5netcdf")
-    return path
+    return write_netcdf(ds, path, append_history=False)
 
 
 def open_results(path: str | Path) -> xr.Dataset:

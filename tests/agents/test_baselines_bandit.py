@@ -151,13 +151,13 @@ def test_ucb1_tries_every_arm_then_follows_the_index() -> None:
 def test_rescorla_wagner_update_and_softmax() -> None:
     # alpha = 0.5 from Q = 0.5: reward 1 -> Q = 0.75; P(arm 0) = 1 / (1 + exp(-2 * 0.25)).
     task = make("bandit/independent", 2, num_trials=3)
-    agent = make_baseline("rescorla_wagner", task, learning_rate=0.5, inverse_temperature=2.0)
+    agent = make_baseline("rescorla_wagner", task, alpha=0.5, beta=2.0)
     task.reset(seed=0)
     agent.begin(task, torch.Generator().manual_seed(0))
     agent.act(torch.ones(2, 1), {})
     out = agent.observe(torch.tensor([0, 1]), torch.tensor([1.0, 0.0]), torch.zeros(2), {})
     torch.testing.assert_close(out["rpe"], torch.tensor([0.5, -0.5]))
-    torch.testing.assert_close(agent.q, torch.tensor([[0.75, 0.5], [0.5, 0.25]]))
+    np.testing.assert_allclose(agent.state["q"], [[0.75, 0.5], [0.5, 0.25]])
     _, act_out = agent.act(torch.ones(2, 1), {})
     p0 = 1 / (1 + math.exp(-2 * 0.25))
     torch.testing.assert_close(act_out["policy"], torch.tensor([[p0, 1 - p0], [p0, 1 - p0]]))

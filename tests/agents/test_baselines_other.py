@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -93,12 +94,12 @@ def test_q_forager_update_and_it_beats_chance() -> None:
     # alpha = 0.5, forgetting = 0.2 from Q = (0, 0.5): choose 0, reward 1 ->
     # Q0 = 0 + 0.5 * (1 - 0) = 0.5; Q1 = 0.5 * (1 - 0.2) = 0.4; rpe = 1.
     task = make("foraging/coupled_baiting", 2)
-    agent = make_baseline("q_forager", task, learning_rate=0.5, forgetting=0.2)
+    agent = make_baseline("q_forager", task, alpha=0.5, forgetting=0.2)
     task.reset(seed=0)
     agent.begin(task, torch.Generator().manual_seed(0))
-    agent.q[:] = torch.tensor([0.0, 0.5])
+    agent.state["q"][:] = [0.0, 0.5]
     out = agent.observe(torch.tensor([0, 0]), torch.tensor([1.0, 1.0]), torch.zeros(2), {})
-    torch.testing.assert_close(agent.q, torch.tensor([[0.5, 0.4], [0.5, 0.4]]))
+    np.testing.assert_allclose(agent.state["q"], [[0.5, 0.4], [0.5, 0.4]])
     torch.testing.assert_close(out["rpe"], torch.ones(2))
     task = make("foraging/coupled_baiting", 400, num_trials=500)
     learned = rollout(make_baseline("q_forager", task), task, seed=3)["reward"].mean().item()

@@ -8,7 +8,6 @@ import numpy as np
 import xarray as xr
 
 from neurometa import __version__
-from neurometa.analysis.hybrid_model import simulate_hybrid
 
 
 def agent_recording(
@@ -54,6 +53,33 @@ def agent_recording(
     return xr.Dataset(data, coords=coords, attrs=attrs)
 
 
+def simulate_hybrid(
+    params: np.ndarray, num_trials: int, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """Hybrid learners on the Daw 2011 task (the behaviour package's simulator) as arrays.
+
+    Returns ``choice1``, ``state2``, ``choice2``, ``reward``, ``common`` (S, T) and
+    ``reward_probs`` (S, T, 2, 2).
+    """
+    from neurometa.behaviour import simulate
+
+    num = params.shape[0]
+    table = simulate(
+        "hybrid", params, "two_step/daw2011", num_trials, seed=int(rng.integers(2**31))
+    )
+    out = {
+        k: table[k].to_numpy().reshape(num, num_trials)
+        for k in ("choice1", "state2", "choice2", "reward", "common")
+    }
+    probs = [
+        table[f"reward_prob_{s}{c}"].to_numpy().reshape(num, num_trials)
+        for s in (0, 1)
+        for c in (0, 1)
+    ]
+    out["reward_probs"] = np.stack(probs, axis=-1).reshape(num, num_trials, 2, 2)
+    return out
+
+
 def two_step_recording(
     params: np.ndarray, num_trials: int, seed: int, *, extra: dict | None = None
 ) -> tuple[xr.Dataset, dict[str, np.ndarray]]:
@@ -85,7 +111,7 @@ def two_step_recording(
 def hybrid_params(
     num: int, rng: np.random.Generator, *, w: np.ndarray | None = None
 ) -> np.ndarray:
-    """Parameter vectors (PARAM_NAMES order) in a well-identified range."""
+    """Hybrid-model parameter vectors (the model's order) in a well-identified range."""
     return np.column_stack(
         [
             rng.uniform(0.3, 0.7, num),

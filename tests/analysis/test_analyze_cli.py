@@ -10,10 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
-from _synthetic_recordings import agent_recording, hybrid_params
+from _synthetic_recordings import agent_recording, hybrid_params, simulate_hybrid
 
 from neurometa.analysis.bandits import regret_curve, regret_summary
-from neurometa.analysis.hybrid_model import simulate_hybrid
 from neurometa.analysis.two_step import stay_probabilities, two_step_trials
 from neurometa.cli import main
 from neurometa.commands.analyze import ANALYSES, add_options, chosen_options, load_function
@@ -161,7 +160,8 @@ def test_analysis_package_imports_without_torch():
     code = (
         "import sys\n"
         "import neurometa.analysis, neurometa.analysis.coding, neurometa.analysis.two_step\n"
-        "import neurometa.analysis.hybrid_fit, neurometa.analysis.rpe\n"
+        "import neurometa.behaviour.fitting, neurometa.behaviour.empirical_bayes\n"
+        "import neurometa.analysis.rpe, neurometa.behaviour.latents, neurometa.commands.fit\n"
         "import neurometa.analysis.bandits\n"
         "import neurometa.analysis.population, neurometa.analysis.plotting\n"
         "import neurometa.analysis.runners, neurometa.commands.analyze\n"

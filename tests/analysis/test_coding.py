@@ -147,8 +147,10 @@ def test_lab_two_step_units_with_model_value():
     import pandas as pd
     from _synthetic_recordings import hybrid_params, two_step_recording
 
-    from neurometa.analysis.hybrid_model import PARAM_NAMES
     from neurometa.analysis.rpe import model_value
+    from neurometa.behaviour import get_model
+
+    names = get_model("hybrid").parameters
 
     params = np.repeat(hybrid_params(1, np.random.default_rng(9)), 6, axis=0)
     ds, sim = two_step_recording(params, 60, 9)
@@ -159,7 +161,7 @@ def test_lab_two_step_units_with_model_value():
     act = np.random.default_rng(10).normal(size=(6, 120, 3))
     act[:, 0::2, 0] += 2.0 * prev_r  # unit 0 codes the previous reward at the first stage
     lab["activity"] = (("episode", "step", "unit"), act.astype(np.float32))
-    fits = pd.DataFrame([dict(zip(PARAM_NAMES, params[0], strict=True), subject="rat")])
+    fits = pd.DataFrame([dict(zip(names, params[0], strict=True), subject="rat")])
     value = model_value(lab, fits)
     assert np.isfinite(value.values).all()
     fit = coding.coding_regression(lab, activity="activity", stage="first", value=value)

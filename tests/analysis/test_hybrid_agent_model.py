@@ -1,29 +1,31 @@
 """The torch hybrid agent (``neurometa record --agent hybrid``) is the model the fit assumes.
 
-Two links: (1) on the agent's own choices, the fit's likelihood (``hybrid_recursion``) gives
-exactly the log-probabilities of the policies the agent sampled from; (2) ``simulate_hybrid``
-(the NumPy simulator) and the agent on the ``two_step/daw2011`` task produce the same choice
-statistics, so recovery figures from either simulator are about the same model.
+Two links: (1) on the agent's own choices, the fit's likelihood (the behaviour engine's
+objective) gives exactly the log-probabilities of the policies the agent sampled from;
+(2) the NumPy simulator (``neurometa.behaviour.simulate``) and the agent on the
+``two_step/daw2011`` task produce the same choice statistics, so recovery figures from
+either simulator are about the same model.
 """
 
 import numpy as np
 import pytest
 import torch
+from _synthetic_recordings import simulate_hybrid
 
 from neurometa.agents.baselines import make_baseline
-from neurometa.analysis.hybrid_model import PARAM_NAMES, hybrid_recursion, simulate_hybrid
+from neurometa.behaviour import get_model, run_model
 from neurometa.record.recorder import play_batch
 from neurometa.tasks import make
 
 PARAMS = {"alpha1": 0.5, "alpha2": 0.6, "lam": 0.6, "beta1": 5.0, "beta2": 4.0,
-          "pers": 0.2, "w": 0.7}  # fmt: skip
+          "perseveration": 0.2, "w": 0.7}  # fmt: skip
+PARAM_NAMES = get_model("hybrid").parameters
 
 
 def _agent_run(num_envs: int, num_trials: int, seed: int) -> dict[str, np.ndarray]:
     """Arrays (B, T) of the agent's choices, states, rewards, transitions and policies."""
     task = make("two_step/daw2011", num_envs, num_trials=num_trials)
-    params = {("perseveration" if k == "pers" else k): v for k, v in PARAMS.items()}
-    agent = make_baseline("hybrid", task, **params)
+    agent = make_baseline("hybrid", task, **PARAMS)
     steps, _, _ = play_batch(agent, task, torch.Generator().manual_seed(seed), seed)
     chosen = np.take_along_axis(steps["policy"], steps["action"][..., None], 2)[..., 0]
     first, second = slice(0, None, 2), slice(1, None, 2)
@@ -45,14 +47,21 @@ def _stay_table(choice1: np.ndarray, reward: np.ndarray, common: np.ndarray) -> 
 
 def test_fit_likelihood_is_the_log_probability_the_agent_sampled_from():
     run = _agent_run(8, 60, seed=1)
-    params = np.tile([PARAMS[n] for n in PARAM_NAMES], (8, 1))
-    trace = hybrid_recursion(
-        params, run["choice1"], run["state2"], run["choice2"], run["reward"],
-        np.ones((8, 60), dtype=bool), common_prob=0.7,
-    )  # fmt: skip
+    p = {k: np.full(8, v) for k, v in PARAMS.items()}
+    trials = {k: run[k].T for k in ("choice1", "state2", "choice2")}
+    trials["reward"] = run["reward"].T.astype(np.float64)
+    res = run_model(
+        get_model("hybrid"),
+        p,
+        trials,
+        np.ones((60, 8), dtype=bool),
+        {"common_prob": 0.7, "num_choice2": 2},
+        store=True,
+    )
+    # per-trial log-likelihood (both stages) = log of the product of the sampled policies;
     # float32 policies: agreement to ~1e-6 relative per choice
-    np.testing.assert_allclose(trace.loglik1, np.log(run["p_chosen1"]), atol=2e-6)
-    np.testing.assert_allclose(trace.loglik2, np.log(run["p_chosen2"]), atol=2e-6)
+    expected = np.log(run["p_chosen1"]) + np.log(run["p_chosen2"])
+    np.testing.assert_allclose(res.trial_loglik.T, expected, atol=4e-6)
 
 
 def test_numpy_simulator_and_agent_make_the_same_choices_statistically():

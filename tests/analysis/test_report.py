@@ -5,6 +5,16 @@ import xarray as xr
 
 from neurometa.analysis._common import AnalysisError
 from neurometa.analysis.report import summary_json, write_result
+from neurometa.analysis.result_attrs import describe_result
+
+CF_GLOBALS = ("Conventions", "title", "history")
+
+
+def _without_cf_globals(ds):
+    assert ds.attrs["Conventions"] == "CF-1.10"
+    return ds.drop_attrs(deep=False).assign_attrs(
+        {k: v for k, v in ds.attrs.items() if k not in CF_GLOBALS}
+    )
 
 
 def test_dataframe_results_round_trip_through_netcdf_and_csv(tmp_path):
@@ -15,7 +25,11 @@ def test_dataframe_results_round_trip_through_netcdf_and_csv(tmp_path):
     np.testing.assert_array_equal(back["coef"].values, [0.5, -1.25])
     assert list(back["term"].values) == ["a", "b"]
     # nothing dropped: booleans as 0/1, a dict as JSON text beside the plain attrs
-    assert back.attrs == {"cov_type": "cluster", "flag": 1, "prior_json": '{"w": {"mean": 0.5}}'}
+    assert _without_cf_globals(back).attrs == {
+        "cov_type": "cluster",
+        "flag": 1,
+        "prior_json": '{"w": {"mean": 0.5}}',
+    }
     csv = pd.read_csv(tmp_path / "res.csv", index_col="term")
     pd.testing.assert_frame_equal(csv, table, check_dtype=False)
 
@@ -44,14 +58,16 @@ def test_what_netcdf_or_csv_cannot_hold_is_refused_not_dropped(tmp_path, result,
 def test_scalar_results_are_one_csv_row(tmp_path):
     ds = xr.Dataset({"similarity": 0.25, "p": 0.01}, attrs={"seed": 3})
     write_result(tmp_path, "s", ds)
-    xr.testing.assert_identical(xr.open_dataset(tmp_path / "s.nc").load(), ds)
+    back = _without_cf_globals(xr.open_dataset(tmp_path / "s.nc").load())
+    xr.testing.assert_identical(back, describe_result(ds.copy()))  # CF attrs added
     assert pd.read_csv(tmp_path / "s.csv").to_dict("records") == [{"similarity": 0.25, "p": 0.01}]
 
 
 def test_dataset_results_round_trip(tmp_path):
     ds = xr.Dataset({"score": ("fold", [0.1, 0.2])}, coords={"fold": [0, 1]}, attrs={"k": 2})
     write_result(tmp_path, "ds", ds)
-    xr.testing.assert_identical(xr.open_dataset(tmp_path / "ds.nc").load(), ds)
+    back = _without_cf_globals(xr.open_dataset(tmp_path / "ds.nc").load())
+    xr.testing.assert_identical(back, describe_result(ds.copy()))
     assert list(pd.read_csv(tmp_path / "ds.csv")["score"]) == [0.1, 0.2]
 
 

@@ -4,8 +4,10 @@ import pytest
 from _synthetic_recordings import hybrid_params, two_step_recording
 
 from neurometa.analysis import rpe
-from neurometa.analysis.hybrid_model import PARAM_NAMES
 from neurometa.analysis.two_step import two_step_trials
+from neurometa.behaviour import fit, get_model
+
+PARAM_NAMES = get_model("hybrid").parameters
 
 
 def _fits(params: np.ndarray, subject: str = "synthetic") -> pd.DataFrame:
@@ -66,7 +68,15 @@ def test_prior_reaches_the_hybrid_fit():
     ds["rpe"] = (("episode", "step"), np.random.default_rng(6).normal(size=(3, 80)))
     trials = two_step_trials(ds)
     for prior in (None, "weak"):
-        expected = rpe.fit_hybrid(trials, num_restarts=2, seed=0, prior=prior)
+        expected = fit(
+            "hybrid",
+            trials,
+            family="two_step",
+            num_restarts=2,
+            seed=0,
+            prior=prior,
+            progress=False,
+        )
         res = rpe.rpe_decomposition(ds, num_restarts=2, seed=0, prior=prior)
         assert res.attrs["fit_w"] == pytest.approx(float(expected["w"].mean()), abs=1e-12)
         assert res.attrs["fit_beta1"] == pytest.approx(float(expected["beta1"].mean()))

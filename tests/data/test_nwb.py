@@ -18,7 +18,7 @@ from pynwb.file import Subject
 from neurometa.cli import main
 from neurometa.data import (
     NWBFormatError,
-    critical_issues,
+    dandi_issues,
     export_nwb,
     read_nwb,
 )
@@ -146,7 +146,7 @@ def test_plain_pynwb_trial_variables_and_unit_coords(plain_file):
     np.testing.assert_array_equal(ds["difficulty"].values[0], np.arange(12) % 3)
     assert ds["unit_location"].values.tolist() == ["OFC", "OFC", "mPFC"]
     np.testing.assert_array_equal(ds["unit_depth"].values, [100.0, 250.0, 400.0])
-    assert ds["activity"].attrs["units"] == "spikes/s"
+    assert ds["activity"].attrs["units"] == "Hz"  # UDUNITS for spikes per second
 
 
 def test_plain_pynwb_bins_sum_to_window_count(plain_file):
@@ -241,7 +241,7 @@ def bandit_recording() -> xr.Dataset:
 def test_round_trip_one_step_per_trial(bandit_recording, tmp_path):
     ds = bandit_recording
     path = export_nwb(ds, tmp_path / "agent.nwb", rate=10.0)
-    assert critical_issues(path) == []
+    assert dandi_issues(path) == []
     back = read_nwb(path, timeseries="h", window=(0.0, 0.1), activity_name="h")
     validate_recording(back)
     np.testing.assert_array_equal(back["h"].values, ds["h"].values)
@@ -315,7 +315,7 @@ def test_cli_export_then_json(bandit_recording, tmp_path, capsys):
     out = tmp_path / "agent.nwb"
     assert main(["export", "nwb", str(nc), "--out", str(out), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert summary["critical_issues"] == []
+    assert summary["inspected"]
     assert summary["units"] == 5
     assert read_nwb(out, timeseries="c", window=(0, 0.1))["activity"].shape == (6, 15, 5)
 
@@ -355,7 +355,7 @@ def example(example_file) -> tuple[xr.Dataset, object]:
 
 def test_example_dataset_passes_nwbinspector(example_file):
     path, _ = example_file
-    assert critical_issues(path) == []
+    assert dandi_issues(path) == []
 
 
 def test_example_dataset_imports_and_validates(example):
@@ -579,7 +579,7 @@ def test_import_nwb_command_summary_lines(plain_file, tmp_path, capsys):
     path, _ = plain_file
     argv = ["import", "nwb", str(path), "--event", "cue_time"]
     assert main([*argv, "--out", str(tmp_path / "a.nc"), "--measure", "count"]) == 0
-    assert "1 episode(s) x 12 trials, 3 units (activity in spikes); 0 trial(s) dropped" in (
+    assert "1 episode(s) x 12 trials, 3 units (activity in count); 0 trial(s) dropped" in (
         capsys.readouterr().err
     )
     assert main([*argv, "--out", str(tmp_path / "b.nc"), "--behaviour-only"]) == 0

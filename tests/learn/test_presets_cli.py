@@ -101,9 +101,13 @@ def test_cli_train_and_resume(tmp_path, capsys):
     assert report["env_steps"] == 2 * 4 * 6
     assert report["seed"] == 3
     assert TrainConfig.load(out / "config.json").optim.batch_size == 4
-    assert main(args) == 2  # the folder holds a run: needs --resume
-    assert "resume" in capsys.readouterr().err
+    assert main(args) == 0  # a finished run of the same config: returned as it is
+    assert json.loads(capsys.readouterr().out) == report
     assert main([*args, "--resume"]) == 0
+    capsys.readouterr()
+    other = [*args, "--set", "optim.learning_rate=0.01"]
+    assert main(other) == 2  # another config: a new folder, please
+    assert "optim.learning_rate" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -83,6 +83,26 @@ def test_run_folder_contents(tmp_path):
     assert done["final_eval"]["regret"] == pytest.approx(float(rows[-1]["eval_regret"]), rel=1e-5)
 
 
+def test_select_from_keeps_early_evaluations_out_of_best(tmp_path):
+    def run_with(select_from: float) -> tuple[dict, list[dict]]:
+        evals = EvalConfig(interval=2, episodes=40, greedy=False, select_from=select_from)
+        run = train(_config(8).replace(eval=evals), tmp_path / f"{select_from}", seed=1,
+                    progress=False)  # fmt: skip
+        return load_checkpoint(run / "best.pt"), list(csv.DictReader((run / "metrics.csv").open()))
+
+    best_all, rows = run_with(0.0)
+    regret = {int(r["update"]): float(r["eval_regret"]) for r in rows if r["eval_regret"]}
+    assert list(regret) == [2, 4, 6, 8]
+    assert best_all["update"] == 2  # this seed's best selection regret comes early
+    best_late, rows_late = run_with(0.75)
+    assert [r["eval_regret"] for r in rows_late] == [r["eval_regret"] for r in rows]  # all logged
+    late = {u: r for u, r in regret.items() if u >= 6}
+    assert best_late["update"] == min(late, key=late.get)  # chosen among updates 6 and 8
+    assert -best_late["score"] == pytest.approx(min(late.values()), rel=1e-5)
+    with pytest.raises(ConfigError, match="select_from"):
+        EvalConfig(select_from=1.5)
+
+
 def _weights(run_dir, which: str = "last") -> dict[str, torch.Tensor]:
     return load_network(run_dir, which=which)[0].state_dict()
 
@@ -199,8 +219,14 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
 
 def test_existing_run_needs_resume_and_matching_config(tmp_path):
     run = train(_config(2), tmp_path / "run", seed=0, progress=False)
-    with pytest.raises(FileExistsError, match="resume"):
+    before = (run / "checkpoint.pt").read_bytes()
+    # a finished run of the same config and seed (a notebook cell run again): returned as is
+    assert train(_config(2), run, seed=0, progress=False) == run
+    assert (run / "checkpoint.pt").read_bytes() == before
+    (run / "done.json").unlink()  # as if stopped before the end: an unfinished run
+    with pytest.raises(FileExistsError, match="resume=True"):
         train(_config(2), run, seed=0, progress=False)
+    train(_config(2), run, seed=0, resume=True, progress=False)  # finishes it again
     with pytest.raises(ConfigError, match="optim.learning_rate"):
         train(
             _config(2).replace(optim=_config(2).optim.replace(learning_rate=0.5)),

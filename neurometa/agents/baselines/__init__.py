@@ -3,8 +3,8 @@
 Every baseline follows :class:`neurometa.agents.base.Agent` and acts on a whole batch at
 once. Build one with :func:`make_baseline`; :func:`list_baselines` says which exist and
 which task families they apply to. Agent modules are imported only when a baseline is
-made, so ``neurometa.agents.baselines.hybrid`` (the Daw 2011 model equations in NumPy) can be
-imported by torch-free code.
+made. The Rescorla-Wagner, F-Q and hybrid agents run the behavioural models of
+:mod:`neurometa.behaviour` (:mod:`~neurometa.agents.baselines.model_agent`).
 
 Examples
 --------
@@ -55,7 +55,7 @@ BASELINES: dict[str, BaselineInfo] = {
         ("bandit",), "UCB1 (Auer et al. 2002)",
     ),
     "rescorla_wagner": BaselineInfo(
-        _M + "bandit_agents:RescorlaWagnerAgent", _M + "bandit_agents:RescorlaWagnerConfig",
+        _M + "model_agent:RescorlaWagnerAgent", _M + "model_agent:RescorlaWagnerConfig",
         ("bandit",), "Rescorla-Wagner / Q-learning values with softmax choice",
     ),
     "greedy": BaselineInfo(
@@ -63,16 +63,16 @@ BASELINES: dict[str, BaselineInfo] = {
         ("bandit",), "(epsilon-)greedy on the posterior mean under the task's prior",
     ),
     "hybrid": BaselineInfo(
-        _M + "hybrid_agent:HybridAgent", _M + "hybrid:HybridParams",
+        _M + "model_agent:HybridAgent", _M + "model_agent:HybridParams",
         ("two_step",), "Daw 2011 hybrid model-based / model-free agent (weight w)",
     ),
     "model_free": BaselineInfo(
-        _M + "hybrid_agent:HybridAgent", _M + "hybrid:HybridParams",
+        _M + "model_agent:HybridAgent", _M + "model_agent:HybridParams",
         ("two_step",), "Daw 2011 hybrid agent at w = 0 (model-free SARSA(lambda))",
         (("w", 0.0),),
     ),
     "model_based": BaselineInfo(
-        _M + "hybrid_agent:HybridAgent", _M + "hybrid:HybridParams",
+        _M + "model_agent:HybridAgent", _M + "model_agent:HybridParams",
         ("two_step",), "Daw 2011 hybrid agent at w = 1 (model-based)", (("w", 1.0),),
     ),
     "harlow_ideal": BaselineInfo(
@@ -84,7 +84,7 @@ BASELINES: dict[str, BaselineInfo] = {
         ("foraging",), "local matching law on leaky-integrated income (Sugrue et al. 2004)",
     ),
     "q_forager": BaselineInfo(
-        _M + "foraging:QForager", _M + "foraging:QForagerConfig",
+        _M + "model_agent:QForager", _M + "model_agent:QForagerConfig",
         ("foraging",), "forgetting Q-learning with softmax (Ito & Doya 2009)",
     ),
 }  # fmt: skip

@@ -1,4 +1,4 @@
-"""Classic bandit baselines: Thompson sampling, UCB1, Rescorla-Wagner softmax, greedy.
+"""Classic bandit baselines: Thompson sampling, UCB1, greedy.
 
 All act on a whole batch of bandit episodes at once (``counts`` or ``q`` tensors of shape
 ``(B, K, ...)``), draw every random number from the generator given to ``begin``, and report
@@ -8,7 +8,8 @@ All act on a whole batch of bandit episodes at once (``counts`` or ``q`` tensors
 - ``observe`` -> ``rpe (B)`` = reward minus the agent's estimate for the chosen arm.
 
 References: Thompson 1933 (Biometrika 25:285); Auer, Cesa-Bianchi & Fischer 2002 (Machine
-Learning 47:235), UCB1; Rescorla & Wagner 1972 / Sutton & Barto 2018 §2.8 with softmax.
+Learning 47:235), UCB1. The Rescorla-Wagner agent is the behavioural model
+(:mod:`neurometa.agents.baselines.model_agent`).
 """
 
 from __future__ import annotations
@@ -36,8 +37,6 @@ __all__ = [
     "ThompsonAgent",
     "UCB1Config",
     "UCB1Agent",
-    "RescorlaWagnerConfig",
-    "RescorlaWagnerAgent",
     "GreedyConfig",
     "GreedyAgent",
 ]
@@ -190,53 +189,6 @@ class UCB1Agent(BanditBaseline):
         bonus = torch.sqrt(self.config.exploration * torch.log(total) / plays.clamp(min=1))
         index = torch.where(plays > 0, estimates + bonus, torch.inf)
         return argmax_random_ties(index, self.generator)
-
-
-@dataclass(frozen=True)
-class RescorlaWagnerConfig(Config):
-    """Rescorla-Wagner / single-state Q-learning with a softmax choice rule."""
-
-    learning_rate: float = 0.2
-    """Step size alpha of ``Q[a] += alpha * (r - Q[a])``."""
-    inverse_temperature: float = 10.0
-    """Softmax beta: ``P(a) = exp(beta Q[a]) / sum_b exp(beta Q[b])``."""
-    initial_value: float = 0.5
-    """Q of every arm at the start of an episode."""
-
-    def __post_init__(self) -> None:
-        check_range(self, "learning_rate", low=0.0, high=1.0)
-        check_range(self, "inverse_temperature", low=0.0)
-
-
-class RescorlaWagnerAgent(BanditBaseline):
-    """Model-free learner: a delta-rule value per arm and softmax choice."""
-
-    name = "rescorla_wagner"
-    uses_task_prior = False
-
-    def __init__(self, config: RescorlaWagnerConfig | None = None) -> None:
-        super().__init__(config or RescorlaWagnerConfig())
-
-    def begin(self, task: Any, generator: torch.Generator) -> None:
-        """Set every arm's value to ``initial_value``."""
-        super().begin(task, generator)
-        self.q = torch.full(self.counts.shape[:2], self.config.initial_value, device=task.device)
-
-    def estimates(self) -> Tensor:
-        """The values ``Q``, shape (B, K)."""
-        return self.q.clone()
-
-    def choose(self, estimates: Tensor) -> tuple[Tensor, Tensor]:
-        """Softmax sampling with inverse temperature beta."""
-        policy = torch.softmax(self.config.inverse_temperature * estimates, dim=1)
-        return sample_from_policy(policy, self.generator), policy
-
-    def learn(self, action: Tensor, reward: Tensor) -> None:
-        """``Q[a] += alpha (r - Q[a])`` for the chosen arm."""
-        super().learn(action, reward)
-        chosen = self.q.gather(1, action.unsqueeze(1)).squeeze(1)
-        new = chosen + self.config.learning_rate * (reward - chosen)
-        self.q.scatter_(1, action.unsqueeze(1), new.unsqueeze(1))
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Foragers for the baited two-option task: local matching law and forgetting Q-learning.
+"""The local-matching forager for the baited two-option task.
 
 - :class:`MatchingForager` (Sugrue, Corrado & Newsome 2004, Science 304:1782): each option's
   income is a leaky integral of the rewards it returned,
@@ -7,12 +7,11 @@
   earned). The lapse ``eps`` keeps an option with no income from being abandoned for ever.
   It reports
   ``value`` = policy-weighted income per trial ``I_i / tau`` and ``rpe = r - I_c / tau``.
-- :class:`QForager` (F-Q learning, Ito & Doya 2009, J Neurosci 29:9861): the chosen option's
-  value moves towards the reward, ``Q_c += alpha (r - Q_c)``, unchosen values decay,
-  ``Q_u *= (1 - forgetting)``, and choices follow a softmax with inverse temperature
-  ``beta``. It reports ``value = sum_i P(i) Q_i`` and ``rpe = r - Q_c``.
 
-Both act on the whole batch at once and sample from the generator given to ``begin``.
+The forgetting Q-learner (F-Q, Ito & Doya 2009) is the behavioural model
+``q_forgetting`` (:class:`neurometa.agents.baselines.model_agent.QForager`).
+
+It acts on the whole batch at once and samples from the generator given to ``begin``.
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ from torch import Tensor
 
 from neurometa.config import Config, check_range
 
-__all__ = ["MatchingConfig", "MatchingForager", "QForagerConfig", "QForager"]
+__all__ = ["MatchingConfig", "MatchingForager"]
 
 
 def _check_foraging(task: Any, agent: str) -> Any:
@@ -88,55 +87,3 @@ class MatchingForager:
         predicted = (self.income * chosen).sum(dim=1) / self.config.tau
         self.income = (1 - 1 / self.config.tau) * self.income + reward.unsqueeze(1) * chosen
         return {"rpe": reward - predicted}
-
-
-@dataclass(frozen=True)
-class QForagerConfig(Config):
-    """Forgetting Q-learning with softmax choice (Ito & Doya 2009)."""
-
-    learning_rate: float = 0.4
-    """alpha: step size of the chosen option's value (illustrative default)."""
-    forgetting: float = 0.1
-    """Fraction by which the unchosen option's value decays each trial."""
-    inverse_temperature: float = 5.0
-    """beta of the softmax over the two values."""
-
-    def __post_init__(self) -> None:
-        check_range(self, "learning_rate", low=0.0, high=1.0)
-        check_range(self, "forgetting", low=0.0, high=1.0)
-        check_range(self, "inverse_temperature", low=0.0)
-
-
-class QForager:
-    """Values per option learned by a delta rule with forgetting; softmax choice."""
-
-    name = "q_forager"
-    discount = 0.0
-
-    def __init__(self, config: QForagerConfig | None = None) -> None:
-        self.config = config or QForagerConfig()
-
-    def begin(self, task: Any, generator: torch.Generator) -> None:
-        """Set both values to zero."""
-        _check_foraging(task, type(self).__name__)
-        self.generator = generator
-        self.q = torch.zeros((task.num_envs, 2), device=task.device)
-
-    def act(self, obs: Tensor, info: dict[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
-        """Softmax over the values."""
-        policy = torch.softmax(self.config.inverse_temperature * self.q, dim=1)
-        return _sample(policy, self.generator), {
-            "policy": policy,
-            "value": (policy * self.q).sum(dim=1),
-        }
-
-    def observe(
-        self, action: Tensor, reward: Tensor, terminated: Tensor, info: dict[str, Tensor]
-    ) -> dict[str, Tensor]:
-        """Delta rule on the chosen value, decay of the unchosen one; ``rpe = r - Q_c``."""
-        chosen = torch.nn.functional.one_hot(action.long(), 2).float()
-        rpe = reward - (self.q * chosen).sum(dim=1)
-        cfg = self.config
-        learned = self.q + cfg.learning_rate * rpe.unsqueeze(1) * chosen
-        self.q = torch.where(chosen > 0, learned, (1 - cfg.forgetting) * self.q)
-        return {"rpe": rpe}
